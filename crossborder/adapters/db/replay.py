@@ -1,0 +1,30 @@
+"""Replay store on the node's database, shared by every process of the node."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from crossborder.adapters.db.tables import SeenKey
+
+
+class DatabaseReplayStore:
+    """Atomic through the primary key: of two inserts of one key, one fails."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def first_seen(self, key: str, expires_at: datetime) -> bool:
+        try:
+            with self._sessions.begin() as session:
+                session.add(SeenKey(key=key, expires_at=expires_at))
+        except IntegrityError:
+            return False
+        return True
+
+    def forget_expired(self, now: datetime) -> int:
+        with self._sessions.begin() as session:
+            return session.execute(delete(SeenKey).where(SeenKey.expires_at <= now)).rowcount

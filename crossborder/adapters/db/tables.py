@@ -1,0 +1,232 @@
+"""The node's tables.
+
+Rows here are records, not the domain model: services translate between the
+two. Every table that a handler writes is written in the same transaction as
+the audit entry that explains it (DESIGN.md §5).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on both databases (SQLite would hand back naive ones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON}
+
+
+class Counterpart(Base):
+    """An agency we exchange messages with: where to send, which keys it signs with."""
+
+    __tablename__ = "counterparts"
+
+    agency: Mapped[str] = mapped_column(String(32), primary_key=True)
+    base_url: Mapped[str] = mapped_column(String(500))
+    #: Its OAuth issuer (RFC 8414); defaults to ``base_url``.
+    issuer: Mapped[str] = mapped_column(String(500))
+    #: Its public JWKS, as registered or as last fetched from ``jwks_url``.
+    jwks: Mapped[dict[str, Any]] = mapped_column(JSON)
+    jwks_url: Mapped[str | None] = mapped_column(String(500))
+    #: The client id *we* use at its authorization server.
+    client_id: Mapped[str] = mapped_column(String(100))
+    scope: Mapped[str] = mapped_column(String(500))
+    added_at: Mapped[datetime]
+
+
+class OAuthClient(Base):
+    """A counterpart's client registered at *our* authorization server."""
+
+    __tablename__ = "oauth_clients"
+
+    client_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    agency: Mapped[str] = mapped_column(String(32))
+    jwks: Mapped[dict[str, Any]] = mapped_column(JSON)
+    jwks_url: Mapped[str | None] = mapped_column(String(500))
+    scopes: Mapped[str] = mapped_column(String(500))
+    added_at: Mapped[datetime]
+
+
+class Case(Base):
+    """One bilateral workflow instance, shared by both nodes under the same id."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[str] = mapped_column(String(48), primary_key=True)
+    workflow: Mapped[str] = mapped_column(String(32))
+    counterpart: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(100), index=True)
+    status: Mapped[str] = mapped_column(String(32))
+    opened_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Certificate(Base):
+    """A certificate of origin as issued (on the issuing side) or as received."""
+
+    __tablename__ = "certificates"
+    __table_args__ = (UniqueConstraint("issuing_agency", "number", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    issuing_agency: Mapped[str] = mapped_column(String(32))
+    number: Mapped[str] = mapped_column(String(35))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    content_digest: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    decision_reasons: Mapped[list[str] | None] = mapped_column(JSON)
+    recorded_at: Mapped[datetime]
+
+
+class OutboxMessage(Base):
+    """A signed message waiting for, or done with, delivery to a counterpart."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    message_id: Mapped[str] = mapped_column(String(36), unique=True)
+    case_id: Mapped[str] = mapped_column(String(48), index=True)
+    recipient: Mapped[str] = mapped_column(String(32))
+    type: Mapped[str] = mapped_column(String(32))
+    signed: Mapped[bytes] = mapped_column(LargeBinary)
+    digest: Mapped[str] = mapped_column(String(64))
+    #: pending → delivered, or failed (a final refusal by the counterpart).
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    #: A worker holds the row until then; a crashed worker's claim simply lapses.
+    claimed_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    receipt: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+
+
+class InboxMessage(Base):
+    """A message a counterpart delivered and we accepted, with its exact signed bytes."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_pending", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    message_id: Mapped[str] = mapped_column(String(36), unique=True)
+    sender: Mapped[str] = mapped_column(String(32))
+    type: Mapped[str] = mapped_column(String(32))
+    case_id: Mapped[str] = mapped_column(String(48), index=True)
+    signed: Mapped[bytes] = mapped_column(LargeBinary)
+    digest: Mapped[str] = mapped_column(String(64))
+    #: The signed receipt we answered with; a repeated delivery gets these very bytes.
+    receipt: Mapped[bytes] = mapped_column(LargeBinary)
+    #: received → processed, or rejected by a business rule after receipt.
+    status: Mapped[str] = mapped_column(String(16), default="received")
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    received_at: Mapped[datetime]
+    processed_at: Mapped[datetime | None]
+
+
+class RejectedMessage(Base):
+    """An authenticated delivery we refused, kept so that nothing sent to us is lost silently."""
+
+    __tablename__ = "rejected_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    client_id: Mapped[str] = mapped_column(String(100))
+    claimed_message_id: Mapped[str | None] = mapped_column(String(64))
+    error_code: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[datetime]
+
+
+class SeenKey(Base):
+    """Replay store: client-assertion ``jti``s and other one-time values, until they expire."""
+
+    __tablename__ = "seen_keys"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class AuditEntry(Base):
+    """One append-only audit record: what happened, as a key and neutral parameters.
+
+    Text is rendered when read, in the reader's language (crossborder.audit.render).
+    ``leaf_hash`` is the RFC 9162 leaf hash of the entry's canonical form, so the
+    log can be proven unaltered without trusting this table.
+    """
+
+    __tablename__ = "audit_entries"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    event: Mapped[str] = mapped_column(String(64))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[str] = mapped_column(String(100))
+    actor_agency: Mapped[str] = mapped_column(String(32))
+    actor_role: Mapped[str] = mapped_column(String(32))
+    case_id: Mapped[str | None] = mapped_column(String(48), index=True)
+    message_id: Mapped[str | None] = mapped_column(String(36))
+    message_digest: Mapped[str | None] = mapped_column(String(64))
+    occurred_at: Mapped[datetime]
+    source_tz: Mapped[str] = mapped_column(String(40))
+    catalog_version: Mapped[str] = mapped_column(String(16))
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class AuditHead(Base):
+    """One row: the next audit sequence number.
+
+    Appending locks this row (``FOR UPDATE`` on PostgreSQL; SQLite's write lock
+    does the same), so sequence numbers are gapless and commit in order — what a
+    Merkle log of fixed leaf positions needs.
+    """
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    next_seq: Mapped[int] = mapped_column(Integer)

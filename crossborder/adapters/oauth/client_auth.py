@@ -1,0 +1,195 @@
+"""Calling a counterpart node as an OAuth client: ``private_key_jwt`` as an ``httpx.Auth``.
+
+The auth flow yields its own metadata and token requests (as ``httpx.DigestAuth``
+yields its challenge round-trip), so the same object works with ``httpx.Client``
+and ``httpx.AsyncClient``, over whatever transport the client has — a real
+network, an ASGI app in a test, or pytest-httpx.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Generator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from authlib.common.security import is_secure_transport
+from joserfc import jwt
+from joserfc.jwk import Key
+
+from crossborder.adapters.oauth import (
+    CLIENT_ASSERTION_JWT_TYPE,
+    CLIENT_ASSERTION_TYPE,
+    MAX_ASSERTION_LIFETIME,
+    Clock,
+)
+from crossborder.adapters.oauth.keys import require_private_signing_key, signing_algorithm
+from crossborder.domain.errors import Unauthorized
+
+_ACCEPT_JSON = {"Accept": "application/json"}
+
+
+def metadata_url(issuer: str) -> str:
+    """Where an issuer publishes its RFC 8414 metadata.
+
+    RFC 8414 §3.1 puts the well-known segment between the host and the issuer's
+    path, so ``https://as.example/cn`` is described at
+    ``https://as.example/.well-known/oauth-authorization-server/cn``.
+    """
+    url = httpx.URL(issuer)
+    return str(url.copy_with(path="/.well-known/oauth-authorization-server" + url.path.rstrip("/")))
+
+
+@dataclass(frozen=True)
+class _CachedToken:
+    value: str
+    expires_at: datetime
+
+
+class PrivateKeyJWTAuth(httpx.Auth):
+    """Bearer access tokens from a counterpart's authorization server, fetched as needed.
+
+    The token is cached and fetched again ``refresh_margin`` before it expires,
+    so a request never leaves with a token that dies in flight. A 401 from the
+    resource server (it may have rotated keys, or restarted) drops the token and
+    retries once with a fresh one.
+
+    The lock guards the cache only; it is never held across a request, which an
+    ``AsyncClient`` could not tolerate. Two concurrent first calls may therefore
+    each fetch a token: both are valid, and the later one is kept.
+    """
+
+    # The request may be sent twice (after a 401), so its body must be replayable.
+    requires_request_body = True
+    # The flow reads the metadata and token responses itself.
+    requires_response_body = True
+
+    def __init__(
+        self,
+        issuer: str,
+        client_id: str,
+        private_key: Key,
+        scope: str,
+        clock: Clock,
+        *,
+        refresh_margin: timedelta = timedelta(seconds=30),
+    ) -> None:
+        self._kid = require_private_signing_key(private_key)
+        self._alg = signing_algorithm(private_key)
+        self._issuer = issuer
+        self._client_id = client_id
+        self._private_key = private_key
+        self._scope = scope
+        self._clock = clock
+        self._refresh_margin = refresh_margin
+        self._lock = threading.Lock()
+        self._token_endpoint: str | None = None
+        self._token: _CachedToken | None = None
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        token = self._cached_token()
+        if token is None:
+            token = yield from self._fetch_token()
+        request.headers["Authorization"] = f"Bearer {token}"
+        response = yield request
+        if response.status_code != httpx.codes.UNAUTHORIZED:
+            return
+        self._forget(token)
+        token = yield from self._fetch_token()
+        request.headers["Authorization"] = f"Bearer {token}"
+        yield request
+
+    def _cached_token(self) -> str | None:
+        with self._lock:
+            token = self._token
+        if token is None or self._clock() >= token.expires_at - self._refresh_margin:
+            return None
+        return token.value
+
+    def _forget(self, token: str) -> None:
+        with self._lock:
+            # Another request may already have replaced it with a good one.
+            if self._token is not None and self._token.value == token:
+                self._token = None
+
+    def _fetch_token(self) -> Generator[httpx.Request, httpx.Response, str]:
+        with self._lock:
+            token_endpoint = self._token_endpoint
+        if token_endpoint is None:
+            response = yield httpx.Request("GET", metadata_url(self._issuer), headers=_ACCEPT_JSON)
+            token_endpoint = self._read_metadata(response)
+            with self._lock:
+                self._token_endpoint = token_endpoint
+        form = {
+            "grant_type": "client_credentials",
+            "client_assertion_type": CLIENT_ASSERTION_TYPE,
+            "client_assertion": self._client_assertion(),
+        }
+        if self._scope:
+            form["scope"] = self._scope
+        response = yield httpx.Request("POST", token_endpoint, data=form, headers=_ACCEPT_JSON)
+        token = self._read_token(response)
+        with self._lock:
+            self._token = token
+        return token.value
+
+    def _client_assertion(self) -> str:
+        """A one-time RFC 7523 client assertion, addressed to the issuer itself."""
+        issued_at = int(self._clock().timestamp())
+        claims = {
+            "iss": self._client_id,
+            "sub": self._client_id,
+            "aud": self._issuer,
+            "jti": secrets.token_urlsafe(18),
+            "iat": issued_at,
+            "exp": issued_at + int(MAX_ASSERTION_LIFETIME.total_seconds()),
+        }
+        header = {"typ": CLIENT_ASSERTION_JWT_TYPE, "alg": self._alg, "kid": self._kid}
+        return jwt.encode(header, claims, self._private_key, algorithms=[self._alg])
+
+    def _read_metadata(self, response: httpx.Response) -> str:
+        if response.status_code != httpx.codes.OK:
+            raise Unauthorized("AS_METADATA_UNAVAILABLE", status=response.status_code)
+        metadata = _json_object(response)
+        # RFC 8414 §3.3: the issuer must be exactly the one asked about, or an
+        # attacker's metadata could send the client assertion elsewhere.
+        if metadata.get("issuer") != self._issuer:
+            raise Unauthorized(
+                "AS_ISSUER_MISMATCH", expected=self._issuer, actual=str(metadata.get("issuer"))
+            )
+        token_endpoint = metadata.get("token_endpoint")
+        if not isinstance(token_endpoint, str) or not is_secure_transport(token_endpoint):
+            raise Unauthorized("AS_METADATA_INVALID", field="token_endpoint")
+        return token_endpoint
+
+    def _read_token(self, response: httpx.Response) -> _CachedToken:
+        body = _json_object(response)
+        if response.status_code != httpx.codes.OK:
+            raise Unauthorized(
+                "TOKEN_REQUEST_FAILED",
+                status=response.status_code,
+                error=str(body.get("error", "")),
+            )
+        access_token = body.get("access_token")
+        expires_in = body.get("expires_in")
+        if (
+            not isinstance(access_token, str)
+            or not access_token
+            or str(body.get("token_type", "")).lower() != "bearer"
+            or isinstance(expires_in, bool)
+            or not isinstance(expires_in, int)
+            or expires_in <= 0
+        ):
+            raise Unauthorized("TOKEN_RESPONSE_INVALID")
+        return _CachedToken(access_token, self._clock() + timedelta(seconds=expires_in))
+
+
+def _json_object(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}

@@ -1,0 +1,124 @@
+"""The node's HTTP API: messages in, OAuth, discovery.
+
+Inbound path, in order: size limit → access token → (services.inbound) sender's
+signature → schema → admission → receipt. Nothing is *sent* from a request
+handler: replies go to the outbox and the delivery loop takes them from there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from crossborder.adapters.db.clients import DatabaseClientRegistry
+from crossborder.adapters.db.replay import DatabaseReplayStore
+from crossborder.adapters.oauth.authorization_server import AuthorizationServer
+from crossborder.adapters.oauth.keys import key_set_from_jwks, public_jwks
+from crossborder.adapters.oauth.resource_server import AccessTokenValidator
+from crossborder.api import errors
+from crossborder.api.workers import Workers
+from crossborder.bootstrap import Node
+from crossborder.domain.errors import InvalidInput
+from crossborder.domain.messages import SCOPE_FOR_TYPE
+from crossborder.services.inbound import receive
+
+#: Any message type's scope lets a caller in; the type's own scope is checked
+#: once the signed message says which type it is.
+MESSAGE_SCOPES = frozenset(SCOPE_FOR_TYPE.values())
+
+
+def create_app(node: Node, *, run_workers: bool = True) -> FastAPI:
+    settings = node.settings
+    authorization_server = AuthorizationServer(
+        issuer=settings.issuer,
+        signing_key=node.token_key,
+        clients=DatabaseClientRegistry(node.sessions),
+        replay=DatabaseReplayStore(node.sessions),
+        audience=settings.audience,
+        clock=node.clock,
+        token_ttl=settings.access_token_ttl_seconds,
+        scopes_supported=MESSAGE_SCOPES,
+    )
+    validator = AccessTokenValidator(
+        issuer=settings.issuer,
+        audience=settings.audience,
+        keys=key_set_from_jwks(public_jwks([node.token_key])),
+        clock=node.clock,
+    )
+    workers = Workers(node)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if run_workers:
+            workers.start()
+        try:
+            yield
+        finally:
+            if run_workers:
+                workers.stop()
+            node.counterparts.close()
+
+    app = FastAPI(
+        title="crossborder node API",
+        version="1.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    errors.install(app)
+    app.state.node = node
+    app.state.workers = workers
+
+    @app.post("/v1/messages", status_code=202, tags=["messages"])
+    async def post_message(request: Request) -> JSONResponse:
+        """Deliver one signed message (JWS compact, ``application/jose``); answers a signed receipt."""
+        declared = int(request.headers.get("content-length") or 0)
+        if declared > settings.max_body_bytes:
+            raise InvalidInput("BODY_TOO_LARGE", limit=settings.max_body_bytes)
+        token = validator.validate_any(request.headers.get("authorization"), MESSAGE_SCOPES)
+        body = await _read_limited(request, settings.max_body_bytes)
+        accepted = await run_in_threadpool(receive, node, body, token)
+        if not accepted.duplicate:
+            workers.dispatch.wake()
+        return JSONResponse(
+            {"receipt": accepted.receipt.decode(), "duplicate": accepted.duplicate},
+            status_code=202,
+        )
+
+    @app.post("/oauth/token", tags=["oauth"], include_in_schema=False)
+    async def token(request: Request) -> JSONResponse:
+        form = {key: str(value) for key, value in (await request.form()).items()}
+        status, body, headers = await run_in_threadpool(
+            authorization_server.handle_token_request, form, dict(request.headers)
+        )
+        return JSONResponse(body, status_code=status, headers=headers)
+
+    @app.get("/.well-known/oauth-authorization-server", tags=["discovery"])
+    async def metadata() -> dict[str, Any]:
+        return authorization_server.metadata()
+
+    @app.get("/.well-known/jwks.json", tags=["discovery"])
+    async def jwks() -> dict[str, Any]:
+        """The agency's message-signing key and the authorization server's token key."""
+        return public_jwks([node.signing_key, node.token_key])
+
+    @app.get("/v1/health", tags=["discovery"])
+    async def health() -> Response:
+        return JSONResponse({"status": "ok", "agency": node.agency})
+
+    return app
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    """Read the body, refusing it as soon as it passes ``limit`` (chunked uploads included)."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > limit:
+            raise InvalidInput("BODY_TOO_LARGE", limit=limit)
+    return bytes(body)

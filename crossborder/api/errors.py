@@ -1,0 +1,73 @@
+"""One JSON error shape for every failure, with a stable code and no stack trace.
+
+``{"error": {"code": "SIGNATURE_INVALID", "message": "…", "details": [...]}}``:
+the code is the contract a counterpart's software acts on; the message is for
+the person reading its logs, in the language its ``Accept-Language`` asks for.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from crossborder.domain.errors import CrossborderError
+from crossborder.i18n import translate
+
+log = logging.getLogger(__name__)
+
+STATUS_FOR_KIND = {
+    "invalid": 422,
+    "not_found": 404,
+    "conflict": 409,
+    "unauthorized": 401,
+    "forbidden": 403,
+}
+STATUS_FOR_CODE = {"BODY_TOO_LARGE": 413, "JSON_MALFORMED": 400, "JWS_MALFORMED": 400}
+_HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 415: "UNSUPPORTED_MEDIA_TYPE"}
+
+
+def error_body(error: CrossborderError, locale: str) -> dict[str, Any]:
+    return {
+        "error": {
+            "code": error.code,
+            "message": translate(f"error.{error.code}", locale, **error.params),
+            "details": [
+                {
+                    "code": violation.code,
+                    "field": violation.field,
+                    "message": translate(
+                        f"error.{violation.code}", locale, field=violation.field, **violation.params
+                    ),
+                }
+                for violation in error.violations
+            ],
+        }
+    }
+
+
+def error_response(error: CrossborderError, locale: str) -> JSONResponse:
+    status = STATUS_FOR_CODE.get(error.code) or STATUS_FOR_KIND.get(error.kind, 400)
+    headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if status == 401 else None
+    return JSONResponse(error_body(error, locale), status_code=status, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(CrossborderError)
+    async def _crossborder(request: Request, error: CrossborderError) -> JSONResponse:
+        return error_response(error, request.headers.get("accept-language", "en"))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(error.status_code, f"HTTP_{error.status_code}")
+        body = error_body(CrossborderError(code), request.headers.get("accept-language", "en"))
+        return JSONResponse(body, status_code=error.status_code)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        body = error_body(CrossborderError("INTERNAL_ERROR"), request.headers.get("accept-language", "en"))
+        return JSONResponse(body, status_code=500)

@@ -1,0 +1,94 @@
+"""Appending to the audit trail, inside the caller's transaction.
+
+Each entry is stored as structured data (an event key and language-neutral
+parameters, as CKAN stores activities) and rendered only when read. Its RFC 9162
+leaf hash is computed here, once, from a canonical form of the entry, so an
+auditor can later prove the log unaltered without trusting the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crossborder.adapters.db.tables import AuditEntry, AuditHead
+from crossborder.adapters.wire.signing import canonical_json
+from crossborder.audit.merkle import leaf_hash
+
+#: Bumped when the meaning of an event key or of its parameters changes.
+CATALOG_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did it: a person (an officer) or a system (a node, a counterpart node)."""
+
+    kind: str
+    id: str
+    agency: str
+    role: str
+
+    @classmethod
+    def system(cls, agency: str) -> Actor:
+        return cls(kind="system", id=agency, agency=agency, role="node")
+
+    @classmethod
+    def officer(cls, user: str, agency: str) -> Actor:
+        return cls(kind="person", id=user, agency=agency, role="liaison_officer")
+
+
+def entry_bytes(entry: AuditEntry) -> bytes:
+    """The canonical bytes of an entry: what its leaf hash commits to."""
+    return canonical_json(
+        {
+            "seq": entry.seq,
+            "event": entry.event,
+            "params": entry.params,
+            "actor": [entry.actor_kind, entry.actor_id, entry.actor_agency, entry.actor_role],
+            "case_id": entry.case_id,
+            "message_id": entry.message_id,
+            "message_digest": entry.message_digest,
+            "occurred_at": entry.occurred_at.astimezone(UTC).isoformat(),
+            "source_tz": entry.source_tz,
+            "catalog_version": entry.catalog_version,
+        }
+    )
+
+
+def record(
+    session: Session,
+    event: str,
+    *,
+    actor: Actor,
+    occurred_at: datetime,
+    source_tz: str,
+    case_id: str | None = None,
+    message_id: str | None = None,
+    message_digest: str | None = None,
+    **params: Any,
+) -> AuditEntry:
+    """Append one entry; it commits or rolls back with the caller's transaction."""
+    head = session.scalars(select(AuditHead).where(AuditHead.id == 1).with_for_update()).one()
+    entry = AuditEntry(
+        seq=head.next_seq,
+        event=event,
+        params=params,
+        actor_kind=actor.kind,
+        actor_id=actor.id,
+        actor_agency=actor.agency,
+        actor_role=actor.role,
+        case_id=case_id,
+        message_id=message_id,
+        message_digest=message_digest,
+        occurred_at=occurred_at.astimezone(UTC),
+        source_tz=source_tz,
+        catalog_version=CATALOG_VERSION,
+    )
+    entry.leaf_hash = leaf_hash(entry_bytes(entry))
+    head.next_seq += 1
+    session.add(entry)
+    return entry

@@ -1,0 +1,100 @@
+"""Wires one node together: database, keys, clock, reference data, counterparts.
+
+The API, the CLI, the flows and the tests all get their node from here, so a
+test swaps a part (a clock, a transport) by passing it in, not by patching.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+from pathlib import Path
+
+import httpx
+from joserfc.jwk import Key
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from crossborder.adapters.counterpart import CounterpartClient
+from crossborder.adapters.db.engine import make_engine, make_session_factory
+from crossborder.adapters.db.migrate import upgrade
+from crossborder.adapters.oauth.keys import generate_signing_key, load_private_key, save_private_key
+from crossborder.reference.form_e_reference import FormEReferenceData
+from crossborder.settings import Settings
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Node:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    #: Signs outgoing messages, receipts and our client assertions at counterparts.
+    signing_key: Key
+    #: Signs the access tokens our authorization server issues.
+    token_key: Key
+    clock: Clock = system_clock
+    #: Outbound HTTP transport; tests put a fake or an ASGI app here.
+    transport: httpx.BaseTransport | None = None
+    reference: FormEReferenceData = field(default_factory=FormEReferenceData)
+
+    @property
+    def agency(self) -> str:
+        return self.settings.agency
+
+    @property
+    def timezone(self) -> str:
+        return self.settings.timezone
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One unit of work: everything inside commits together or not at all."""
+        with self.sessions.begin() as session:
+            yield session
+
+    @cached_property
+    def counterparts(self) -> CounterpartClient:
+        """Outbound HTTP to counterparts, and their public keys."""
+        return CounterpartClient(self.sessions, self.signing_key, self.clock, self.transport)
+
+
+def load_or_create_key(path: Path, kid: str) -> Key:
+    """The node's key at ``path``, made on first start (the operator then publishes its JWKS)."""
+    if path.exists():
+        return load_private_key(path)
+    key = generate_signing_key(kid)
+    save_private_key(path, key)
+    return key
+
+
+def bootstrap(
+    settings: Settings,
+    *,
+    clock: Clock = system_clock,
+    transport: httpx.BaseTransport | None = None,
+    migrate: bool = True,
+) -> Node:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.db_url)
+    if migrate:
+        upgrade(engine)
+    return Node(
+        settings=settings,
+        engine=engine,
+        sessions=make_session_factory(engine),
+        signing_key=load_or_create_key(settings.signing_key_path, kid=f"{settings.agency}-sig-1"),
+        token_key=load_or_create_key(settings.token_key_path, kid=f"{settings.agency}-at-1"),
+        clock=clock,
+        transport=transport,
+    )

@@ -1,0 +1,160 @@
+"""The wire contract's messages: one envelope, a typed payload per message type.
+
+These pydantic models are the single source of ``contracts/``: the JSON Schemas
+and the OpenAPI document there are generated from them (``crossborder contracts
+write``) and a test fails when the checked-in files drift.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic_core import PydanticCustomError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from crossborder.domain.certificate_of_origin import FormE
+
+CONTRACT_VERSION = "1.0"
+
+AgencyCode = Annotated[str, Field(pattern=r"^[A-Z]{2}-[A-Z0-9-]{2,20}$", examples=["CN-NNCUS"])]
+CaseId = Annotated[str, Field(pattern=r"^[A-Z]{2}-[A-Z0-9-]{2,20}-\d{8}-[0-9A-F]{6}$")]
+LanguageTag = Literal["zh-Hans", "vi", "en"]
+
+
+class MessageType(StrEnum):
+    CO_SHARE = "co.share"
+    CO_DECISION = "co.decision"
+
+
+#: The OAuth scope a sender's access token must carry for each message type.
+SCOPE_FOR_TYPE: dict[MessageType, str] = {
+    MessageType.CO_SHARE: "co:write",
+    MessageType.CO_DECISION: "co:write",
+}
+
+
+class FreeText(BaseModel):
+    """Text written by a person, kept verbatim with its language; never machine-translated."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    lang: LanguageTag
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class CertificateDecision(StrEnum):
+    ACCEPTED = "accepted"
+    QUERIED = "queried"
+    REJECTED = "rejected"
+
+
+class DecisionReason(StrEnum):
+    """Why an importing side queries or rejects a certificate of origin."""
+
+    ORIGIN_CRITERION_DOUBTFUL = "ORIGIN_CRITERION_DOUBTFUL"
+    HS_CODE_MISMATCH = "HS_CODE_MISMATCH"
+    GOODS_MISMATCH = "GOODS_MISMATCH"
+    INVOICE_MISMATCH = "INVOICE_MISMATCH"
+    SIGNATURE_OR_SEAL_MISMATCH = "SIGNATURE_OR_SEAL_MISMATCH"
+    CERTIFICATE_EXPIRED = "CERTIFICATE_EXPIRED"
+    RETROACTIVE_ISSUANCE_NOT_JUSTIFIED = "RETROACTIVE_ISSUANCE_NOT_JUSTIFIED"
+    RULES_NOT_MET = "RULES_NOT_MET"
+    OTHER = "OTHER"
+
+
+class CoSharePayload(BaseModel):
+    """The issuing side shares an ACFTA Form E it has issued."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    certificate: FormE
+
+
+class CoDecisionPayload(BaseModel):
+    """The importing side's business answer to a shared certificate."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    certificate_number: str = Field(min_length=1, max_length=35)
+    decision: CertificateDecision
+    reasons: list[DecisionReason] = Field(default_factory=list, max_length=20)
+    note: FreeText | None = None
+
+    @model_validator(mode="after")
+    def _reasons_match_decision(self) -> CoDecisionPayload:
+        # A query or rejection without a reason leaves the issuing side guessing;
+        # "other" must say what it is.
+        if self.decision is CertificateDecision.ACCEPTED and self.reasons:
+            raise PydanticCustomError("DECISION_REASON_UNEXPECTED", "an acceptance has no reasons")
+        if self.decision is not CertificateDecision.ACCEPTED and not self.reasons:
+            raise PydanticCustomError("DECISION_REASON_MISSING", "a query or rejection needs a reason")
+        if DecisionReason.OTHER in self.reasons and self.note is None:
+            raise PydanticCustomError("DECISION_NOTE_MISSING", "reason OTHER needs a note")
+        return self
+
+
+class Envelope(BaseModel):
+    """What every message carries, whatever its type."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    message_id: uuid.UUID
+    sender: AgencyCode
+    recipient: AgencyCode
+    case_id: CaseId
+    in_reply_to: uuid.UUID | None = None
+    created_at: AwareDatetime
+    contract_version: Literal["1.0"] = CONTRACT_VERSION
+
+    @field_validator("message_id")
+    @classmethod
+    def _uuid7(cls, value: uuid.UUID) -> uuid.UUID:
+        # Time-ordered ids keep the inbox and outbox indexes append-only.
+        if value.version != 7:
+            raise PydanticCustomError("MESSAGE_ID_NOT_UUID7", "message_id must be a UUIDv7")
+        return value
+
+    @field_validator("created_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return value.astimezone(UTC)
+
+
+class CoShareMessage(Envelope):
+    type: Literal[MessageType.CO_SHARE] = MessageType.CO_SHARE
+    payload: CoSharePayload
+
+
+class CoDecisionMessage(Envelope):
+    type: Literal[MessageType.CO_DECISION] = MessageType.CO_DECISION
+    payload: CoDecisionPayload
+
+
+AnyMessage = CoShareMessage | CoDecisionMessage
+Message = Annotated[AnyMessage, Field(discriminator="type")]
+
+_CASE_ID = re.compile(r"^[A-Z]{2}-[A-Z0-9-]{2,20}-\d{8}-[0-9A-F]{6}$")
+
+
+def new_case_id(agency: str, now: datetime, random_hex: str) -> str:
+    """A case id officers can read aloud on the phone: opening agency, UTC day, 6 hex digits."""
+    case_id = f"{agency}-{now.astimezone(UTC):%Y%m%d}-{random_hex[:6].upper()}"
+    if not _CASE_ID.match(case_id):
+        raise ValueError(case_id)
+    return case_id
+
+
+class Receipt(BaseModel):
+    """The receiver's signed statement that it holds a message (transport acknowledgement)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    message_id: uuid.UUID
+    sender: AgencyCode
+    receiver: AgencyCode
+    digest: str = Field(description="sha-256 of the exact signed bytes received, base64url")
+    received_at: AwareDatetime

@@ -1,0 +1,83 @@
+"""The inbox dispatcher: what a node does, after the receipt, with what it received.
+
+Admission (in the receipt's transaction) already recorded the message's state
+change; what is left here are the reactions that may send something back, such
+as the automatic acceptance of a valid certificate. Each inbox row is handled
+in its own transaction together with its reaction, so a crash between two rows
+loses nothing and repeats nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crossborder.adapters.db.tables import InboxMessage
+from crossborder.audit.trail import Actor, record
+from crossborder.bootstrap import Node
+from crossborder.domain.errors import CrossborderError
+from crossborder.domain.messages import MessageType
+from crossborder.services import certificate_of_origin
+
+React = Callable[[Session, Node, InboxMessage], None]
+REACT: dict[str, React] = {
+    MessageType.CO_SHARE.value: certificate_of_origin.auto_decide,
+}
+
+
+def pending_ids(node: Node, limit: int) -> list[int]:
+    with node.sessions() as session:
+        return list(
+            session.scalars(
+                select(InboxMessage.id)
+                .where(InboxMessage.status == "received")
+                .order_by(InboxMessage.id)
+                .limit(limit)
+            )
+        )
+
+
+def process_one(node: Node, inbox_id: int) -> bool:
+    """Handle one received message; ``False`` if another worker already did."""
+    try:
+        with node.transaction() as session:
+            row = session.scalars(
+                select(InboxMessage)
+                .where(InboxMessage.id == inbox_id, InboxMessage.status == "received")
+                .with_for_update(skip_locked=True)
+            ).one_or_none()
+            if row is None:
+                return False
+            react = REACT.get(row.type)
+            if react is not None:
+                react(session, node, row)
+            row.status = "processed"
+            row.processed_at = node.now()
+    except CrossborderError as error:
+        # The reaction was refused (say an officer decided first): keep the
+        # message, mark why, and let a person see it on the case.
+        with node.transaction() as session:
+            row = session.get(InboxMessage, inbox_id, with_for_update=True)
+            if row is None or row.status != "received":
+                return False
+            row.status = "failed"
+            row.error_code = error.code
+            row.processed_at = node.now()
+            record(
+                session,
+                "message.processing_failed",
+                actor=Actor.system(node.agency),
+                occurred_at=node.now(),
+                source_tz=node.timezone,
+                case_id=row.case_id,
+                message_id=row.message_id,
+                message_digest=row.digest,
+                error=error.code,
+            )
+    return True
+
+
+def process_inbox(node: Node, limit: int = 100) -> int:
+    return sum(process_one(node, inbox_id) for inbox_id in pending_ids(node, limit))

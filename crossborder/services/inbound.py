@@ -1,0 +1,214 @@
+"""Receiving a message from a counterpart: verify, admit, record, sign a receipt.
+
+Order matters: the access token (checked by the API before we get here) says
+*which client* is calling; the client's registration says which agency it
+speaks for; that agency's keys must verify the signature; only then is one
+byte of the payload believed. A message is admitted — inbox row, the state
+change its type makes, audit entry and receipt — in one transaction, or not at
+all. Refusals of an authenticated caller are kept in ``rejected_messages`` with
+an audit entry, so a counterpart's bad message is never lost without a trace.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from crossborder.adapters.db.tables import Counterpart, InboxMessage, OAuthClient, RejectedMessage
+from crossborder.adapters.oauth.resource_server import AccessToken
+from crossborder.adapters.wire.signing import (
+    MESSAGE_TYP,
+    RECEIPT_TYP,
+    digest,
+    sign,
+    unverified_header,
+    verify,
+)
+from crossborder.audit.trail import Actor, record
+from crossborder.bootstrap import Node
+from crossborder.domain.errors import Conflict, CrossborderError, Forbidden, InvalidInput, Unauthorized
+from crossborder.domain.messages import (
+    SCOPE_FOR_TYPE,
+    AnyMessage,
+    Message,
+    MessageType,
+    Receipt,
+)
+from crossborder.domain.validation import violations_from
+from crossborder.services import certificate_of_origin
+
+_MESSAGE = TypeAdapter[AnyMessage](Message)
+
+#: What a message type changes when it is admitted (inside the receipt's transaction).
+Admit = Callable[[Session, Node, Any, str, Actor], None]
+ADMIT: dict[MessageType, Admit] = {
+    MessageType.CO_SHARE: certificate_of_origin.admit_share,
+    MessageType.CO_DECISION: certificate_of_origin.on_decision,
+}
+
+
+@dataclass(frozen=True)
+class Accepted:
+    receipt: bytes
+    duplicate: bool
+
+
+def receive(node: Node, body: bytes, token: AccessToken) -> Accepted:
+    try:
+        return _receive(node, body, token)
+    except CrossborderError as error:
+        _record_rejection(node, body, token, error)
+        raise
+
+
+def _sender_agency(node: Node, client_id: str) -> str:
+    with node.sessions() as session:
+        client = session.get(OAuthClient, client_id)
+        if client is None or session.get(Counterpart, client.agency) is None:
+            raise Unauthorized("UNKNOWN_SENDER", client_id=client_id)
+        return client.agency
+
+
+def _verified_payload(node: Node, body: bytes, agency: str) -> dict[str, Any]:
+    kid = unverified_header(body).get("kid")
+    keys = node.counterparts.keys(agency)
+    if kid not in {key.kid for key in keys.keys}:
+        # The counterpart may have rotated its key: look at its JWKS once more.
+        keys = node.counterparts.keys(agency, refresh=True)
+    return verify(body, keys, MESSAGE_TYP)
+
+
+def _parse(payload: dict[str, Any]) -> AnyMessage:
+    try:
+        return _MESSAGE.validate_python(payload)
+    except ValidationError as exc:
+        raise InvalidInput("SCHEMA_INVALID", violations=violations_from(exc)) from exc
+
+
+def _receive(node: Node, body: bytes, token: AccessToken) -> Accepted:
+    if len(body) > node.settings.max_body_bytes:
+        raise InvalidInput("BODY_TOO_LARGE", limit=node.settings.max_body_bytes)
+    agency = _sender_agency(node, token.client_id)
+    message = _parse(_verified_payload(node, body, agency))
+    if message.sender != agency:
+        raise Unauthorized("UNKNOWN_SENDER", sender=message.sender)
+    if message.recipient != node.agency:
+        raise InvalidInput("WRONG_RECIPIENT", recipient=message.recipient)
+    scope = SCOPE_FOR_TYPE[message.type]
+    if scope not in token.scopes:
+        raise Forbidden("SCOPE_MISSING", scope=scope)
+
+    message_digest = digest(body)
+    earlier = _earlier_delivery(node, message, message_digest)
+    if earlier is not None:
+        return earlier
+    received_at = node.now()
+    receipt = sign(
+        Receipt(
+            message_id=message.message_id,
+            sender=message.sender,
+            receiver=node.agency,
+            digest=message_digest,
+            received_at=received_at,
+        ).model_dump(mode="json"),
+        node.signing_key,
+        RECEIPT_TYP,
+    )
+    actor = Actor(kind="system", id=token.client_id, agency=agency, role="counterpart")
+    try:
+        with node.transaction() as session:
+            session.add(
+                InboxMessage(
+                    message_id=str(message.message_id),
+                    sender=message.sender,
+                    type=message.type.value,
+                    case_id=message.case_id,
+                    signed=body,
+                    digest=message_digest,
+                    receipt=receipt,
+                    status="received",
+                    received_at=received_at,
+                )
+            )
+            record(
+                session,
+                "message.received",
+                actor=actor,
+                occurred_at=received_at,
+                source_tz=node.timezone,
+                case_id=message.case_id,
+                message_id=str(message.message_id),
+                message_digest=message_digest,
+                type=message.type.value,
+                sender=message.sender,
+            )
+            ADMIT[message.type](session, node, message, message_digest, actor)
+    except IntegrityError:
+        # The same message arriving twice at once: the other delivery won the race.
+        earlier = _earlier_delivery(node, message, message_digest)
+        if earlier is None:
+            raise
+        return earlier
+    return Accepted(receipt=receipt, duplicate=False)
+
+
+def _earlier_delivery(node: Node, message: AnyMessage, message_digest: str) -> Accepted | None:
+    """The receipt we already gave for this message id, if any: one effect per message."""
+    with node.sessions() as session:
+        row = session.scalars(
+            select(InboxMessage).where(InboxMessage.message_id == str(message.message_id))
+        ).one_or_none()
+    if row is None:
+        return None
+    if row.digest != message_digest:
+        raise Conflict("MESSAGE_ID_REUSED", message_id=str(message.message_id))
+    return Accepted(receipt=row.receipt, duplicate=True)
+
+
+def _record_rejection(node: Node, body: bytes, token: AccessToken, error: CrossborderError) -> None:
+    claimed_id = _claimed_message_id(body)
+    now = node.now()
+    with node.transaction() as session:
+        session.add(
+            RejectedMessage(
+                client_id=token.client_id,
+                claimed_message_id=claimed_id,
+                error_code=error.code,
+                detail=[{"code": v.code, "field": v.field, **v.params} for v in error.violations],
+                # Oversized bodies are kept truncated: enough to recognise, not to fill the disk.
+                body=body[: node.settings.max_body_bytes],
+                received_at=now,
+            )
+        )
+        record(
+            session,
+            "message.rejected",
+            actor=Actor(kind="system", id=token.client_id, agency="", role="counterpart"),
+            occurred_at=now,
+            source_tz=node.timezone,
+            message_id=claimed_id,
+            message_digest=digest(body),
+            client_id=token.client_id,
+            error=error.code,
+            violations=[v.code for v in error.violations],
+        )
+
+
+def _claimed_message_id(body: bytes) -> str | None:
+    """The message id the body claims, read without trusting it (for the record only)."""
+    try:
+        encoded = body.split(b".")[1]
+        payload = json.loads(base64.urlsafe_b64decode(encoded + b"=" * (-len(encoded) % 4)))
+        value = payload.get("message_id")
+    except (ValueError, IndexError, AttributeError):
+        return None
+    return str(value)[:64] if value is not None else None
+

@@ -1,0 +1,74 @@
+"""One settings object for a node.
+
+Read from ``CROSSBORDER_*`` environment variables or a ``.env``-style file named by
+``CROSSBORDER_SETTINGS_FILE``; tests and the demo build it explicitly. A missing
+required value fails loudly at start-up rather than at the first message.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CROSSBORDER_",
+        env_file=os.environ.get("CROSSBORDER_SETTINGS_FILE"),
+        extra="forbid",
+        frozen=True,
+    )
+
+    #: This node's agency code (see ``crossborder/reference/data/agencies.json``).
+    agency: str
+    country: Literal["CN", "VN"]
+    #: The node's public base URL: the OAuth issuer and the API audience derive from it.
+    base_url: str
+    #: Where keys and the embedded database live.
+    data_dir: Path
+    #: SQLAlchemy URL; defaults to an SQLite file in ``data_dir``.
+    database_url: str | None = None
+    timezone: str = "UTC"
+    #: Border gate this node works at (UN/LOCODE or our own gate code).
+    gate: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8400
+    #: Largest accepted request body; a Form E with a hundred items is ~100 kB.
+    max_body_bytes: int = 1_000_000
+    access_token_ttl_seconds: int = 300
+    #: Accept a received certificate of origin automatically when every rule passes;
+    #: otherwise it waits for an officer's decision.
+    auto_accept_certificates: bool = True
+    #: How often the background loops look for work they were not woken for.
+    poll_seconds: float = Field(default=0.5, gt=0)
+    delivery_max_attempts: int = 50
+
+    @field_validator("base_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def issuer(self) -> str:
+        return self.base_url
+
+    @property
+    def audience(self) -> str:
+        """The API identifier access tokens must be issued for (RFC 9068 ``aud``)."""
+        return f"{self.base_url}/v1"
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'node.db'}"
+
+    @property
+    def signing_key_path(self) -> Path:
+        return self.data_dir / "keys" / "signing.jwk.json"
+
+    @property
+    def token_key_path(self) -> Path:
+        return self.data_dir / "keys" / "token.jwk.json"
