@@ -63,6 +63,10 @@ class Node:
         with self.sessions.begin() as session:
             yield session
 
+    def close(self) -> None:
+        self.counterparts.close()
+        self.engine.dispose()
+
     @cached_property
     def counterparts(self) -> CounterpartClient:
         """Outbound HTTP to counterparts, and their public keys."""

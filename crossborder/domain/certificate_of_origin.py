@@ -12,7 +12,7 @@ tax identifier, an origin criterion printed on the 2019 form, dates that fit
 the issuance time limits — is checked by the named rules in
 :mod:`crossborder.domain.rules`, so that every such failure reaches the
 counterpart with its own stable code and a message in its language rather than
-as one anonymous schema error. That is why a few fields below (the reference
+as one anonymous schema error. That is why a few fields below (the certificate
 number, the origin criterion code) are deliberately looser than the rules.
 """
 

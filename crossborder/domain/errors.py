@@ -8,7 +8,8 @@ the catalogs in ``locales/`` under the msgid ``error.<CODE>``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -18,7 +19,7 @@ class Violation:
 
     code: str
     field: str = ""
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 class CrossborderError(Exception):
@@ -30,6 +31,7 @@ class CrossborderError(Exception):
     def __init__(
         self,
         code: str,
+        /,
         *,
         violations: list[Violation] | None = None,
         **params: Any,

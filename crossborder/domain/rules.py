@@ -7,6 +7,10 @@ problems in one round trip. The text a person reads is rendered elsewhere from
 the catalogs under the msgid ``error.<code>``, with the violation's ``field``
 and ``params`` as placeholders.
 
+``FormE`` in this module is the namespace of the rules (the naming of the
+style guide); the certificate itself is ``certificate_of_origin.FormE``,
+imported here as ``co``.
+
 Reference data (HS nomenclature, identifier check digits, currencies) comes in
 through :class:`FormEReference`, so this module stays free of I/O and is tested
 with a small fake.

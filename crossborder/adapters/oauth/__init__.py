@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 #: RFC 7523 §2.2: the ``client_assertion_type`` of a ``private_key_jwt`` token request.
@@ -43,3 +43,13 @@ class RegisteredClient:
 
 class ClientRegistry(Protocol):
     def get_client(self, client_id: str) -> RegisteredClient | None: ...
+
+
+def numeric_date(value: object) -> datetime | None:
+    """A JWT NumericDate (RFC 7519 §2) as a UTC instant; ``None`` if it is not a finite number."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (ValueError, OverflowError, OSError):  # NaN, infinity, beyond year 9999
+        return None

@@ -16,7 +16,6 @@ import json
 import logging
 import secrets
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from authlib.common.security import is_secure_transport
@@ -44,6 +43,7 @@ from crossborder.adapters.oauth import (
     ClientRegistry,
     Clock,
     RegisteredClient,
+    numeric_date,
 )
 from crossborder.adapters.oauth.keys import (
     ALLOWED_ALGORITHMS,
@@ -189,7 +189,12 @@ class AuthorizationServer(_AuthlibAuthorizationServer):  # type: ignore[misc]
     def handle_token_request(
         self, form: Mapping[str, str], headers: Mapping[str, str]
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
-        """Answer a ``POST`` to the token endpoint: status, JSON body, response headers."""
+        """Answer a ``POST`` to the token endpoint: status, JSON body, response headers.
+
+        ``form`` is the decoded ``application/x-www-form-urlencoded`` body. RFC 6749
+        §3.2 forbids repeating a parameter; a caller that can see repeats should
+        refuse them (``invalid_request``) rather than let one value win silently.
+        """
         response: tuple[int, dict[str, Any], dict[str, str]] = self.create_token_response(
             _TokenHttpRequest(self.token_endpoint, form, headers)
         )
@@ -217,42 +222,28 @@ class AuthorizationServer(_AuthlibAuthorizationServer):  # type: ignore[misc]
 
     # --- private_key_jwt (RFC 7523 §2.2) ----------------------------------------------
 
-    def _authenticate_private_key_jwt(self, query_client: Any, request: _TokenRequest) -> _Client:
-        form = request.form
-        assertion = form.get("client_assertion")
-        if form.get("client_assertion_type") != CLIENT_ASSERTION_TYPE or not assertion:
-            raise _rejected("a private_key_jwt client assertion is required")
-        try:
-            signed = jws.extract_compact(assertion.encode("ascii"))
-            header = signed.headers()
-            unverified = json.loads(signed.payload or b"")
-        except (JoseError, ValueError) as error:
-            raise _rejected("the client assertion is not a compact JWS") from error
-        if not isinstance(header, dict) or not isinstance(unverified, dict):
-            raise _rejected("the client assertion is not a JWT")
-        if header.get("typ") != CLIENT_ASSERTION_JWT_TYPE:
-            raise _rejected(f"the client assertion typ must be {CLIENT_ASSERTION_JWT_TYPE}")
-        alg = header.get("alg")
-        if alg not in ALLOWED_ALGORITHMS:
-            raise _rejected("the client assertion alg is not allowed")
-
-        client_id = unverified.get("sub")
-        client = query_client(client_id) if isinstance(client_id, str) else None
-        if client is None:
+    def _authenticate_private_key_jwt(
+        self, query_client: object, request: _TokenRequest
+    ) -> _Client:
+        """authlib's client-auth hook; its ``query_client`` is our own :meth:`query_client`."""
+        signed, claims = _read_assertion(request.form)
+        client_id = claims.get("sub")
+        if not isinstance(client_id, str) or (client := self.query_client(client_id)) is None:
             raise _rejected("unknown client")
-        if form.get("client_id", client_id) != client_id:
+        if request.form.get("client_id", client_id) != client_id:
             raise _rejected("client_id does not match the client assertion")
         try:
             verified = jws.validate_compact(
-                signed, key_set_from_jwks(client.registered.jwks), algorithms=[alg]
+                signed,
+                key_set_from_jwks(client.registered.jwks),
+                algorithms=[signed.headers()["alg"]],
             )
         except (JoseError, ValueError) as error:
             log.info("client %s assertion key not usable: %s", client_id, error)
             verified = False
         if not verified:
             raise _rejected("the client assertion signature is invalid")
-
-        self._check_assertion_claims(client_id, unverified)
+        self._check_assertion_claims(client_id, claims)
         return client
 
     def _check_assertion_claims(self, client_id: str, claims: dict[str, Any]) -> None:
@@ -262,8 +253,8 @@ class AuthorizationServer(_AuthlibAuthorizationServer):  # type: ignore[misc]
         # audiences would let an assertion meant for one server be spent at another.
         if claims.get("aud") != self.issuer:
             raise _rejected("the client assertion aud must be the issuer")
-        issued_at = _instant(claims.get("iat"))
-        expires_at = _instant(claims.get("exp"))
+        issued_at = numeric_date(claims.get("iat"))
+        expires_at = numeric_date(claims.get("exp"))
         if issued_at is None or expires_at is None:
             raise _rejected("the client assertion needs numeric iat and exp")
         if expires_at - issued_at > MAX_ASSERTION_LIFETIME:
@@ -271,7 +262,7 @@ class AuthorizationServer(_AuthlibAuthorizationServer):  # type: ignore[misc]
         now = self._clock()
         if expires_at <= now - CLOCK_SKEW:
             raise _rejected("the client assertion has expired")
-        not_before = _instant(claims.get("nbf", claims["iat"]))
+        not_before = numeric_date(claims.get("nbf", claims["iat"]))
         if not_before is None or max(issued_at, not_before) > now + CLOCK_SKEW:
             raise _rejected("the client assertion is not valid yet")
         jti = claims.get("jti")
@@ -318,11 +309,24 @@ class AuthorizationServer(_AuthlibAuthorizationServer):  # type: ignore[misc]
         }
 
 
-def _instant(value: object) -> datetime | None:
-    """A NumericDate as a UTC instant, or ``None`` if it is not a finite number."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
+def _read_assertion(form: Mapping[str, str]) -> tuple[jws.CompactSignature, dict[str, Any]]:
+    """The client assertion of a token request and its claims, not yet verified.
+
+    Type and algorithm are checked here, before the client's keys are even looked up.
+    """
+    assertion = form.get("client_assertion")
+    if form.get("client_assertion_type") != CLIENT_ASSERTION_TYPE or not assertion:
+        raise _rejected("a private_key_jwt client assertion is required")
     try:
-        return datetime.fromtimestamp(value, UTC)
-    except (ValueError, OverflowError, OSError):
-        return None
+        signed = jws.extract_compact(assertion.encode("ascii"))
+        claims = json.loads(signed.payload or b"")
+    except (JoseError, ValueError) as error:
+        raise _rejected("the client assertion is not a compact JWS") from error
+    header = signed.headers()
+    if not isinstance(header, dict) or not isinstance(claims, dict):
+        raise _rejected("the client assertion is not a JWT")
+    if header.get("typ") != CLIENT_ASSERTION_JWT_TYPE:
+        raise _rejected(f"the client assertion typ must be {CLIENT_ASSERTION_JWT_TYPE}")
+    if header.get("alg") not in ALLOWED_ALGORITHMS:
+        raise _rejected("the client assertion alg is not allowed")
+    return signed, claims

@@ -99,8 +99,16 @@ class PrivateKeyJWTAuth(httpx.Auth):
             return
         self._forget(token)
         token = yield from self._fetch_token()
-        request.headers["Authorization"] = f"Bearer {token}"
-        yield request
+        # A copy, so that the refused attempt in the response history keeps the token it carried.
+        retry = httpx.Request(
+            request.method,
+            request.url,
+            headers=request.headers,
+            content=request.content,
+            extensions=request.extensions,
+        )
+        retry.headers["Authorization"] = f"Bearer {token}"
+        yield retry
 
     def _cached_token(self) -> str | None:
         with self._lock:
@@ -171,7 +179,7 @@ class PrivateKeyJWTAuth(httpx.Auth):
             raise Unauthorized(
                 "TOKEN_REQUEST_FAILED",
                 status=response.status_code,
-                error=str(body.get("error", "")),
+                error=str(body.get("error") or "-"),
             )
         access_token = body.get("access_token")
         expires_in = body.get("expires_in")

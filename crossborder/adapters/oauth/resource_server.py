@@ -11,14 +11,14 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from crossborder.adapters.oauth import CLOCK_SKEW, Clock
+from crossborder.adapters.oauth import CLOCK_SKEW, Clock, numeric_date
 from crossborder.adapters.oauth.keys import ALLOWED_ALGORITHMS
 from crossborder.domain.errors import Forbidden, Unauthorized
 
@@ -48,6 +48,19 @@ class AccessTokenValidator:
         self._audience = audience
         self._keys = keys
         self._clock = clock
+
+    def validate_any(self, authorization: str | None, scopes: frozenset[str]) -> AccessToken:
+        """Like :meth:`validate`, for an endpoint that any one of ``scopes`` opens.
+
+        The message endpoint learns which scope a call needs only from the signed
+        message itself; it checks that one once the signature is verified.
+        """
+        for scope in sorted(scopes):
+            try:
+                return self.validate(authorization, scope)
+            except Forbidden:
+                continue
+        raise Forbidden("SCOPE_MISSING", scope=" ".join(sorted(scopes)))
 
     def validate(self, authorization: str | None, required_scope: str) -> AccessToken:
         """The verified token of an ``Authorization`` header, if it grants ``required_scope``.
@@ -141,14 +154,10 @@ def _claims(payload: bytes | None) -> dict[str, Any]:
 
 
 def _instant(claims: Mapping[str, Any], name: str) -> datetime:
-    """A NumericDate claim as a UTC instant (RFC 7519 §2: a finite JSON number)."""
-    value = claims[name]
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    instant = numeric_date(claims[name])
+    if instant is None:
         raise Unauthorized("TOKEN_CLAIM_INVALID", claim=name)
-    try:
-        return datetime.fromtimestamp(value, UTC)
-    except (ValueError, OverflowError, OSError) as error:  # NaN, infinity, year 10000
-        raise Unauthorized("TOKEN_CLAIM_INVALID", claim=name) from error
+    return instant
 
 
 def _require(condition: bool, claim: str) -> None:

@@ -1,0 +1,3 @@
+from crossborder.cli.main import app
+
+app()

@@ -1,0 +1,64 @@
+"""Rendering audit entries for a reader: their language, their time zone.
+
+Entries hold keys and neutral parameters; this is the only place that turns
+them into sentences. Agency codes become agency names and reason codes become
+reasons, from the catalogs. Text a person wrote is shown verbatim with its
+language tag: it is never translated silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from crossborder.adapters.db.tables import AuditEntry
+from crossborder.i18n import format_datetime, translate
+from crossborder.reference.agencies import agency_name
+
+#: Parameters that hold an agency code, shown by name.
+AGENCY_PARAMS = frozenset({"sender", "recipient", "agency", "issuer"})
+
+
+@dataclass(frozen=True)
+class RenderedEntry:
+    seq: int
+    when: str
+    actor: str
+    text: str
+    note: str | None
+
+
+def _agency(code: str, locale: str) -> str:
+    return agency_name(code, locale) if code else translate("actor.unknown_agency", locale)
+
+
+def _params(entry: AuditEntry, locale: str) -> dict[str, Any]:
+    params = dict(entry.params)
+    for name in AGENCY_PARAMS & params.keys():
+        params[name] = _agency(str(params[name]), locale)
+    if "reasons" in params:
+        reasons = params["reasons"] or []
+        params["reasons"] = "; ".join(translate(f"reason.{code}", locale) for code in reasons) or "—"
+    if "type" in params:
+        params["type"] = translate(f"message_type.{params['type']}", locale)
+    return params
+
+
+def _actor(entry: AuditEntry, locale: str) -> str:
+    agency = _agency(entry.actor_agency, locale)
+    if entry.actor_kind == "person":
+        return translate("actor.person", locale, user=entry.actor_id, agency=agency)
+    if entry.actor_role == "counterpart":
+        return translate("actor.counterpart", locale, agency=agency, client_id=entry.actor_id)
+    return translate("actor.system", locale, agency=agency)
+
+
+def render(entry: AuditEntry, locale: str, tz: str) -> RenderedEntry:
+    note = entry.params.get("note")
+    return RenderedEntry(
+        seq=entry.seq,
+        when=format_datetime(entry.occurred_at, locale, tz),
+        actor=_actor(entry, locale),
+        text=translate(f"audit.{entry.event}", locale, **_params(entry, locale)),
+        note=f"[{note['lang']}] {note['text']}" if note else None,
+    )

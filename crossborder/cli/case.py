@@ -1,0 +1,74 @@
+"""``crossborder case``: follow a case and read its audit trail."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from crossborder.audit.render import render
+from crossborder.bootstrap import Node
+from crossborder.cli.common import ConfigOption, LangOption, console, open_node, say, user_errors
+from crossborder.i18n import normalize_locale, translate
+from crossborder.services.cases import case_view, list_cases
+
+app = typer.Typer(help="Follow cases.", no_args_is_help=True)
+
+
+def print_case(node: Node, case_id: str, lang: str, tz: str | None = None) -> None:
+    """The case's state and its audit trail, in ``lang`` and the reader's time zone."""
+    locale = normalize_locale(lang)
+    view = case_view(node, case_id)
+    zone = tz or node.timezone
+    say("cli.case.header", locale, case_id=view.case.id, subject=view.case.subject)
+    say(
+        "cli.case.status",
+        locale,
+        status=translate(f"status.{view.case.status}", locale),
+        workflow=translate(f"workflow.{view.case.workflow}", locale),
+    )
+    table = Table(
+        translate("cli.audit.seq", locale),
+        translate("cli.audit.when", locale, tz=zone),
+        translate("cli.audit.actor", locale),
+        translate("cli.audit.event", locale),
+        title=translate("cli.audit.title", locale, agency=node.agency),
+        show_lines=False,
+    )
+    for entry in view.audit:
+        shown = render(entry, locale, zone)
+        text = shown.text if shown.note is None else f"{shown.text}\n{shown.note}"
+        table.add_row(str(shown.seq), shown.when, shown.actor, text)
+    console.print(table)
+
+
+@app.command("show")
+def show(
+    case_id: str,
+    lang: LangOption = "en",
+    tz: Annotated[str | None, typer.Option(help="Show times in this zone")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Show a case, its messages and its audit trail."""
+    with user_errors(lang):
+        print_case(open_node(config), case_id, lang, tz)
+
+
+@app.command("list")
+def list_(lang: LangOption = "en", config: ConfigOption = None) -> None:
+    """List the most recently updated cases."""
+    locale = normalize_locale(lang)
+    with user_errors(lang):
+        node = open_node(config)
+        table = Table(
+            translate("cli.case.id", locale),
+            translate("cli.case.subject", locale),
+            translate("cli.case.counterpart", locale),
+            translate("cli.case.state", locale),
+        )
+        for case in list_cases(node):
+            table.add_row(
+                case.id, case.subject, case.counterpart, translate(f"status.{case.status}", locale)
+            )
+        console.print(table)

@@ -1,0 +1,65 @@
+"""What every command shares: settings, the node, printing in the user's language."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from crossborder.bootstrap import Node, bootstrap
+from crossborder.domain.errors import CrossborderError
+from crossborder.i18n import normalize_locale, translate
+from crossborder.settings import Settings
+
+console = Console()
+err_console = Console(stderr=True)
+
+LangOption = Annotated[str, typer.Option("--lang", help="zh_Hans, vi or en")]
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", envvar="CROSSBORDER_SETTINGS_FILE", help="Node settings file (.env format)"),
+]
+
+
+def load_settings(config: Path | None) -> Settings:
+    if config is not None:
+        return Settings(_env_file=config)  # type: ignore[call-arg]
+    return Settings()  # type: ignore[call-arg]
+
+
+def open_node(config: Path | None) -> Node:
+    return bootstrap(load_settings(config))
+
+
+def officer() -> str:
+    return getpass.getuser()
+
+
+def say(key: str, lang: str, **params: Any) -> None:
+    console.print(translate(key, normalize_locale(lang), **params), highlight=False)
+
+
+@contextmanager
+def user_errors(lang: str) -> Iterator[None]:
+    """Show a coded error in the user's language, with every violation, and exit 2."""
+    try:
+        yield
+    except CrossborderError as error:
+        locale = normalize_locale(lang)
+        err_console.print(
+            f"[bold red]{error.code}[/]: {translate(f'error.{error.code}', locale, **error.params)}",
+            highlight=False,
+        )
+        for violation in error.violations:
+            message = translate(
+                f"error.{violation.code}", locale, field=violation.field, **violation.params
+            )
+            err_console.print(f"  - {violation.code} {violation.field}: {message}", highlight=False)
+        sys.exit(2)
+

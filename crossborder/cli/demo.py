@@ -1,0 +1,159 @@
+"""``crossborder demo``: two real nodes on loopback exchange a Form E.
+
+The Chinese node (Nanning Customs, Youyiguan) shares an ACFTA Form E with the
+Vietnamese node (Regional Customs Branch VI, Lạng Sơn); the Vietnamese node
+verifies and accepts it; the demo then prints the case's audit trail as each
+side recorded it, in each side's time zone. Each node is its own process with
+its own database, keys and authorization server; they meet only over HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import typer
+
+from crossborder.adapters.oauth.keys import public_jwks
+from crossborder.audit.trail import Actor
+from crossborder.bootstrap import Node, bootstrap
+from crossborder.cli.case import print_case
+from crossborder.cli.co import read_form_e
+from crossborder.cli.common import LangOption, say, user_errors
+from crossborder.domain.errors import CrossborderError
+from crossborder.i18n import normalize_locale
+from crossborder.services.cases import case_view
+from crossborder.services.registry import add_client, add_counterpart
+from crossborder.settings import Settings
+from flows.certificate_of_origin import ShareCertificateRequest, share_certificate_of_origin
+from flows.runtime import use
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "contracts" / "examples" / "payloads" / "form-e.json"
+SIDES = {
+    "cn": {"agency": "CN-NNCUS", "country": "CN", "timezone": "Asia/Shanghai", "gate": "CNYYG"},
+    "vn": {"agency": "VN-CUSKV6", "country": "VN", "timezone": "Asia/Ho_Chi_Minh", "gate": "VN-HUUNGHI"},
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _write_settings(folder: Path, side: dict[str, str], port: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    values = {
+        **side,
+        "base_url": f"http://127.0.0.1:{port}",
+        "port": str(port),
+        "data_dir": str(folder),
+    }
+    path = folder / "node.env"
+    path.write_text("".join(f"CROSSBORDER_{k.upper()}={v}\n" for k, v in values.items()), "utf-8")
+    return path
+
+
+def _connect(node: Node, other: Node, jwks_file: Path) -> None:
+    """What two operators do once: each registers the other as counterpart and as client."""
+    actor = Actor.officer("operator", node.agency)
+    add_counterpart(
+        node,
+        agency=other.agency,
+        base_url=other.settings.base_url,
+        jwks_source=str(jwks_file),
+        client_id=node.agency,
+        scope="co:write",
+        actor=actor,
+    )
+    add_client(
+        node,
+        client_id=other.agency,
+        agency=other.agency,
+        jwks_source=str(jwks_file),
+        scopes="co:write",
+        actor=actor,
+    )
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"node at {url} exited with {process.returncode}")
+        try:
+            if httpx.get(f"{url}/v1/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"node at {url} did not start")
+
+
+def _wait_status(node: Node, case_id: str, wanted: set[str], timeout: float = 30) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        status = case_view(node, case_id).case.status
+        if status in wanted or time.monotonic() > deadline:
+            return status
+        time.sleep(0.2)
+
+
+def demo(
+    lang: LangOption = "",
+    folder: Annotated[Path, typer.Option("--dir", help="Where the two nodes keep their data")] = Path(
+        "demo-data"
+    ),
+) -> None:
+    """Start two nodes, share a Form E from China to Vietnam, print both audit trails."""
+    languages = [normalize_locale(lang)] if lang else ["zh_Hans", "vi"]
+    with user_errors(languages[0]):
+        run_demo(folder, languages)
+
+
+def run_demo(folder: Path, languages: list[str]) -> None:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    base = folder / stamp
+    settings_files = {name: _write_settings(base / name, side, _free_port()) for name, side in SIDES.items()}
+    nodes = {name: bootstrap(Settings(_env_file=path)) for name, path in settings_files.items()}  # type: ignore[call-arg]
+    jwks_files = {}
+    for name, node in nodes.items():
+        jwks_files[name] = base / name / "public-jwks.json"
+        jwks_files[name].write_text(json.dumps(public_jwks([node.signing_key, node.token_key])), "utf-8")
+    _connect(nodes["cn"], nodes["vn"], jwks_files["vn"])
+    _connect(nodes["vn"], nodes["cn"], jwks_files["cn"])
+
+    processes = {
+        name: subprocess.Popen(
+            [sys.executable, "-m", "crossborder", "node", "serve", "--config", str(path)],
+        )
+        for name, path in settings_files.items()
+    }
+    try:
+        for name, process in processes.items():
+            _wait_healthy(nodes[name].settings.base_url, process)
+        say("cli.demo.started", languages[0], cn=nodes["cn"].settings.base_url, vn=nodes["vn"].settings.base_url)
+        cn, vn = nodes["cn"], nodes["vn"]
+        request = ShareCertificateRequest(
+            certificate=read_form_e(EXAMPLE), recipient=vn.agency, officer="liaison.officer"
+        )
+        with use(cn):
+            result = share_certificate_of_origin(request)
+        status = _wait_status(cn, result.case_id, {"accepted", "queried", "rejected"})
+        if status != "accepted":
+            raise CrossborderError("DEMO_NOT_ACCEPTED", status=status)
+        for language in languages:
+            print_case(cn, result.case_id, language)
+            print_case(vn, result.case_id, language)
+        say("cli.demo.done", languages[0], folder=str(base))
+    finally:
+        for process in processes.values():
+            process.terminate()
+        for process in processes.values():
+            process.wait(timeout=15)

@@ -1,0 +1,89 @@
+"""``crossborder node``, ``counterpart`` and ``client``: running a node and connecting it."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from crossborder.adapters.oauth.keys import public_jwks
+from crossborder.api.app import create_app
+from crossborder.audit.trail import Actor
+from crossborder.cli.common import ConfigOption, LangOption, console, officer, open_node, say, user_errors
+from crossborder.services.registry import add_client, add_counterpart
+
+node_app = typer.Typer(help="Run this agency's node.", no_args_is_help=True)
+counterpart_app = typer.Typer(help="Counterpart agencies this node exchanges with.", no_args_is_help=True)
+client_app = typer.Typer(help="OAuth clients allowed to call this node.", no_args_is_help=True)
+
+
+@node_app.command("serve")
+def serve(config: ConfigOption = None) -> None:
+    """Serve the API and run the delivery and dispatch loops until stopped."""
+    node = open_node(config)
+    uvicorn.run(
+        create_app(node),
+        host=node.settings.host,
+        port=node.settings.port,
+        log_level="warning",
+        access_log=False,
+    )
+
+
+@node_app.command("jwks")
+def jwks(config: ConfigOption = None) -> None:
+    """Print this node's public JWKS, to hand to a counterpart's operator."""
+    node = open_node(config)
+    console.print_json(json.dumps(public_jwks([node.signing_key, node.token_key])))
+
+
+@counterpart_app.command("add")
+def counterpart_add(
+    agency: Annotated[str, typer.Argument(help="Its agency code, e.g. VN-CUSKV6")],
+    url: Annotated[str, typer.Option(help="Its API base URL")],
+    jwks: Annotated[str, typer.Option(help="Its public JWKS: a file or an https URL")],
+    client_id: Annotated[str, typer.Option(help="The client id we were given at its authorization server")],
+    scope: Annotated[str, typer.Option(help="Scopes we ask for")] = "co:write",
+    issuer: Annotated[str | None, typer.Option(help="Its OAuth issuer, if not the base URL")] = None,
+    lang: LangOption = "en",
+    config: ConfigOption = None,
+) -> None:
+    """Register (or update) a counterpart agency."""
+    with user_errors(lang):
+        node = open_node(config)
+        add_counterpart(
+            node,
+            agency=agency,
+            base_url=url,
+            jwks_source=jwks,
+            client_id=client_id,
+            scope=scope,
+            issuer=issuer,
+            actor=Actor.officer(officer(), node.agency),
+        )
+        say("cli.counterpart.added", lang, agency=agency)
+
+
+@client_app.command("add")
+def client_add(
+    client_id: Annotated[str, typer.Argument(help="The client id the counterpart will use")],
+    agency: Annotated[str, typer.Option(help="The agency it speaks for")],
+    jwks: Annotated[str, typer.Option(help="Its public JWKS: a file or an https URL")],
+    scopes: Annotated[str, typer.Option(help="Space-separated scopes, e.g. 'co:write'")] = "co:write",
+    lang: LangOption = "en",
+    config: ConfigOption = None,
+) -> None:
+    """Register (or update) a counterpart's OAuth client at this node."""
+    with user_errors(lang):
+        node = open_node(config)
+        add_client(
+            node,
+            client_id=client_id,
+            agency=agency,
+            jwks_source=jwks,
+            scopes=scopes,
+            actor=Actor.officer(officer(), node.agency),
+        )
+        say("cli.client.added", lang, client_id=client_id, agency=agency)

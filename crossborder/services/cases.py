@@ -1,0 +1,59 @@
+"""Reading a case back: its state, its messages and its audit trail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from crossborder.adapters.db.tables import AuditEntry, Case, Certificate, InboxMessage, OutboxMessage
+from crossborder.bootstrap import Node
+from crossborder.domain.errors import NotFound
+
+
+@dataclass(frozen=True)
+class CaseView:
+    case: Case
+    certificates: list[Certificate]
+    outbox: list[OutboxMessage]
+    inbox: list[InboxMessage]
+    audit: list[AuditEntry]
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "case_id": self.case.id,
+            "workflow": self.case.workflow,
+            "counterpart": self.case.counterpart,
+            "subject": self.case.subject,
+            "status": self.case.status,
+            "certificates": [
+                {"number": c.number, "version": c.version, "status": c.status, "reasons": c.decision_reasons}
+                for c in self.certificates
+            ],
+            "sent": [{"message_id": m.message_id, "type": m.type, "status": m.status} for m in self.outbox],
+            "received": [
+                {"message_id": m.message_id, "type": m.type, "status": m.status} for m in self.inbox
+            ],
+        }
+
+
+def case_view(node: Node, case_id: str) -> CaseView:
+    with node.sessions() as session:
+        case = session.get(Case, case_id)
+        if case is None:
+            raise NotFound("CASE_UNKNOWN", case_id=case_id)
+        return CaseView(
+            case=case,
+            certificates=list(
+                session.scalars(select(Certificate).where(Certificate.case_id == case_id).order_by(Certificate.version))
+            ),
+            outbox=list(session.scalars(select(OutboxMessage).where(OutboxMessage.case_id == case_id).order_by(OutboxMessage.id))),
+            inbox=list(session.scalars(select(InboxMessage).where(InboxMessage.case_id == case_id).order_by(InboxMessage.id))),
+            audit=list(session.scalars(select(AuditEntry).where(AuditEntry.case_id == case_id).order_by(AuditEntry.seq))),
+        )
+
+
+def list_cases(node: Node, limit: int = 50) -> list[Case]:
+    with node.sessions() as session:
+        return list(session.scalars(select(Case).order_by(Case.updated_at.desc()).limit(limit)))

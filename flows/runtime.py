@@ -1,0 +1,37 @@
+"""The node a flow run works on.
+
+Flow parameters must be plain data (they become the deployment's form), so a
+flow cannot be handed a :class:`~crossborder.bootstrap.Node`. A worker process
+builds its node once from its environment settings; the CLI, the demo and the
+tests install the node they already have with :func:`use`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from crossborder.bootstrap import Node, bootstrap
+from crossborder.settings import Settings
+
+_current: ContextVar[Node | None] = ContextVar("crossborder_node", default=None)
+_from_environment: list[Node] = []
+
+
+@contextmanager
+def use(node: Node) -> Iterator[Node]:
+    token = _current.set(node)
+    try:
+        yield node
+    finally:
+        _current.reset(token)
+
+
+def current_node() -> Node:
+    node = _current.get()
+    if node is not None:
+        return node
+    if not _from_environment:
+        _from_environment.append(bootstrap(Settings()))  # type: ignore[call-arg]
+    return _from_environment[0]

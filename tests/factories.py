@@ -1,0 +1,127 @@
+"""Building real nodes for tests: settings, keys, a database, an HTTP server on loopback."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from crossborder.adapters.oauth.keys import public_jwks
+from crossborder.api.app import create_app
+from crossborder.audit.trail import Actor
+from crossborder.bootstrap import Node, bootstrap
+from crossborder.domain.certificate_of_origin import FormE
+from crossborder.services.registry import add_client, add_counterpart
+from crossborder.settings import Settings
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "contracts" / "examples"
+SIDES: dict[str, dict[str, Any]] = {
+    "cn": {"agency": "CN-NNCUS", "country": "CN", "timezone": "Asia/Shanghai", "gate": "CNYYG"},
+    "vn": {
+        "agency": "VN-CUSKV6",
+        "country": "VN",
+        "timezone": "Asia/Ho_Chi_Minh",
+        "gate": "VN-HUUNGHI",
+    },
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def form_e_data() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((EXAMPLES / "payloads" / "form-e.json").read_text("utf-8"))
+    return data
+
+
+def form_e(**changes: Any) -> FormE:
+    return FormE.model_validate({**form_e_data(), **changes})
+
+
+def make_node(
+    side: str,
+    db_url: str,
+    folder: Path,
+    clock: Callable[[], datetime],
+    port: int | None = None,
+    **overrides: Any,
+) -> Node:
+    port = port or free_port()
+    settings = Settings(
+        **SIDES[side],
+        base_url=f"http://127.0.0.1:{port}",
+        port=port,
+        data_dir=folder / side,
+        database_url=db_url,
+        poll_seconds=0.05,
+        **overrides,
+    )
+    return bootstrap(settings, clock=clock)
+
+
+def connect(node: Node, other: Node, folder: Path, scopes: str = "co:write") -> None:
+    """Register ``other`` at ``node`` as counterpart and as OAuth client."""
+    jwks_file = folder / f"{other.agency}-jwks.json"
+    jwks_file.write_text(json.dumps(public_jwks([other.signing_key, other.token_key])), "utf-8")
+    actor = Actor.officer("operator", node.agency)
+    add_counterpart(
+        node,
+        agency=other.agency,
+        base_url=other.settings.base_url,
+        jwks_source=str(jwks_file),
+        client_id=node.agency,
+        scope=scopes,
+        actor=actor,
+    )
+    add_client(
+        node,
+        client_id=other.agency,
+        agency=other.agency,
+        jwks_source=str(jwks_file),
+        scopes=scopes,
+        actor=actor,
+    )
+
+
+@contextmanager
+def serving(node: Node, *, run_workers: bool = True) -> Iterator[Node]:
+    """Serve ``node``'s API over real HTTP on loopback, in a thread, for the block's duration."""
+    config = uvicorn.Config(
+        create_app(node, run_workers=run_workers),
+        host="127.0.0.1",
+        port=node.settings.port,
+        log_level="warning",
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("server did not start")
+        time.sleep(0.01)
+    try:
+        yield node
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.02)
