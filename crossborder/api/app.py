@@ -92,7 +92,11 @@ def create_app(node: Node, *, run_workers: bool = True) -> FastAPI:
 
     @app.post("/oauth/token", tags=["oauth"], include_in_schema=False)
     async def token(request: Request) -> JSONResponse:
-        form = {key: str(value) for key, value in (await request.form()).items()}
+        items = (await request.form()).multi_items()
+        form = {key: str(value) for key, value in items}
+        if len(form) != len(items):
+            # RFC 6749 §3.2: a parameter sent twice is an invalid request, not a choice.
+            return JSONResponse({"error": "invalid_request"}, status_code=400)
         status, body, headers = await run_in_threadpool(
             authorization_server.handle_token_request, form, dict(request.headers)
         )

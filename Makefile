@@ -1,0 +1,34 @@
+# The two commands of the README are `make demo` and `make test`; the rest is for developers.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: demo test lint contracts bench clean
+
+# Installs exactly the versions in requirements.lock (regenerate it with
+# `$(BIN)/pip freeze --exclude-editable > requirements.lock` after changing pyproject.toml).
+$(INSTALLED): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --constraint requirements.lock --editable '.[dev]'
+	touch $(INSTALLED)
+
+demo: $(INSTALLED)
+	$(BIN)/crossborder demo
+
+test: $(INSTALLED)
+	$(BIN)/pytest
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check crossborder flows tests bench
+	$(BIN)/mypy
+
+contracts: $(INSTALLED)
+	$(BIN)/python -m crossborder.contracts
+
+bench: $(INSTALLED)
+	$(BIN)/python bench/exchange.py
+
+clean:
+	rm -rf $(VENV) demo-data
