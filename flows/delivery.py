@@ -7,7 +7,7 @@ from typing import Any
 from prefect import Task, task
 from prefect.client.schemas.objects import State, TaskRun
 
-from crossborder.services.delivery import deliver_due
+from crossborder.services.delivery import deliver_due, outbox_status
 from flows.runtime import current_node
 
 
@@ -38,9 +38,12 @@ def _retryable(_task: Task[..., Any], _run: TaskRun, state: State[Any]) -> bool:
 )
 def deliver_message(message_id: str) -> str:
     """Send one outbox message; return its status ('delivered')."""
-    status = deliver_due(current_node(), message_id=message_id).get(message_id)
-    if status is None or status == "pending":
-        # Not claimed (the node's own loop holds it) or a retryable failure.
+    node = current_node()
+    # Not claimed means the node's own delivery loop holds it: see how that went.
+    status = deliver_due(node, message_id=message_id).get(message_id) or outbox_status(
+        node, message_id
+    )
+    if status in (None, "pending"):
         raise DeliveryDeferred(message_id)
     if status == "failed":
         raise DeliveryRefused(message_id)

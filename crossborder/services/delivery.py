@@ -129,3 +129,10 @@ def deliver_due(node: Node, limit: int = 50, message_id: str | None = None) -> d
         outcome = node.counterparts.deliver(claim.recipient, claim.signed)
         results[claim.message_id] = record_outcome(node, claim, outcome)
     return results
+
+
+def outbox_status(node: Node, message_id: str) -> str | None:
+    with node.sessions() as session:
+        return session.scalar(
+            select(OutboxMessage.status).where(OutboxMessage.message_id == message_id)
+        )

@@ -1,0 +1,633 @@
+"""The exchange benchmark: one Form E from ``share()`` to a recorded receipt, over real HTTP.
+
+The sending node (CN-NNCUS) lives in this process; the receiving node
+(VN-CUSKV6) is a separate ``crossborder node serve`` process with its own
+database and keys, as in production. Each message is timed from ``share()``
+(rules, signature, case, certificate, outbox row and audit entry in one
+transaction) through ``deliver_due(message_id=...)`` (access token, POST, the
+receiver's verification and admission transaction, its signed receipt, our
+check of that receipt and the outbox update).
+
+The baseline is a FastAPI endpoint that does nothing, in its own process under
+the same uvicorn settings, called with the same signed bytes over the same kind
+of ``httpx.Client`` at the same concurrency: the ratio between the two is what
+crossborder adds to a bare HTTP round trip. Exchange and baseline rounds
+alternate, so a noisy neighbour on a shared machine hits both alike.
+
+Run: ``python bench/exchange.py [--n 300] [--concurrency 8] [--db sqlite|postgresql]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import httpx
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import create_engine, func, select, text
+
+from crossborder.adapters.db.tables import Certificate, InboxMessage, OutboxMessage
+from crossborder.adapters.oauth.keys import public_jwks
+from crossborder.audit.trail import Actor
+from crossborder.bootstrap import Node, bootstrap
+from crossborder.domain.certificate_of_origin import FormE
+from crossborder.domain.rules import validate_form_e
+from crossborder.services.certificate_of_origin import share
+from crossborder.services.delivery import claim_due, deliver_due, record_outcome
+from crossborder.services.registry import add_client, add_counterpart
+from crossborder.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+FORM_E_EXAMPLE = ROOT / "contracts" / "examples" / "payloads" / "form-e.json"
+POSTGRES_URL = "postgresql+psycopg://root@127.0.0.1:5432/test"
+SENDER = {"agency": "CN-NNCUS", "country": "CN", "timezone": "Asia/Shanghai", "gate": "CNYYG"}
+RECEIVER = {
+    "agency": "VN-CUSKV6",
+    "country": "VN",
+    "timezone": "Asia/Ho_Chi_Minh",
+    "gate": "VN-HUUNGHI",
+}
+SCOPE = "co:write"
+MESSAGE_CONTENT_TYPE = "application/jose"
+#: Messages timed one at a time for the "where the time goes" split.
+PROFILE_MESSAGES = 15
+#: A process this busy (in cores) is taken to be CPU-bound.
+SATURATED = 0.85
+
+
+class BenchFailed(RuntimeError):
+    """The run could not measure what it claims to (a message not delivered, a node down)."""
+
+
+def out(line: str = "") -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+# --- the two nodes, their databases and processes ------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def databases(kind: str, folder: Path, postgres_url: str) -> Iterator[dict[str, str]]:
+    """One empty database per node: SQLite files, or fresh PostgreSQL schemas dropped afterwards."""
+    if kind == "sqlite":
+        yield {side: f"sqlite:///{folder / side / 'node.db'}" for side in ("cn", "vn")}
+        return
+    schemas = {side: f"bench_{side}_{uuid.uuid4().hex[:10]}" for side in ("cn", "vn")}
+    separator = "&" if "?" in postgres_url else "?"
+    engine = create_engine(postgres_url)
+    try:
+        with engine.begin() as connection:
+            for schema in schemas.values():
+                connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        yield {
+            side: f"{postgres_url}{separator}options=-csearch_path%3D{schema}"
+            for side, schema in schemas.items()
+        }
+    finally:
+        with engine.begin() as connection:
+            for schema in schemas.values():
+                connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        engine.dispose()
+
+
+def write_receiver_settings(folder: Path, port: int, database_url: str) -> Path:
+    values = {
+        **RECEIVER,
+        "base_url": f"http://127.0.0.1:{port}",
+        "port": str(port),
+        "data_dir": str(folder),
+        "database_url": database_url,
+        "auto_accept_certificates": "false",
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "node.env"
+    path.write_text("".join(f"CROSSBORDER_{k.upper()}={v}\n" for k, v in values.items()), "utf-8")
+    return path
+
+
+def connect(node: Node, other: Node, folder: Path) -> None:
+    """What the two operators do once: register the other as counterpart and as OAuth client."""
+    jwks_file = folder / f"{other.agency}-jwks.json"
+    jwks_file.write_text(json.dumps(public_jwks([other.signing_key, other.token_key])), "utf-8")
+    actor = Actor.officer("bench", node.agency)
+    add_counterpart(
+        node,
+        agency=other.agency,
+        base_url=other.settings.base_url,
+        jwks_source=str(jwks_file),
+        client_id=node.agency,
+        scope=SCOPE,
+        actor=actor,
+    )
+    add_client(
+        node,
+        client_id=other.agency,
+        agency=other.agency,
+        jwks_source=str(jwks_file),
+        scopes=SCOPE,
+        actor=actor,
+    )
+
+
+def prepare_nodes(folder: Path, urls: dict[str, str]) -> tuple[Node, Path]:
+    """The sender, bootstrapped here, and the receiver's settings file, both registered both ways.
+
+    The receiver is bootstrapped here once (migrations, keys) and closed again:
+    its server process then opens the same database and key files.
+    """
+    receiver_config = write_receiver_settings(folder / "vn", free_port(), urls["vn"])
+    receiver = bootstrap(Settings(_env_file=receiver_config))  # type: ignore[call-arg]
+    sender = bootstrap(
+        Settings(
+            **SENDER,
+            # Not served in this run: the receiver sends nothing back.
+            base_url=f"http://127.0.0.1:{free_port()}",
+            data_dir=folder / "cn",
+            database_url=urls["cn"],
+        )
+    )
+    connect(sender, receiver, folder)
+    connect(receiver, sender, folder)
+    receiver.close()
+    return sender, receiver_config
+
+
+def child_environment(**extra: str) -> dict[str, str]:
+    """Our environment without stray node settings, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CROSSBORDER_")}
+    env["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+    env.update(extra)
+    return env
+
+
+@contextmanager
+def spawned(command: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A child process that is stopped when the block ends, however it ends."""
+    with log.open("wb") as log_file:
+        process = subprocess.Popen(command, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+        try:
+            yield process
+        finally:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            tail = log.read_text("utf-8", errors="replace")[-2000:]
+            raise BenchFailed(f"{url} exited with {process.returncode}:\n{tail}")
+        try:
+            if httpx.get(f"{url}/v1/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise BenchFailed(f"{url} did not start within {timeout:.0f} s")
+
+
+def serve_baseline(port: int) -> None:
+    """The baseline endpoint: reads the body, answers 202 with a fixed small JSON, nothing else."""
+    app = FastAPI(docs_url=None, redoc_url=None)
+
+    @app.post("/v1/messages", status_code=202)
+    async def accept(request: Request) -> JSONResponse:
+        await request.body()
+        return JSONResponse({"accepted": True}, status_code=202)
+
+    @app.get("/v1/health")
+    async def health() -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    # The same uvicorn settings as ``crossborder node serve``.
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def process_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of another process, where ``/proc`` tells it (Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    # Fields 14 and 15 of proc(5), counted after the command name's closing parenthesis.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# --- one message, one round ----------------------------------------------------------------------
+
+
+class Certificates:
+    """Valid Form E certificates, each with a number of its own (a number is shared once)."""
+
+    def __init__(self) -> None:
+        self._data = json.loads(FORM_E_EXAMPLE.read_text("utf-8"))
+        self._serial = itertools.count(1)
+
+    def take(self, count: int) -> list[FormE]:
+        return [
+            FormE.model_validate({**self._data, "certificate_number": f"E2645-BENCH-{n:07d}"})
+            for n in itertools.islice(self._serial, count)
+        ]
+
+
+@dataclass(frozen=True)
+class Sample:
+    #: Seconds from the start of the operation to its end.
+    total: float
+    #: Exchange only: the part spent in ``share()``.
+    share: float = 0.0
+
+
+@dataclass(frozen=True)
+class Round:
+    wall: float
+    samples: list[Sample]
+    #: CPU seconds used during the round by this process and by the server process.
+    cpu_here: float
+    cpu_server: float | None
+
+    @property
+    def rate(self) -> float:
+        return len(self.samples) / self.wall
+
+
+def exchange_one(sender: Node, form: FormE, actor: Actor) -> Sample:
+    started = time.perf_counter()
+    shared = share(sender, form, RECEIVER["agency"], actor)
+    shared_at = time.perf_counter()
+    result = deliver_due(sender, message_id=shared.message_id)
+    finished = time.perf_counter()
+    if result.get(shared.message_id) != "delivered":
+        raise BenchFailed(f"{shared.message_id} not delivered: {result} ({last_error(sender)})")
+    return Sample(finished - started, shared_at - started)
+
+
+def last_error(sender: Node) -> str | None:
+    with sender.sessions() as session:
+        return session.scalars(
+            select(OutboxMessage.last_error)
+            .where(OutboxMessage.last_error.is_not(None))
+            .order_by(OutboxMessage.id.desc())
+        ).first()
+
+
+def baseline_one(client: httpx.Client, body: bytes) -> Sample:
+    started = time.perf_counter()
+    response = client.post(
+        "/v1/messages", content=body, headers={"Content-Type": MESSAGE_CONTENT_TYPE}
+    )
+    finished = time.perf_counter()
+    if response.status_code != 202:
+        raise BenchFailed(f"baseline answered {response.status_code}")
+    return Sample(finished - started)
+
+
+def run_round(
+    work: Callable[[Any], Sample], items: Sequence[Any], concurrency: int, server_pid: int
+) -> Round:
+    cpu_here, cpu_server = time.process_time(), process_cpu_seconds(server_pid)
+    started = time.perf_counter()
+    pool = ThreadPoolExecutor(concurrency)
+    try:
+        futures = [pool.submit(work, item) for item in items]
+        samples = [future.result() for future in futures]
+    finally:
+        # On an error or Ctrl-C, drop what has not started rather than finish the round.
+        pool.shutdown(wait=True, cancel_futures=True)
+    wall = time.perf_counter() - started
+    server_after = process_cpu_seconds(server_pid)
+    server = None if cpu_server is None or server_after is None else server_after - cpu_server
+    return Round(wall, samples, time.process_time() - cpu_here, server)
+
+
+def wait_receiver_idle(receiver_db: str, expected: int, timeout: float = 30) -> None:
+    """Until the receiver holds every certificate and its dispatcher has processed every message.
+
+    This checks, from the receiver's own database, that the exchange did what the
+    receipts say; and it keeps the receiver's after-work out of the next baseline round.
+    """
+    engine = create_engine(receiver_db)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            with engine.connect() as connection:
+                stored = connection.scalar(select(func.count()).select_from(Certificate))
+                waiting = connection.scalar(
+                    select(func.count())
+                    .select_from(InboxMessage)
+                    .where(InboxMessage.status == "received")
+                )
+            if stored == expected and waiting == 0:
+                return
+            if time.monotonic() > deadline:
+                raise BenchFailed(f"receiver holds {stored}/{expected}, {waiting} not dispatched")
+            time.sleep(0.05)
+    finally:
+        engine.dispose()
+
+
+# --- where the time goes -------------------------------------------------------------------------
+
+
+def profile(
+    sender: Node, forms: list[FormE], actor: Actor, baseline: httpx.Client, body: bytes
+) -> dict[str, float]:
+    """Median milliseconds of each step of one message sent alone (``deliver_due``'s steps apart)."""
+    steps: dict[str, list[float]] = {}
+
+    def timed(step: str, started: float) -> float:
+        now = time.perf_counter()
+        steps.setdefault(step, []).append((now - started) * 1000)
+        return now
+
+    for form in forms:
+        mark = time.perf_counter()
+        validate_form_e(form, sender.reference)
+        mark = timed("rules", mark)
+        shared = share(sender, form, RECEIVER["agency"], actor)
+        mark = timed("share", mark)
+        (claim,) = claim_due(sender, 1, shared.message_id)
+        mark = timed("claim", mark)
+        outcome = sender.counterparts.deliver(claim.recipient, claim.signed)
+        mark = timed("post", mark)
+        if record_outcome(sender, claim, outcome) != "delivered":
+            raise BenchFailed(f"{claim.message_id} not delivered: {outcome.error}")
+        mark = timed("record", mark)
+        baseline_one(baseline, body)
+        timed("bare", mark)
+    return {step: statistics.median(values) for step, values in steps.items()}
+
+
+# --- the run -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Options:
+    n: int
+    concurrency: int
+    db: str
+    rounds: int
+    warmup: int
+    postgres_url: str
+
+
+@dataclass
+class Results:
+    exchange: list[Round]
+    baseline: list[Round]
+    steps: dict[str, float]
+    body_bytes: int
+
+
+def run(options: Options, folder: Path) -> Results:
+    with ExitStack() as stack:
+        urls = stack.enter_context(databases(options.db, folder, options.postgres_url))
+        sender, receiver_config = prepare_nodes(folder, urls)
+        stack.callback(sender.close)
+        receiver_url = f"http://127.0.0.1:{Settings(_env_file=receiver_config).port}"  # type: ignore[call-arg]
+        baseline_port = free_port()
+        receiver_log, baseline_log = folder / "receiver.log", folder / "baseline.log"
+        receiver = stack.enter_context(
+            spawned(
+                [sys.executable, "-m", "crossborder", "node", "serve", "--config", str(receiver_config)],
+                child_environment(CROSSBORDER_AUTO_ACCEPT_CERTIFICATES="false"),
+                receiver_log,
+            )
+        )
+        baseline_server = stack.enter_context(
+            spawned(
+                [sys.executable, str(Path(__file__).resolve()), "--serve-baseline", str(baseline_port)],
+                child_environment(),
+                baseline_log,
+            )
+        )
+        baseline_url = f"http://127.0.0.1:{baseline_port}"
+        wait_healthy(receiver_url, receiver, receiver_log)
+        wait_healthy(baseline_url, baseline_server, baseline_log)
+        client = stack.enter_context(httpx.Client(base_url=baseline_url, timeout=10.0))
+        return measure(options, sender, urls["vn"], client, (receiver.pid, baseline_server.pid))
+
+
+def measure(
+    options: Options, sender: Node, receiver_db: str, client: httpx.Client, pids: tuple[int, int]
+) -> Results:
+    certificates = Certificates()
+    actor = Actor.officer("bench", sender.agency)
+    send = lambda form: exchange_one(sender, form, actor)  # noqa: E731
+    # The first message alone fetches the metadata, the access token and the connection;
+    # then a few at full concurrency, not counted.
+    run_round(send, certificates.take(1), 1, pids[0])
+    run_round(send, certificates.take(options.warmup), options.concurrency, pids[0])
+    with sender.sessions() as session:
+        body = session.scalars(select(OutboxMessage.signed).limit(1)).one()
+    post = lambda _: baseline_one(client, body)  # noqa: E731
+    run_round(post, range(options.warmup), options.concurrency, pids[1])
+    sent = 1 + options.warmup
+    wait_receiver_idle(receiver_db, sent)
+
+    exchange, baseline = [], []
+    for _ in range(options.rounds):
+        exchange.append(run_round(send, certificates.take(options.n), options.concurrency, pids[0]))
+        sent += options.n
+        wait_receiver_idle(receiver_db, sent)
+        baseline.append(run_round(post, range(options.n), options.concurrency, pids[1]))
+    steps = profile(sender, certificates.take(PROFILE_MESSAGES), actor, client, body)
+    return Results(exchange, baseline, steps, len(body))
+
+
+# --- the report ----------------------------------------------------------------------------------
+
+
+def percentile_ms(rounds: list[Round], percent: int) -> float:
+    values = [sample.total for r in rounds for sample in r.samples]
+    return statistics.quantiles(values, n=100, method="inclusive")[percent - 1] * 1000
+
+
+def median_rate(rounds: list[Round]) -> float:
+    return statistics.median(r.rate for r in rounds)
+
+
+def available_cpus() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def report(options: Options, results: Results) -> None:
+    out(
+        f"crossborder exchange benchmark: {options.n} messages x {options.rounds} rounds, "
+        f"concurrency {options.concurrency}, database {options.db}, {available_cpus()} CPUs"
+    )
+    out(
+        "  receiver VN-CUSKV6: its own process, database and keys, with "
+        "CROSSBORDER_AUTO_ACCEPT_CERTIFICATES=false (no business replies compete)"
+    )
+    out("  sender CN-NNCUS: in this process; per message share() then deliver_due(message_id=...)")
+    out(
+        f"  baseline: a do-nothing FastAPI endpoint (own process) answering 202, "
+        f"same {results.body_bytes / 1000:.1f} kB signed body, client and concurrency"
+    )
+    out()
+    out(f"  {'':9} {'msg/s':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8}   rate per round")
+    for name, rounds in (("exchange", results.exchange), ("baseline", results.baseline)):
+        per_round = " ".join(f"{r.rate:.0f}" for r in rounds)
+        out(
+            f"  {name:9} {median_rate(rounds):8.1f} {percentile_ms(rounds, 50):8.1f}"
+            f" {percentile_ms(rounds, 90):8.1f} {percentile_ms(rounds, 99):8.1f}   {per_round}"
+        )
+    out(
+        f"  ratios: exchange p50 / baseline p50 = "
+        f"{percentile_ms(results.exchange, 50) / percentile_ms(results.baseline, 50):.1f}x; "
+        f"baseline rate / exchange rate = "
+        f"{median_rate(results.baseline) / median_rate(results.exchange):.1f}x"
+    )
+    out()
+    report_time_split(results)
+    out(f"  what limits it: {limit(options, results)}")
+
+
+def report_time_split(results: Results) -> None:
+    steps = results.steps
+    receiver_work = steps["post"] - steps["bare"]
+    alone = steps["share"] + steps["claim"] + steps["post"] + steps["record"]
+    out(f"  one message alone (median of {PROFILE_MESSAGES}), {alone:.1f} ms:")
+    out(
+        f"    share() {steps['share']:.1f} ms (rules {steps['rules']:.1f} ms), "
+        f"claim {steps['claim']:.1f} ms, POST {steps['post']:.1f} ms "
+        f"(bare round trip {steps['bare']:.1f} ms, so the receiver's work ~ {receiver_work:.1f} ms), "
+        f"record receipt {steps['record']:.1f} ms"
+    )
+    samples = [s for r in results.exchange for s in r.samples]
+    share_p50 = statistics.median(s.share * 1000 for s in samples)
+    deliver_p50 = statistics.median((s.total - s.share) * 1000 for s in samples)
+    out(
+        f"  under load (p50): share() {share_p50:.1f} ms, deliver_due {deliver_p50:.1f} ms; "
+        f"{cpu_line(results.exchange)}"
+    )
+
+
+def busy_cores(rounds: list[Round]) -> tuple[float, float | None]:
+    """Cores kept busy by the sending process and by the receiver during the exchange rounds."""
+    wall = sum(r.wall for r in rounds)
+    here = sum(r.cpu_here for r in rounds) / wall
+    server = [r.cpu_server for r in rounds]
+    if any(value is None for value in server):
+        return here, None
+    return here, sum(value for value in server if value is not None) / wall
+
+
+def cpu_line(rounds: list[Round]) -> str:
+    messages = sum(len(r.samples) for r in rounds)
+    here, server = busy_cores(rounds)
+    wall = sum(r.wall for r in rounds)
+    line = f"CPU per message: sender {here * wall / messages * 1000:.1f} ms ({here:.2f} cores busy)"
+    if server is not None:
+        line += f", receiver {server * wall / messages * 1000:.1f} ms ({server:.2f} cores busy)"
+    return line
+
+
+def limit(options: Options, results: Results) -> str:
+    """A one-line verdict from the CPU the two node processes used during the exchange rounds."""
+    here, server = busy_cores(results.exchange)
+    cpus = available_cpus()
+    elsewhere = " plus the PostgreSQL server" if options.db == "postgresql" else ""
+    if server is None:
+        return f"sender {here:.2f} cores busy; the receiver's CPU is not readable here"
+    if here + server >= SATURATED * cpus:
+        heavier = "sender" if here >= server else "receiver"
+        return (
+            f"CPU: the two nodes{elsewhere} keep the {cpus} CPUs busy "
+            f"({here:.2f} + {server:.2f} cores); the {heavier} costs more per message"
+        )
+    for name, busy in (("sender", here), ("receiver", server)):
+        if busy >= SATURATED:
+            return (
+                f"the {name} process's CPU ({busy:.2f} cores): Python runs one thread "
+                f"at a time per process (GIL), so more concurrency does not help it"
+            )
+    lock = "SQLite's one writer at a time" if options.db == "sqlite" else "the database"
+    return (
+        f"waiting, not CPU ({here:.2f} + {server:.2f} of {cpus} cores busy): "
+        f"most likely {lock}; the machine is not saturated"
+    )
+
+
+# --- command line --------------------------------------------------------------------------------
+
+
+def parse(argv: Sequence[str] | None) -> tuple[Options, int | None]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--n", type=int, default=300, help="messages per round (default 300)")
+    parser.add_argument("--concurrency", type=int, default=8, help="worker threads (default 8)")
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds; rates are their median")
+    parser.add_argument("--warmup", type=int, default=16, help="uncounted messages first")
+    parser.add_argument("--postgres-url", default=POSTGRES_URL, help="server for --db postgresql")
+    parser.add_argument("--serve-baseline", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if min(args.n, args.concurrency, args.rounds) < 1 or args.warmup < 0:
+        parser.error("--n, --concurrency and --rounds must be at least 1, --warmup at least 0")
+    options = Options(
+        args.n, args.concurrency, args.db, args.rounds, args.warmup, args.postgres_url
+    )
+    return options, args.serve_baseline
+
+
+def _terminated(signum: int, _frame: FrameType | None) -> None:
+    # Turn SIGTERM into an exception so that the cleanup below runs as on Ctrl-C.
+    raise SystemExit(128 + signum)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    options, baseline_port = parse(argv)
+    if baseline_port is not None:
+        serve_baseline(baseline_port)
+        return 0
+    signal.signal(signal.SIGTERM, _terminated)
+    with tempfile.TemporaryDirectory(prefix="crossborder-bench-") as folder:
+        try:
+            results = run(options, Path(folder))
+        except BenchFailed as error:
+            sys.stderr.write(f"benchmark failed: {error}\n")
+            return 1
+        except KeyboardInterrupt:
+            sys.stderr.write("interrupted; nodes stopped, databases removed\n")
+            return 130
+    report(options, results)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""The Prefect flows, run for real in Prefect's local mode, against two real nodes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from prefect.states import Failed
+from prefect.testing.utilities import prefect_test_harness
+
+from crossborder.bootstrap import Node
+from crossborder.domain.messages import CertificateDecision, DecisionReason
+from crossborder.services.cases import case_view
+from flows.certificate_of_origin import (
+    CertificateDecisionRequest,
+    ShareCertificateRequest,
+    answer_certificate_of_origin,
+    share_certificate_of_origin,
+)
+from flows.delivery import DeliveryDeferred, DeliveryRefused, _retryable, deliver_message
+from flows.runtime import use
+from tests.conftest import Clock
+from tests.factories import connect, form_e, make_node, serving, wait_for
+
+pytestmark = pytest.mark.e2e
+
+@pytest.fixture(scope="module")
+def prefect_local() -> Iterator[None]:
+    with prefect_test_harness(server_startup_timeout=60):
+        yield
+
+@pytest.fixture
+def pair(tmp_path: Path, clock: Clock) -> Iterator[tuple[Node, Node]]:
+    cn = make_node("cn", f"sqlite:///{tmp_path / 'cn.db'}", tmp_path, clock)
+    vn = make_node("vn", f"sqlite:///{tmp_path / 'vn.db'}", tmp_path, clock, auto_accept_certificates=False)
+    connect(cn, vn, tmp_path)
+    connect(vn, cn, tmp_path)
+    yield cn, vn
+    cn.close()
+    vn.close()
+
+def test_share_and_answer_flows(prefect_local: None, pair: tuple[Node, Node]) -> None:
+    cn, vn = pair
+    with serving(cn), serving(vn):
+        with use(cn):
+            shared = share_certificate_of_origin(
+                ShareCertificateRequest(certificate=form_e(), recipient=vn.agency, officer="li.wei")
+            )
+        assert shared.delivery == "delivered"
+        wait_for(lambda: case_view(vn, shared.case_id).case.status == "received")
+        with use(vn):
+            answered = answer_certificate_of_origin(
+                CertificateDecisionRequest(
+                    case_id=shared.case_id,
+                    decision=CertificateDecision.QUERIED,
+                    reasons=[DecisionReason.ORIGIN_CRITERION_DOUBTFUL],
+                    officer="nguyen.van.an",
+                )
+            )
+        assert answered.delivery == "delivered"
+        wait_for(lambda: case_view(cn, shared.case_id).case.status == "queried")
+
+def test_delivery_task_defers_while_the_counterpart_is_down(pair: tuple[Node, Node]) -> None:
+    cn, vn = pair
+    from crossborder.audit.trail import Actor
+    from crossborder.services.certificate_of_origin import share
+
+    shared = share(cn, form_e(), vn.agency, Actor.officer("li.wei", cn.agency))
+    with use(cn), pytest.raises(DeliveryDeferred):
+        deliver_message.fn(shared.message_id)
+
+def test_only_deferred_deliveries_are_retried() -> None:
+    def state(error: Exception) -> Failed:  # type: ignore[type-arg]
+        return Failed(data=error)
+
+    assert _retryable(deliver_message, None, state(DeliveryDeferred("m")))  # type: ignore[arg-type]
+    assert not _retryable(deliver_message, None, state(DeliveryRefused("m")))  # type: ignore[arg-type]
+    assert not _retryable(deliver_message, None, state(ValueError("bug")))  # type: ignore[arg-type]
+
+def test_flow_inputs_are_validated_before_a_run() -> None:
+    with pytest.raises(ValueError):
+        CertificateDecisionRequest(case_id="not a case", decision="accepted", officer="x")  # type: ignore[arg-type]
+
+_unused: Callable[[], None] | None = None

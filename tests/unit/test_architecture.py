@@ -1,0 +1,41 @@
+"""The domain core imports nothing but the standard library, pydantic and itself."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+DOMAIN = Path(__file__).resolve().parents[2] / "crossborder" / "domain"
+ALLOWED = {"pydantic", "pydantic_core", "crossborder"}
+
+
+def imported_roots(path: Path) -> set[str]:
+    roots = set()
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.Import):
+            roots.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            roots.add(node.module.split(".")[0])
+    return roots
+
+
+def test_domain_imports_no_io() -> None:
+    offenders = {}
+    for path in DOMAIN.glob("*.py"):
+        foreign = {
+            root
+            for root in imported_roots(path)
+            if root not in ALLOWED and root not in sys.stdlib_module_names and root != "__future__"
+        }
+        if foreign:
+            offenders[path.name] = foreign
+    assert offenders == {}
+
+
+def test_domain_imports_only_the_domain_of_crossborder() -> None:
+    for path in DOMAIN.glob("*.py"):
+        tree = ast.parse(path.read_text("utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("crossborder"):
+                assert node.module.startswith("crossborder.domain"), (path.name, node.module)
