@@ -282,12 +282,41 @@ class Sample:
 
 
 @dataclass(frozen=True)
+class CpuUse:
+    """CPU seconds used over a stretch of time; ``None`` where the platform does not say."""
+
+    here: float
+    server: float | None
+    #: Busy and total CPU seconds of the whole machine (every process, every CPU).
+    machine: tuple[float, float] | None
+
+
+class CpuMeter:
+    def __init__(self, server_pid: int) -> None:
+        self._server_pid = server_pid
+        self._start = self._read()
+
+    def _read(self) -> CpuUse:
+        return CpuUse(
+            time.process_time(), process_cpu_seconds(self._server_pid), machine_cpu_seconds()
+        )
+
+    def used(self) -> CpuUse:
+        start, end = self._start, self._read()
+        server = None
+        if start.server is not None and end.server is not None:
+            server = end.server - start.server
+        machine = None
+        if start.machine is not None and end.machine is not None:
+            machine = (end.machine[0] - start.machine[0], end.machine[1] - start.machine[1])
+        return CpuUse(end.here - start.here, server, machine)
+
+
+@dataclass(frozen=True)
 class Round:
     wall: float
     samples: list[Sample]
-    #: CPU seconds used during the round by this process and by the server process.
-    cpu_here: float
-    cpu_server: float | None
+    cpu: CpuUse
 
     @property
     def rate(self) -> float:
@@ -328,7 +357,7 @@ def baseline_one(client: httpx.Client, body: bytes) -> Sample:
 def run_round(
     work: Callable[[Any], Sample], items: Sequence[Any], concurrency: int, server_pid: int
 ) -> Round:
-    cpu_here, cpu_server = time.process_time(), process_cpu_seconds(server_pid)
+    meter = CpuMeter(server_pid)
     started = time.perf_counter()
     pool = ThreadPoolExecutor(concurrency)
     try:
@@ -337,10 +366,7 @@ def run_round(
     finally:
         # On an error or Ctrl-C, drop what has not started rather than finish the round.
         pool.shutdown(wait=True, cancel_futures=True)
-    wall = time.perf_counter() - started
-    server_after = process_cpu_seconds(server_pid)
-    server = None if cpu_server is None or server_after is None else server_after - cpu_server
-    return Round(wall, samples, time.process_time() - cpu_here, server)
+    return Round(time.perf_counter() - started, samples, meter.used())
 
 
 def wait_receiver_idle(receiver_db: str, expected: int, timeout: float = 30) -> None:
@@ -549,50 +575,64 @@ def report_time_split(results: Results) -> None:
     )
 
 
-def busy_cores(rounds: list[Round]) -> tuple[float, float | None]:
-    """Cores kept busy by the sending process and by the receiver during the exchange rounds."""
+@dataclass(frozen=True)
+class Load:
+    """How busy things were during the exchange rounds, in cores (1.0 = one CPU all the time)."""
+
+    sender: float
+    receiver: float | None
+    #: Every process on the machine: the two nodes, PostgreSQL, anything else running.
+    machine: float | None
+    messages: int
+    wall: float
+
+    def per_message_ms(self, cores: float) -> float:
+        return cores * self.wall / self.messages * 1000
+
+
+def exchange_load(rounds: list[Round]) -> Load:
     wall = sum(r.wall for r in rounds)
-    here = sum(r.cpu_here for r in rounds) / wall
-    server = [r.cpu_server for r in rounds]
-    if any(value is None for value in server):
-        return here, None
-    return here, sum(value for value in server if value is not None) / wall
+    servers = [r.cpu.server for r in rounds]
+    machines = [r.cpu.machine for r in rounds]
+    return Load(
+        sender=sum(r.cpu.here for r in rounds) / wall,
+        receiver=None if None in servers else sum(v for v in servers if v is not None) / wall,
+        machine=None if None in machines else sum(m[0] for m in machines if m is not None) / wall,
+        messages=sum(len(r.samples) for r in rounds),
+        wall=wall,
+    )
 
 
 def cpu_line(rounds: list[Round]) -> str:
-    messages = sum(len(r.samples) for r in rounds)
-    here, server = busy_cores(rounds)
-    wall = sum(r.wall for r in rounds)
-    line = f"CPU per message: sender {here * wall / messages * 1000:.1f} ms ({here:.2f} cores busy)"
-    if server is not None:
-        line += f", receiver {server * wall / messages * 1000:.1f} ms ({server:.2f} cores busy)"
+    load = exchange_load(rounds)
+    line = f"CPU per message: sender {load.per_message_ms(load.sender):.1f} ms"
+    if load.receiver is not None:
+        line += f", receiver {load.per_message_ms(load.receiver):.1f} ms"
     return line
 
 
 def limit(options: Options, results: Results) -> str:
-    """A one-line verdict from the CPU the two node processes used during the exchange rounds."""
-    here, server = busy_cores(results.exchange)
+    """A one-line verdict from the CPU used while the exchange rounds ran."""
+    load = exchange_load(results.exchange)
     cpus = available_cpus()
-    elsewhere = " plus the PostgreSQL server" if options.db == "postgresql" else ""
-    if server is None:
-        return f"sender {here:.2f} cores busy; the receiver's CPU is not readable here"
-    if here + server >= SATURATED * cpus:
-        heavier = "sender" if here >= server else "receiver"
-        return (
-            f"CPU: the two nodes{elsewhere} keep the {cpus} CPUs busy "
-            f"({here:.2f} + {server:.2f} cores); the {heavier} costs more per message"
-        )
-    for name, busy in (("sender", here), ("receiver", server)):
-        if busy >= SATURATED:
-            return (
-                f"the {name} process's CPU ({busy:.2f} cores): Python runs one thread "
-                f"at a time per process (GIL), so more concurrency does not help it"
-            )
-    lock = "SQLite's one writer at a time" if options.db == "sqlite" else "the database"
-    return (
-        f"waiting, not CPU ({here:.2f} + {server:.2f} of {cpus} cores busy): "
-        f"most likely {lock}; the machine is not saturated"
+    if load.receiver is None or load.machine is None:
+        return f"sender {load.sender:.2f} cores busy; no /proc here to read the rest"
+    rest = "PostgreSQL and the rest" if options.db == "postgresql" else "the rest"
+    others = max(load.machine - load.sender - load.receiver, 0.0)
+    split = (
+        f"cores busy: sender {load.sender:.2f} + receiver {load.receiver:.2f} + {rest} "
+        f"{others:.2f} = {load.machine:.2f} of {cpus}"
     )
+    if load.machine >= SATURATED * cpus:
+        return f"the machine's CPU ({split})"
+    busy, name = max((load.sender, "sender"), (load.receiver, "receiver"))
+    if busy >= SATURATED:
+        return (
+            f"the {name} process's CPU: a Python process runs one thread at a time (GIL), "
+            f"so more concurrency does not help it ({split})"
+        )
+    lock = "SQLite's one writer at a time" if options.db == "sqlite" else "database round trips"
+    return f"waiting, not CPU ({split}): most likely {lock}"
 
 
 # --- command line --------------------------------------------------------------------------------

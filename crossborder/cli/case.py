@@ -28,14 +28,10 @@ def print_case(node: Node, case_id: str, lang: str, tz: str | None = None) -> No
         status=translate(f"status.{view.case.status}", locale),
         workflow=translate(f"workflow.{view.case.workflow}", locale),
     )
-    table = Table(
-        translate("cli.audit.seq", locale),
-        translate("cli.audit.when", locale, tz=zone),
-        translate("cli.audit.actor", locale),
-        translate("cli.audit.event", locale),
-        title=translate("cli.audit.title", locale, agency=node.agency),
-        show_lines=False,
-    )
+    table = Table(title=translate("cli.audit.title", locale, agency=node.agency))
+    for key in ("cli.audit.seq", "cli.audit.when", "cli.audit.actor", "cli.audit.event"):
+        # Fold, never cut: an auditor must see the whole sentence, CJK included.
+        table.add_column(translate(key, locale, tz=zone), overflow="fold")
     for entry in view.audit:
         shown = render(entry, locale, zone)
         text = shown.text if shown.note is None else f"{shown.text}\n{shown.note}"
