@@ -59,7 +59,6 @@ from crossborder.settings import Settings
 ROOT = Path(__file__).resolve().parents[1]
 FORM_E_EXAMPLE = ROOT / "contracts" / "examples" / "payloads" / "form-e.json"
 POSTGRES_URL = "postgresql+psycopg://root@127.0.0.1:5432/test"
-SENDER = {"agency": "CN-NNCUS", "country": "CN", "timezone": "Asia/Shanghai", "gate": "CNYYG"}
 RECEIVER = {
     "agency": "VN-CUSKV6",
     "country": "VN",
@@ -155,17 +154,20 @@ def connect(node: Node, other: Node, folder: Path) -> None:
     )
 
 
-def prepare_nodes(folder: Path, urls: dict[str, str]) -> tuple[Node, Path]:
-    """The sender, bootstrapped here, and the receiver's settings file, both registered both ways.
+def prepare_nodes(folder: Path, urls: dict[str, str]) -> tuple[Node, Path, str]:
+    """The sender (bootstrapped here), the receiver's settings file and URL; registered both ways.
 
     The receiver is bootstrapped here once (migrations, keys) and closed again:
     its server process then opens the same database and key files.
     """
     receiver_config = write_receiver_settings(folder / "vn", free_port(), urls["vn"])
-    receiver = bootstrap(Settings(_env_file=receiver_config))  # type: ignore[call-arg]
+    receiver = bootstrap(Settings(_env_file=receiver_config))
     sender = bootstrap(
         Settings(
-            **SENDER,
+            agency="CN-NNCUS",
+            country="CN",
+            timezone="Asia/Shanghai",
+            gate="CNYYG",
             # Not served in this run: the receiver sends nothing back.
             base_url=f"http://127.0.0.1:{free_port()}",
             data_dir=folder / "cn",
@@ -175,7 +177,7 @@ def prepare_nodes(folder: Path, urls: dict[str, str]) -> tuple[Node, Path]:
     connect(sender, receiver, folder)
     connect(receiver, sender, folder)
     receiver.close()
-    return sender, receiver_config
+    return sender, receiver_config, receiver.settings.base_url
 
 
 def child_environment(**extra: str) -> dict[str, str]:
@@ -187,7 +189,9 @@ def child_environment(**extra: str) -> dict[str, str]:
 
 
 @contextmanager
-def spawned(command: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+def spawned(
+    command: list[str], env: dict[str, str], log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
     """A child process that is stopped when the block ends, however it ends."""
     with log.open("wb") as log_file:
         process = subprocess.Popen(command, env=env, stdout=log_file, stderr=subprocess.STDOUT)
@@ -203,7 +207,9 @@ def spawned(command: list[str], env: dict[str, str], log: Path) -> Iterator[subp
                     process.wait()
 
 
-def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
+def wait_healthy(
+    url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -235,25 +241,73 @@ def serve_baseline(port: int) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
-def process_cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time of another process, where ``/proc`` tells it (Linux)."""
+# --- CPU accounting (from /proc on Linux; elsewhere only this process's own time) --------------
+
+
+def _stat_cpu(stat: Path) -> tuple[str, float] | None:
+    """A process's name and its user + system CPU seconds, from its ``/proc/<pid>/stat``."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        text = stat.read_text()
     except OSError:
         return None
-    # Fields 14 and 15 of proc(5), counted after the command name's closing parenthesis.
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    name, _, rest = text.partition("(")[2].rpartition(")")
+    fields = rest.split()
+    # utime and stime, fields 14 and 15 of proc(5): the 12th and 13th after the name.
+    return name, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def machine_cpu_seconds() -> tuple[float, float] | None:
-    """Busy and total CPU seconds of the whole machine so far, all processes (Linux)."""
+def process_cpu_seconds(pid: int) -> float | None:
+    found = _stat_cpu(Path(f"/proc/{pid}/stat"))
+    return None if found is None else found[1]
+
+
+def postgres_cpu_seconds() -> float | None:
+    """CPU seconds of the PostgreSQL server processes on this machine, whoever they serve."""
+    if not Path("/proc/self/stat").exists():
+        return None
+    readings = (_stat_cpu(stat) for stat in Path("/proc").glob("[0-9]*/stat"))
+    return sum(found[1] for found in readings if found is not None and found[0] == "postgres")
+
+
+def machine_cpu_seconds() -> float | None:
+    """Busy CPU seconds of the whole machine so far: every process, every CPU."""
     try:
         ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
     except (OSError, ValueError):
         return None
     idle = ticks[3] + ticks[4]  # idle and iowait
-    hz = os.sysconf("SC_CLK_TCK")
-    return (sum(ticks) - idle) / hz, sum(ticks) / hz
+    return (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def _minus(end: float | None, start: float | None) -> float | None:
+    return None if end is None or start is None else end - start
+
+
+@dataclass(frozen=True)
+class CpuUse:
+    """CPU seconds: this process, the server it calls, PostgreSQL, the whole machine."""
+
+    here: float
+    server: float | None
+    database: float | None
+    machine: float | None
+
+    @classmethod
+    def now(cls, server_pid: int) -> CpuUse:
+        return cls(
+            time.process_time(),
+            process_cpu_seconds(server_pid),
+            postgres_cpu_seconds(),
+            machine_cpu_seconds(),
+        )
+
+    def since(self, start: CpuUse) -> CpuUse:
+        return CpuUse(
+            self.here - start.here,
+            _minus(self.server, start.server),
+            _minus(self.database, start.database),
+            _minus(self.machine, start.machine),
+        )
 
 
 # --- one message, one round ----------------------------------------------------------------------
@@ -279,37 +333,6 @@ class Sample:
     total: float
     #: Exchange only: the part spent in ``share()``.
     share: float = 0.0
-
-
-@dataclass(frozen=True)
-class CpuUse:
-    """CPU seconds used over a stretch of time; ``None`` where the platform does not say."""
-
-    here: float
-    server: float | None
-    #: Busy and total CPU seconds of the whole machine (every process, every CPU).
-    machine: tuple[float, float] | None
-
-
-class CpuMeter:
-    def __init__(self, server_pid: int) -> None:
-        self._server_pid = server_pid
-        self._start = self._read()
-
-    def _read(self) -> CpuUse:
-        return CpuUse(
-            time.process_time(), process_cpu_seconds(self._server_pid), machine_cpu_seconds()
-        )
-
-    def used(self) -> CpuUse:
-        start, end = self._start, self._read()
-        server = None
-        if start.server is not None and end.server is not None:
-            server = end.server - start.server
-        machine = None
-        if start.machine is not None and end.machine is not None:
-            machine = (end.machine[0] - start.machine[0], end.machine[1] - start.machine[1])
-        return CpuUse(end.here - start.here, server, machine)
 
 
 @dataclass(frozen=True)
@@ -357,7 +380,7 @@ def baseline_one(client: httpx.Client, body: bytes) -> Sample:
 def run_round(
     work: Callable[[Any], Sample], items: Sequence[Any], concurrency: int, server_pid: int
 ) -> Round:
-    meter = CpuMeter(server_pid)
+    cpu = CpuUse.now(server_pid)
     started = time.perf_counter()
     pool = ThreadPoolExecutor(concurrency)
     try:
@@ -366,7 +389,8 @@ def run_round(
     finally:
         # On an error or Ctrl-C, drop what has not started rather than finish the round.
         pool.shutdown(wait=True, cancel_futures=True)
-    return Round(time.perf_counter() - started, samples, meter.used())
+    wall = time.perf_counter() - started
+    return Round(wall, samples, CpuUse.now(server_pid).since(cpu))
 
 
 def wait_receiver_idle(receiver_db: str, expected: int, timeout: float = 30) -> None:
@@ -401,7 +425,7 @@ def wait_receiver_idle(receiver_db: str, expected: int, timeout: float = 30) -> 
 def profile(
     sender: Node, forms: list[FormE], actor: Actor, baseline: httpx.Client, body: bytes
 ) -> dict[str, float]:
-    """Median milliseconds of each step of one message sent alone (``deliver_due``'s steps apart)."""
+    """Median milliseconds of each step of a message sent alone, ``deliver_due``'s steps apart."""
     steps: dict[str, list[float]] = {}
 
     def timed(step: str, started: float) -> float:
@@ -451,21 +475,22 @@ class Results:
 def run(options: Options, folder: Path) -> Results:
     with ExitStack() as stack:
         urls = stack.enter_context(databases(options.db, folder, options.postgres_url))
-        sender, receiver_config = prepare_nodes(folder, urls)
+        sender, receiver_config, receiver_url = prepare_nodes(folder, urls)
         stack.callback(sender.close)
-        receiver_url = f"http://127.0.0.1:{Settings(_env_file=receiver_config).port}"  # type: ignore[call-arg]
         baseline_port = free_port()
         receiver_log, baseline_log = folder / "receiver.log", folder / "baseline.log"
+        serve = ["node", "serve", "--config", str(receiver_config)]
         receiver = stack.enter_context(
             spawned(
-                [sys.executable, "-m", "crossborder", "node", "serve", "--config", str(receiver_config)],
+                [sys.executable, "-m", "crossborder", *serve],
                 child_environment(CROSSBORDER_AUTO_ACCEPT_CERTIFICATES="false"),
                 receiver_log,
             )
         )
+        this_file = str(Path(__file__).resolve())
         baseline_server = stack.enter_context(
             spawned(
-                [sys.executable, str(Path(__file__).resolve()), "--serve-baseline", str(baseline_port)],
+                [sys.executable, this_file, "--serve-baseline", str(baseline_port)],
                 child_environment(),
                 baseline_log,
             )
@@ -475,6 +500,12 @@ def run(options: Options, folder: Path) -> Results:
         wait_healthy(baseline_url, baseline_server, baseline_log)
         client = stack.enter_context(httpx.Client(base_url=baseline_url, timeout=10.0))
         return measure(options, sender, urls["vn"], client, (receiver.pid, baseline_server.pid))
+
+
+def round_sizes(n: int, rounds: int) -> list[int]:
+    """``n`` messages split as evenly as can be into ``rounds`` rounds."""
+    size, extra = divmod(n, rounds)
+    return [size + (1 if i < extra else 0) for i in range(rounds)]
 
 
 def measure(
@@ -495,11 +526,11 @@ def measure(
     wait_receiver_idle(receiver_db, sent)
 
     exchange, baseline = [], []
-    for _ in range(options.rounds):
-        exchange.append(run_round(send, certificates.take(options.n), options.concurrency, pids[0]))
-        sent += options.n
+    for size in round_sizes(options.n, options.rounds):
+        exchange.append(run_round(send, certificates.take(size), options.concurrency, pids[0]))
+        sent += size
         wait_receiver_idle(receiver_db, sent)
-        baseline.append(run_round(post, range(options.n), options.concurrency, pids[1]))
+        baseline.append(run_round(post, range(size), options.concurrency, pids[1]))
     steps = profile(sender, certificates.take(PROFILE_MESSAGES), actor, client, body)
     return Results(exchange, baseline, steps, len(body))
 
@@ -516,16 +547,14 @@ def median_rate(rounds: list[Round]) -> float:
     return statistics.median(r.rate for r in rounds)
 
 
-def available_cpus() -> int:
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
+def cpus() -> int:
     return os.cpu_count() or 1
 
 
 def report(options: Options, results: Results) -> None:
     out(
-        f"crossborder exchange benchmark: {options.n} messages x {options.rounds} rounds, "
-        f"concurrency {options.concurrency}, database {options.db}, {available_cpus()} CPUs"
+        f"crossborder exchange benchmark: {options.n} messages in {options.rounds} rounds, "
+        f"concurrency {options.concurrency}, database {options.db}, {cpus()} CPUs"
     )
     out(
         "  receiver VN-CUSKV6: its own process, database and keys, with "
@@ -551,79 +580,86 @@ def report(options: Options, results: Results) -> None:
         f"{median_rate(results.baseline) / median_rate(results.exchange):.1f}x"
     )
     out()
-    report_time_split(results)
+    report_time_split(options, results)
     out(f"  what limits it: {limit(options, results)}")
 
 
-def report_time_split(results: Results) -> None:
+def report_time_split(options: Options, results: Results) -> None:
     steps = results.steps
-    receiver_work = steps["post"] - steps["bare"]
     alone = steps["share"] + steps["claim"] + steps["post"] + steps["record"]
-    out(f"  one message alone (median of {PROFILE_MESSAGES}), {alone:.1f} ms:")
+    out(f"  where the time goes, one message alone (median of {PROFILE_MESSAGES}): {alone:.1f} ms")
+    out(f"    share()         {steps['share']:6.1f} ms  (Form E rules: {steps['rules']:.1f} ms)")
+    out(f"    claim           {steps['claim']:6.1f} ms")
     out(
-        f"    share() {steps['share']:.1f} ms (rules {steps['rules']:.1f} ms), "
-        f"claim {steps['claim']:.1f} ms, POST {steps['post']:.1f} ms "
-        f"(bare round trip {steps['bare']:.1f} ms, so the receiver's work ~ {receiver_work:.1f} ms), "
-        f"record receipt {steps['record']:.1f} ms"
+        f"    POST            {steps['post']:6.1f} ms  (a bare round trip {steps['bare']:.1f} ms: "
+        f"the receiver's work ~ {steps['post'] - steps['bare']:.1f} ms)"
     )
+    out(f"    record receipt  {steps['record']:6.1f} ms")
     samples = [s for r in results.exchange for s in r.samples]
     share_p50 = statistics.median(s.share * 1000 for s in samples)
     deliver_p50 = statistics.median((s.total - s.share) * 1000 for s in samples)
     out(
         f"  under load (p50): share() {share_p50:.1f} ms, deliver_due {deliver_p50:.1f} ms; "
-        f"{cpu_line(results.exchange)}"
+        f"{cpu_line(options, results.exchange)}"
     )
+
+
+def _per_second(values: list[float | None], wall: float) -> float | None:
+    """Seconds of CPU per second of wall time (cores busy), if every round could tell."""
+    known = [value for value in values if value is not None]
+    return sum(known) / wall if len(known) == len(values) else None
 
 
 @dataclass(frozen=True)
 class Load:
-    """How busy things were during the exchange rounds, in cores (1.0 = one CPU all the time)."""
+    """Cores kept busy while the exchange rounds ran (1.0 = one CPU all the time)."""
 
     sender: float
     receiver: float | None
-    #: Every process on the machine: the two nodes, PostgreSQL, anything else running.
+    database: float | None
+    #: Every process on the machine: the nodes, PostgreSQL, anything else running.
     machine: float | None
     messages: int
     wall: float
+
+    @classmethod
+    def of(cls, rounds: list[Round]) -> Load:
+        wall = sum(r.wall for r in rounds)
+        return cls(
+            sender=sum(r.cpu.here for r in rounds) / wall,
+            receiver=_per_second([r.cpu.server for r in rounds], wall),
+            database=_per_second([r.cpu.database for r in rounds], wall),
+            machine=_per_second([r.cpu.machine for r in rounds], wall),
+            messages=sum(len(r.samples) for r in rounds),
+            wall=wall,
+        )
 
     def per_message_ms(self, cores: float) -> float:
         return cores * self.wall / self.messages * 1000
 
 
-def exchange_load(rounds: list[Round]) -> Load:
-    wall = sum(r.wall for r in rounds)
-    servers = [r.cpu.server for r in rounds]
-    machines = [r.cpu.machine for r in rounds]
-    return Load(
-        sender=sum(r.cpu.here for r in rounds) / wall,
-        receiver=None if None in servers else sum(v for v in servers if v is not None) / wall,
-        machine=None if None in machines else sum(m[0] for m in machines if m is not None) / wall,
-        messages=sum(len(r.samples) for r in rounds),
-        wall=wall,
-    )
-
-
-def cpu_line(rounds: list[Round]) -> str:
-    load = exchange_load(rounds)
-    line = f"CPU per message: sender {load.per_message_ms(load.sender):.1f} ms"
+def cpu_line(options: Options, rounds: list[Round]) -> str:
+    load = Load.of(rounds)
+    parts = [f"sender {load.per_message_ms(load.sender):.1f} ms"]
     if load.receiver is not None:
-        line += f", receiver {load.per_message_ms(load.receiver):.1f} ms"
-    return line
+        parts.append(f"receiver {load.per_message_ms(load.receiver):.1f} ms")
+    if options.db == "postgresql" and load.database is not None:
+        parts.append(f"PostgreSQL {load.per_message_ms(load.database):.1f} ms")
+    return "CPU per message: " + ", ".join(parts)
 
 
 def limit(options: Options, results: Results) -> str:
     """A one-line verdict from the CPU used while the exchange rounds ran."""
-    load = exchange_load(results.exchange)
-    cpus = available_cpus()
-    if load.receiver is None or load.machine is None:
-        return f"sender {load.sender:.2f} cores busy; no /proc here to read the rest"
-    rest = "PostgreSQL and the rest" if options.db == "postgresql" else "the rest"
-    others = max(load.machine - load.sender - load.receiver, 0.0)
-    split = (
-        f"cores busy: sender {load.sender:.2f} + receiver {load.receiver:.2f} + {rest} "
-        f"{others:.2f} = {load.machine:.2f} of {cpus}"
-    )
-    if load.machine >= SATURATED * cpus:
+    load = Load.of(results.exchange)
+    if load.receiver is None or load.database is None or load.machine is None:
+        return f"sender {load.sender:.2f} cores busy; no /proc here to see the rest"
+    database = load.database if options.db == "postgresql" else 0.0
+    others = max(load.machine - load.sender - load.receiver - database, 0.0)
+    split = f"sender {load.sender:.2f} + receiver {load.receiver:.2f}"
+    if options.db == "postgresql":
+        split += f" + PostgreSQL {database:.2f}"
+    split = f"cores busy: {split} + other processes {others:.2f} = {load.machine:.2f} of {cpus()}"
+    if load.machine >= SATURATED * cpus():
         return f"the machine's CPU ({split})"
     busy, name = max((load.sender, "sender"), (load.receiver, "receiver"))
     if busy >= SATURATED:
@@ -631,7 +667,7 @@ def limit(options: Options, results: Results) -> str:
             f"the {name} process's CPU: a Python process runs one thread at a time (GIL), "
             f"so more concurrency does not help it ({split})"
         )
-    lock = "SQLite's one writer at a time" if options.db == "sqlite" else "database round trips"
+    lock = "SQLite's one writer at a time" if options.db == "sqlite" else "row locks"
     return f"waiting, not CPU ({split}): most likely {lock}"
 
 
@@ -640,16 +676,18 @@ def limit(options: Options, results: Results) -> str:
 
 def parse(argv: Sequence[str] | None) -> tuple[Options, int | None]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--n", type=int, default=300, help="messages per round (default 300)")
+    parser.add_argument("--n", type=int, default=300, help="messages timed (default 300)")
     parser.add_argument("--concurrency", type=int, default=8, help="worker threads (default 8)")
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds; rates are their median")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="the n messages run in this many rounds (default 3)"
+    )
     parser.add_argument("--warmup", type=int, default=16, help="uncounted messages first")
     parser.add_argument("--postgres-url", default=POSTGRES_URL, help="server for --db postgresql")
     parser.add_argument("--serve-baseline", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if min(args.n, args.concurrency, args.rounds) < 1 or args.warmup < 0:
-        parser.error("--n, --concurrency and --rounds must be at least 1, --warmup at least 0")
+    if min(args.concurrency, args.rounds) < 1 or args.n < max(2, args.rounds) or args.warmup < 0:
+        parser.error("need --concurrency, --rounds >= 1, --n >= 2 and >= --rounds, --warmup >= 0")
     options = Options(
         args.n, args.concurrency, args.db, args.rounds, args.warmup, args.postgres_url
     )

@@ -51,8 +51,14 @@ def deliver_message(message_id: str) -> str:
 
 
 def deliver_or_leave_queued(message_id: str) -> str:
-    """Deliver now if possible; a counterpart that stays down leaves it for the node's loop."""
+    """Deliver now if possible; a counterpart that stays down leaves it for the node's loop.
+
+    A final refusal is already on the case's audit trail; the officer is told
+    ``failed`` rather than shown a stack trace.
+    """
     try:
         return deliver_message(message_id)
     except DeliveryDeferred:
         return "pending"
+    except DeliveryRefused:
+        return "failed"

@@ -25,7 +25,7 @@ from crossborder.api.workers import Workers
 from crossborder.bootstrap import Node
 from crossborder.domain.errors import InvalidInput
 from crossborder.domain.messages import SCOPE_FOR_TYPE
-from crossborder.services.inbound import receive
+from crossborder.services.inbound import receive, record_refusal
 
 #: Any message type's scope lets a caller in; the type's own scope is checked
 #: once the signed message says which type it is.
@@ -77,11 +77,13 @@ def create_app(node: Node, *, run_workers: bool = True) -> FastAPI:
     @app.post("/v1/messages", status_code=202, tags=["messages"])
     async def post_message(request: Request) -> JSONResponse:
         """Deliver one signed message (JWS compact, ``application/jose``); answers a signed receipt."""
-        declared = int(request.headers.get("content-length") or 0)
-        if declared > settings.max_body_bytes:
-            raise InvalidInput("BODY_TOO_LARGE", limit=settings.max_body_bytes)
         token = validator.validate_any(request.headers.get("authorization"), MESSAGE_SCOPES)
-        body = await _read_limited(request, settings.max_body_bytes)
+        try:
+            body = await _read_limited(request, settings.max_body_bytes)
+        except InvalidInput as too_large:
+            # Kept as refused, without the body we did not read.
+            await run_in_threadpool(record_refusal, node, b"", token, too_large)
+            raise
         accepted = await run_in_threadpool(receive, node, body, token)
         if not accepted.duplicate:
             workers.dispatch.wake()
@@ -120,6 +122,8 @@ def create_app(node: Node, *, run_workers: bool = True) -> FastAPI:
 
 async def _read_limited(request: Request, limit: int) -> bytes:
     """Read the body, refusing it as soon as it passes ``limit`` (chunked uploads included)."""
+    if int(request.headers.get("content-length") or 0) > limit:
+        raise InvalidInput("BODY_TOO_LARGE", limit=limit)
     body = bytearray()
     async for chunk in request.stream():
         body.extend(chunk)

@@ -14,6 +14,7 @@ from crossborder.domain.certificate_of_origin import FormE
 from crossborder.domain.errors import InvalidInput
 from crossborder.domain.messages import CertificateDecision, DecisionReason, FreeText, LanguageTag
 from crossborder.domain.validation import violations_from
+from crossborder.i18n import normalize_locale, translate
 from crossborder.services.registry import only_counterpart
 from flows.certificate_of_origin import (
     CertificateDecisionRequest,
@@ -22,6 +23,13 @@ from flows.certificate_of_origin import (
     share_certificate_of_origin,
 )
 from flows.runtime import use
+
+#: How far delivery got when the command returned, as an officer reads it.
+DELIVERY_KEYS = {
+    "delivered": "cli.delivery.delivered",
+    "pending": "cli.delivery.pending",
+    "failed": "cli.delivery.failed",
+}
 
 app = typer.Typer(help="Certificates of origin (ACFTA Form E).", no_args_is_help=True)
 
@@ -55,7 +63,8 @@ def send(
         )
         with use(node):
             result = share_certificate_of_origin(request)
-        say("cli.co.shared", lang, case_id=result.case_id, delivery=result.delivery)
+        delivery = translate(DELIVERY_KEYS[result.delivery], normalize_locale(lang))
+        say("cli.co.shared", lang, case_id=result.case_id, delivery=delivery)
 
 
 @app.command("decide")
@@ -83,7 +92,8 @@ def decide(
             raise InvalidInput("SCHEMA_INVALID", violations=violations_from(exc)) from exc
         with use(node):
             result = answer_certificate_of_origin(request)
-        say("cli.co.decided", lang, case_id=result.case_id, delivery=result.delivery)
+        delivery = translate(DELIVERY_KEYS[result.delivery], normalize_locale(lang))
+        say("cli.co.decided", lang, case_id=result.case_id, delivery=delivery)
 
 
 def _language_tag(value: str) -> LanguageTag:

@@ -34,7 +34,7 @@ from crossborder.adapters.wire.signing import (
 )
 from crossborder.audit.trail import Actor, record
 from crossborder.bootstrap import Node
-from crossborder.domain.errors import Conflict, CrossborderError, Forbidden, InvalidInput, Unauthorized
+from crossborder.domain.errors import Conflict, CrossborderError, Forbidden, InvalidInput
 from crossborder.domain.messages import (
     SCOPE_FOR_TYPE,
     AnyMessage,
@@ -65,7 +65,7 @@ def receive(node: Node, body: bytes, token: AccessToken) -> Accepted:
     try:
         return _receive(node, body, token)
     except CrossborderError as error:
-        _record_rejection(node, body, token, error)
+        record_refusal(node, body, token, error)
         raise
 
 
@@ -73,7 +73,7 @@ def _sender_agency(node: Node, client_id: str) -> str:
     with node.sessions() as session:
         client = session.get(OAuthClient, client_id)
         if client is None or session.get(Counterpart, client.agency) is None:
-            raise Unauthorized("UNKNOWN_SENDER", client_id=client_id)
+            raise Forbidden("UNKNOWN_SENDER", client_id=client_id)
         return client.agency
 
 
@@ -99,7 +99,7 @@ def _receive(node: Node, body: bytes, token: AccessToken) -> Accepted:
     agency = _sender_agency(node, token.client_id)
     message = _parse(_verified_payload(node, body, agency))
     if message.sender != agency:
-        raise Unauthorized("UNKNOWN_SENDER", sender=message.sender)
+        raise Forbidden("UNKNOWN_SENDER", sender=message.sender)
     if message.recipient != node.agency:
         raise InvalidInput("WRONG_RECIPIENT", recipient=message.recipient)
     scope = SCOPE_FOR_TYPE[message.type]
@@ -173,7 +173,8 @@ def _earlier_delivery(node: Node, message: AnyMessage, message_digest: str) -> A
     return Accepted(receipt=row.receipt, duplicate=True)
 
 
-def _record_rejection(node: Node, body: bytes, token: AccessToken, error: CrossborderError) -> None:
+def record_refusal(node: Node, body: bytes, token: AccessToken, error: CrossborderError) -> None:
+    """Keep an authenticated caller's refused delivery, and say so in the audit trail."""
     claimed_id = _claimed_message_id(body)
     now = node.now()
     with node.transaction() as session:

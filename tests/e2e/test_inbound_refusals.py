@@ -141,19 +141,19 @@ CASES: dict[str, tuple[Callable[[Node, Node, Clock], bytes], int, str, str | Non
     ),
     "sender is not the caller": (
         lambda cn, vn, c: sign({**share_message(cn, vn, c), "sender": "CN-DXCUS"}, cn.signing_key, MESSAGE_TYP),
-        401,
+        403,
         "UNKNOWN_SENDER",
         None,
     ),
     "signed by the wrong key": (
         lambda cn, vn, c: sign(share_message(cn, vn, c), generate_signing_key(cn.signing_key.kid), MESSAGE_TYP),
-        401,
+        403,
         "SIGNATURE_INVALID",
         None,
     ),
     "altered after signing": (
         lambda cn, vn, c: _alter(sign(share_message(cn, vn, c), cn.signing_key, MESSAGE_TYP)),
-        401,
+        403,
         "SIGNATURE_INVALID",
         None,
     ),

@@ -18,7 +18,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import Key, KeySet
 
 from crossborder.adapters.oauth.keys import signing_algorithm
-from crossborder.domain.errors import InvalidInput, Unauthorized
+from crossborder.domain.errors import Forbidden, InvalidInput
 
 #: Algorithms we accept on messages and receipts; anything else is refused before key lookup.
 ALLOWED_ALGORITHMS = ("ES256", "EdDSA")
@@ -53,7 +53,7 @@ def unverified_header(signed: bytes) -> dict[str, Any]:
 
 
 def verify(signed: bytes, keys: KeySet, typ: str) -> dict[str, Any]:
-    """Check the signature against ``keys`` and return the JSON payload.
+    """Check the signature against ``keys`` and return the JSON payload (403 when it fails).
 
     Raises ``SIGNATURE_INVALID`` for anything that is not a valid signature by
     one of ``keys`` with an allowed algorithm, whatever the reason, so a prober
@@ -61,11 +61,11 @@ def verify(signed: bytes, keys: KeySet, typ: str) -> dict[str, Any]:
     """
     header = unverified_header(signed)
     if header.get("alg") not in ALLOWED_ALGORITHMS or header.get("typ") != typ:
-        raise Unauthorized("SIGNATURE_INVALID")
+        raise Forbidden("SIGNATURE_INVALID")
     try:
         token = jws.deserialize_compact(signed.decode("ascii"), keys, algorithms=list(ALLOWED_ALGORITHMS))
     except (JoseError, ValueError, UnicodeDecodeError) as exc:
-        raise Unauthorized("SIGNATURE_INVALID") from exc
+        raise Forbidden("SIGNATURE_INVALID") from exc
     try:
         payload = json.loads(token.payload)
     except ValueError as exc:

@@ -1,0 +1,600 @@
+"""The wire contract in ``contracts/``, generated from the pydantic models.
+
+A counterpart agency may run other software than ours; what it builds against
+is ``contracts/``: JSON Schemas of the messages, the receipt and the error
+shape, and an OpenAPI 3.1 document of the node API. Everything there except
+the examples, the README and the CHANGELOG is generated here, from the same
+models the node validates with, and a test fails when the checked-in files
+drift from them. Regenerate with ``python -m crossborder.contracts``.
+
+The schemas are generated in pydantic's *validation* mode: they describe what a
+receiving node accepts, which is exactly what a sender must produce.
+(Serialization mode would describe what this node happens to send.)
+
+FastAPI's own OpenAPI document cannot describe ``POST /v1/messages``: its body
+is a raw JWS (``application/jose``) whose *payload* is the message. So the
+document is assembled here, with the models' schemas as its components.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, WithJsonSchema
+from pydantic.json_schema import JsonSchemaMode
+
+from crossborder.adapters.oauth import CLIENT_ASSERTION_TYPE
+from crossborder.adapters.wire import signing
+from crossborder.domain.messages import (
+    CONTRACT_VERSION,
+    SCOPE_FOR_TYPE,
+    AgencyCode,
+    AnyMessage,
+    Message,
+    MessageType,
+    Receipt,
+)
+
+CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "contracts"
+REGENERATE = "python -m crossborder.contracts"
+#: Folders of ``contracts/`` that hold only generated files: anything else in them is stale.
+GENERATED_DIRS = ("schemas",)
+
+_MODE: JsonSchemaMode = "validation"
+_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+_COMPONENT = "#/components/schemas/{model}"
+_NOTICE = (
+    f"Contract {CONTRACT_VERSION}, generated from the pydantic models of crossborder: "
+    f"do not edit, run `{REGENERATE}`."
+)
+_JWS_COMPACT = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"
+_ERROR_CODE = r"^[A-Z][A-Z0-9_]*$"
+_MESSAGE = TypeAdapter[AnyMessage](Message)
+
+
+# --- Documents of the node API that have no model elsewhere ---------------------------
+
+
+class ErrorDetail(BaseModel):
+    """One broken rule: its stable code, where it was found, and a sentence about it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(pattern=_ERROR_CODE, examples=["FIELD_MISSING"])
+    field: str = Field(
+        description="Path of the offending field (`payload.certificate.items[0].hs_code`), "
+        "empty when the rule is not about one field.",
+    )
+    message: str = Field(description="For a person; in the language of `Accept-Language`.")
+
+
+class Error(BaseModel):
+    """A refusal: the stable code is the contract, the message is for the person reading logs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(pattern=_ERROR_CODE, examples=["SCHEMA_INVALID"])
+    message: str = Field(description="For a person; in the language of `Accept-Language`.")
+    details: list[ErrorDetail]
+
+
+class ErrorResponse(BaseModel):
+    """The one shape of every error answered by a node, whatever the status."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    error: Error
+
+
+class MessageAccepted(BaseModel):
+    """The node holds the message: one effect, however often the same message is delivered."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: Described by the OpenAPI component (wrapped: pydantic would resolve a bare ``$ref``).
+    receipt: Annotated[
+        str, WithJsonSchema({"allOf": [{"$ref": _COMPONENT.format(model="SignedReceipt")}]})
+    ]
+    duplicate: bool = Field(
+        description="True when this message_id had already been received: "
+        "the receipt is then the one given the first time."
+    )
+
+
+class TokenRequest(BaseModel):
+    """Client credentials grant, authenticated with `private_key_jwt` (RFC 7523 §2.2)."""
+
+    grant_type: Literal["client_credentials"]
+    client_assertion_type: str = Field(json_schema_extra={"const": CLIENT_ASSERTION_TYPE})
+    client_assertion: str = Field(
+        pattern=_JWS_COMPACT,
+        description="A JWT signed with the client's registered key: typ "
+        "`client-authentication+jwt`, iss = sub = client_id, aud = the issuer, "
+        "valid for 60 seconds at most, a fresh jti.",
+    )
+    scope: str | None = Field(
+        default=None, description="Space-separated; absent means every scope the client holds."
+    )
+    client_id: str | None = Field(default=None, description="If sent, must equal the sub.")
+
+
+class TokenResponse(BaseModel):
+    """An RFC 9068 JWT access token, to send as `Authorization: Bearer …`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    access_token: str = Field(pattern=_JWS_COMPACT)
+    token_type: Literal["Bearer"]
+    expires_in: int = Field(gt=0, description="Seconds.")
+    scope: str
+
+
+class OAuthError(BaseModel):
+    """The token endpoint answers errors as RFC 6749 §5.2 says, not in the node's error shape."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    error: Literal[
+        "invalid_request",
+        "invalid_client",
+        "invalid_grant",
+        "unauthorized_client",
+        "unsupported_grant_type",
+        "invalid_scope",
+    ]
+    error_description: str | None = None
+
+
+class AuthorizationServerMetadata(BaseModel):
+    """RFC 8414 metadata of the node's own authorization server."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    issuer: str
+    token_endpoint: str
+    jwks_uri: str
+    response_types_supported: list[str] = Field(max_length=0)
+    grant_types_supported: list[Literal["client_credentials"]]
+    token_endpoint_auth_methods_supported: list[Literal["private_key_jwt"]]
+    token_endpoint_auth_signing_alg_values_supported: list[str]
+    scopes_supported: list[str] | None = None
+
+
+class JsonWebKey(BaseModel):
+    """A public key (RFC 7517); its other members depend on `kty`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    kty: Literal["EC", "OKP", "RSA"]
+    kid: str = Field(min_length=1)
+    use: Literal["sig"] | None = None
+    alg: str | None = None
+
+
+class JsonWebKeySet(BaseModel):
+    """The agency's message-signing keys and its authorization server's token keys."""
+
+    keys: list[JsonWebKey]
+
+
+class Health(BaseModel):
+    """The node is up, and says which agency it speaks for."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["ok"]
+    agency: AgencyCode
+
+
+_DOCUMENTS: tuple[type[BaseModel], ...] = (
+    Receipt,
+    MessageAccepted,
+    ErrorResponse,
+    TokenRequest,
+    TokenResponse,
+    OAuthError,
+    AuthorizationServerMetadata,
+    JsonWebKeySet,
+    Health,
+)
+
+#: Error codes a sender of ``POST /v1/messages`` can meet, by HTTP status. Not a
+#: closed list: software should act on the status when it meets a code it does not know.
+ERROR_CODES_BY_STATUS: dict[int, tuple[str, tuple[str, ...]]] = {
+    400: (
+        "The body is not a JWS compact serialization, or its payload is not a JSON object.",
+        ("JWS_MALFORMED", "JSON_MALFORMED"),
+    ),
+    401: (
+        "The access token or the message signature is not accepted, or the sender is not a "
+        "registered counterpart. Comes with `WWW-Authenticate: Bearer`.",
+        (
+            "TOKEN_MISSING",
+            "TOKEN_MALFORMED",
+            "TOKEN_TYPE_INVALID",
+            "TOKEN_ALG_NOT_ALLOWED",
+            "TOKEN_SIGNATURE_INVALID",
+            "TOKEN_CLAIM_MISSING",
+            "TOKEN_CLAIM_INVALID",
+            "TOKEN_ISSUER_INVALID",
+            "TOKEN_AUDIENCE_INVALID",
+            "TOKEN_EXPIRED",
+            "TOKEN_NOT_YET_VALID",
+            "SIGNATURE_INVALID",
+            "UNKNOWN_SENDER",
+        ),
+    ),
+    403: ("The access token lacks the scope of this message type.", ("SCOPE_MISSING",)),
+    404: ("The message refers to a case this node does not hold.", ("CASE_UNKNOWN", "NOT_FOUND")),
+    409: (
+        "The message contradicts what the node already holds: a message_id reused for "
+        "other bytes, a case or certificate number already taken.",
+        (
+            "MESSAGE_ID_REUSED",
+            "CASE_ALREADY_EXISTS",
+            "CERTIFICATE_ALREADY_SHARED",
+            "CERTIFICATE_NUMBER_REUSED",
+        ),
+    ),
+    413: ("The body is larger than the node accepts.", ("BODY_TOO_LARGE",)),
+    422: (
+        "The message breaks the schema (each problem in `details`) or a business rule.",
+        (
+            "SCHEMA_INVALID",
+            "WRONG_RECIPIENT",
+            "FORM_E_INVALID",
+            "CERTIFICATE_ISSUER_MISMATCH",
+            "DECISION_FROM_WRONG_AGENCY",
+            "DECISION_CERTIFICATE_MISMATCH",
+        ),
+    ),
+    500: (
+        "The node failed; nothing was recorded. Send the same message again later.",
+        ("INTERNAL_ERROR",),
+    ),
+}
+
+
+# --- JSON Schemas -------------------------------------------------------------------------
+
+
+def message_models() -> dict[MessageType, type[BaseModel]]:
+    """The model of each message type, read from the discriminated union itself."""
+    models: tuple[type[BaseModel], ...] = get_args(AnyMessage)
+    return {MessageType(model.model_fields["type"].default): model for model in models}
+
+
+def _require(schema: dict[str, Any], name: str) -> None:
+    required: list[str] = schema.setdefault("required", [])
+    if name not in required:
+        required.append(name)
+
+
+def _require_tags(union: dict[str, Any], definitions: dict[str, Any]) -> None:
+    """Mark the discriminator required in every member of ``union``.
+
+    The models give ``type`` a default so code can build a message without
+    repeating it, which pydantic renders as optional. But the receiver's
+    discriminated union refuses a message without it (``MESSAGE_TYPE_MISSING``):
+    the schema must say what the receiver enforces.
+    """
+    tag = union["discriminator"]["propertyName"]
+    for reference in union["discriminator"]["mapping"].values():
+        _require(definitions[reference.rsplit("/", 1)[-1]], tag)
+
+
+def _schema_file(schema: dict[str, Any], **annotations: str) -> dict[str, Any]:
+    return {"$schema": _DIALECT, "$comment": _NOTICE, **annotations, **schema}
+
+
+def message_schema() -> dict[str, Any]:
+    """The discriminated union of every message type, self-contained (``$defs``)."""
+    schema = _MESSAGE.json_schema(mode=_MODE)
+    _require_tags(schema, schema["$defs"])
+    return _schema_file(
+        schema,
+        title="Message",
+        description="One message of the crossborder wire contract: the envelope and the "
+        "payload of its `type`. Sent as the payload of a JWS (typ `crossborder-message+jws`).",
+    )
+
+
+def _type_schema(model: type[BaseModel]) -> dict[str, Any]:
+    schema = model.model_json_schema(mode=_MODE)
+    _require(schema, "type")
+    return _schema_file(schema)
+
+
+def _schemas() -> dict[str, dict[str, Any]]:
+    files = {"schemas/message.schema.json": message_schema()}
+    for message_type, model in message_models().items():
+        files[f"schemas/{message_type.value}.schema.json"] = _type_schema(model)
+    files["schemas/receipt.schema.json"] = _schema_file(Receipt.model_json_schema(mode=_MODE))
+    files["schemas/error.schema.json"] = _schema_file(ErrorResponse.model_json_schema(mode=_MODE))
+    return files
+
+
+# --- OpenAPI ------------------------------------------------------------------------------
+
+
+def _signed(typ: str, payload: str, description: str) -> dict[str, Any]:
+    """A JWS compact serialization; its header and payload schemas as annotations."""
+    return {
+        "type": "string",
+        "pattern": _JWS_COMPACT,
+        "description": description,
+        "x-jws-protected-header": {
+            "type": "object",
+            "required": ["alg", "kid", "typ"],
+            "properties": {
+                "alg": {"enum": list(signing.ALLOWED_ALGORITHMS)},
+                "kid": {"type": "string", "minLength": 1},
+                "typ": {"const": typ},
+                "cty": {"const": "json"},
+            },
+        },
+        "x-jws-payload": {"$ref": _COMPONENT.format(model=payload)},
+    }
+
+
+def _components() -> dict[str, Any]:
+    inputs = [("Message", _MODE, _MESSAGE)]
+    inputs += [(model.__name__, _MODE, TypeAdapter(model)) for model in _DOCUMENTS]
+    references, top = TypeAdapter.json_schemas(inputs, ref_template=_COMPONENT)
+    definitions: dict[str, Any] = top["$defs"]
+    message = references[("Message", _MODE)]
+    _require_tags(message, definitions)
+    return {
+        **definitions,
+        "Message": message,
+        "SignedMessage": _signed(
+            signing.MESSAGE_TYP,
+            "Message",
+            "A message, signed by the sending agency with a key of its published JWKS: "
+            "JWS compact serialization over the UTF-8 JSON of a `Message`.",
+        ),
+        "SignedReceipt": _signed(
+            signing.RECEIPT_TYP,
+            "Receipt",
+            "The receiving agency's signed statement that it holds the message. Keep it: "
+            "it proves delivery.",
+        ),
+    }
+
+
+def _json(schema: str, description: str, **extra: Any) -> dict[str, Any]:
+    content = {"application/json": {"schema": {"$ref": _COMPONENT.format(model=schema)}}}
+    return {"description": description, "content": content, **extra}
+
+
+_ERROR_RESPONSE_NAMES = {
+    400: "BadRequest",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFound",
+    409: "Conflict",
+    413: "ContentTooLarge",
+    422: "UnprocessableContent",
+    500: "InternalError",
+}
+
+
+def _error_responses() -> dict[str, Any]:
+    responses = {}
+    for status, (meaning, codes) in ERROR_CODES_BY_STATUS.items():
+        listed = ", ".join(f"`{code}`" for code in codes)
+        extra: dict[str, Any] = {}
+        if status == 401:
+            extra["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
+        responses[_ERROR_RESPONSE_NAMES[status]] = _json(
+            "ErrorResponse", f"{meaning} Codes: {listed}.", **extra
+        )
+    return responses
+
+
+def _error_refs(*statuses: int) -> dict[str, Any]:
+    return {
+        str(status): {"$ref": f"#/components/responses/{_ERROR_RESPONSE_NAMES[status]}"}
+        for status in statuses
+    }
+
+
+def _scopes() -> dict[str, str]:
+    types: dict[str, list[str]] = {}
+    for message_type, scope in SCOPE_FOR_TYPE.items():
+        types.setdefault(scope, []).append(f"`{message_type.value}`")
+    return {scope: "Send messages of type " + ", ".join(names) for scope, names in types.items()}
+
+
+def _post_message() -> dict[str, Any]:
+    return {
+        "operationId": "postMessage",
+        "tags": ["messages"],
+        "summary": "Deliver one signed message",
+        "description": (
+            "The receiver checks, in order: body size, access token, the signature against "
+            "the sending agency's published keys, the schema, then the business rules. "
+            "Delivering the same message (same message_id, same bytes) again returns the "
+            "original receipt with `duplicate: true`; the same message_id with other bytes is "
+            "`MESSAGE_ID_REUSED`. Business answers come later, as messages of their own "
+            "with `in_reply_to`. The token must hold the scope of the message's type."
+        ),
+        # Alternatives: any one message scope lets the call in; the type's own is checked next.
+        "security": [{"oauth2": [scope]} for scope in sorted(set(SCOPE_FOR_TYPE.values()))],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/jose": {"schema": {"$ref": _COMPONENT.format(model="SignedMessage")}}
+            },
+        },
+        "responses": {
+            "202": _json("MessageAccepted", "Received (or received before): the signed receipt."),
+            **_error_refs(400, 401, 403, 404, 409, 413, 422, 500),
+        },
+    }
+
+
+def _token() -> dict[str, Any]:
+    return {
+        "operationId": "requestToken",
+        "tags": ["oauth"],
+        "summary": "Obtain an access token (client credentials, private_key_jwt)",
+        "security": [],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "schema": {"$ref": _COMPONENT.format(model="TokenRequest")}
+                }
+            },
+        },
+        "responses": {
+            "200": _json("TokenResponse", "An access token."),
+            "400": _json("OAuthError", "The request is malformed or asks for an unknown scope."),
+            "401": _json("OAuthError", "The client assertion is not accepted (`invalid_client`)."),
+            **_error_refs(500),
+        },
+    }
+
+
+def _discovery(operation_id: str, summary: str, schema: str) -> dict[str, Any]:
+    return {
+        "operationId": operation_id,
+        "tags": ["discovery"],
+        "summary": summary,
+        "security": [],
+        "responses": {"200": _json(schema, summary), **_error_refs(500)},
+    }
+
+
+def openapi() -> dict[str, Any]:
+    """The OpenAPI 3.1 document of the node API."""
+    return {
+        "openapi": "3.1.0",
+        "jsonSchemaDialect": _DIALECT,
+        "info": {
+            "title": "crossborder node API",
+            "version": CONTRACT_VERSION,
+            "description": (
+                "Machine-to-machine exchange between two border agencies' nodes. Every "
+                "exchange is one signed message posted to the receiving node; the answer is "
+                "a signed receipt. Each node publishes its base URL, its JWKS and its "
+                "authorization server metadata to its counterpart. " + _NOTICE
+            ),
+        },
+        "tags": [
+            {"name": "messages", "description": "Signed messages between agencies."},
+            {"name": "oauth", "description": "The node's own authorization server."},
+            {"name": "discovery", "description": "What a counterpart needs to talk to the node."},
+        ],
+        "paths": {
+            "/v1/messages": {"post": _post_message()},
+            "/oauth/token": {"post": _token()},
+            "/.well-known/oauth-authorization-server": {
+                "get": _discovery(
+                    "authorizationServerMetadata",
+                    "Authorization server metadata (RFC 8414)",
+                    "AuthorizationServerMetadata",
+                )
+            },
+            "/.well-known/jwks.json": {
+                "get": _discovery("jwks", "The node's public keys (RFC 7517)", "JsonWebKeySet")
+            },
+            "/v1/health": {"get": _discovery("health", "Liveness", "Health")},
+        },
+        "components": {
+            "schemas": _components(),
+            "responses": _error_responses(),
+            "securitySchemes": {
+                "oauth2": {
+                    "type": "oauth2",
+                    "description": (
+                        "Client credentials. The client authenticates with `private_key_jwt` "
+                        "(RFC 7523) only, signing its assertion with a key of the JWKS it "
+                        "registered with the node; no client secret exists. Access tokens "
+                        "are RFC 9068 JWTs, short-lived: fetch a new one when it expires."
+                    ),
+                    "flows": {
+                        "clientCredentials": {"tokenUrl": "/oauth/token", "scopes": _scopes()}
+                    },
+                }
+            },
+        },
+    }
+
+
+# --- Files ----------------------------------------------------------------------------------
+
+
+def _dump(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def generate() -> dict[str, str]:
+    """Every generated file of ``contracts/``: path relative to it → content."""
+    documents = {**_schemas(), "openapi.json": openapi()}
+    return {path: _dump(document) for path, document in documents.items()}
+
+
+def _stale(root: Path, generated: dict[str, str]) -> list[str]:
+    found = (
+        path.relative_to(root).as_posix()
+        for folder in GENERATED_DIRS
+        for path in (root / folder).rglob("*")
+        if path.is_file()
+    )
+    return sorted(path for path in found if path not in generated)
+
+
+def drift(root: Path = CONTRACTS_DIR) -> list[str]:
+    """Generated files under ``root`` that are missing, differ from the models, or are stale."""
+    generated = generate()
+    differing = [
+        path
+        for path, content in generated.items()
+        if not (root / path).is_file() or (root / path).read_text("utf-8") != content
+    ]
+    return sorted(differing + _stale(root, generated))
+
+
+def write(root: Path = CONTRACTS_DIR) -> list[str]:
+    """Bring ``root`` up to date with the models; returns the paths changed or removed."""
+    changed = drift(root)
+    generated = generate()
+    for path in changed:
+        target = root / path
+        if path in generated:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(generated[path], "utf-8")
+        else:
+            target.unlink()
+    return changed
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog=REGENERATE, description="Generate contracts/ from the pydantic models."
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 if contracts/ has drifted"
+    )
+    arguments = parser.parse_args(argv)
+    if arguments.check:
+        drifted = drift()
+        for path in drifted:
+            sys.stderr.write(f"drifted: contracts/{path}\n")
+        if drifted:
+            sys.stderr.write(f"run `{REGENERATE}` and commit the result\n")
+        return 1 if drifted else 0
+    for path in write():
+        sys.stdout.write(f"wrote contracts/{path}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
