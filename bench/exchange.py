@@ -192,9 +192,15 @@ def child_environment(**extra: str) -> dict[str, str]:
 def spawned(
     command: list[str], env: dict[str, str], log: Path
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """A child process that is stopped when the block ends, however it ends."""
+    """A child process that is stopped when the block ends, however it ends.
+
+    It gets a process group of its own, so a Ctrl-C reaches only this process,
+    which then stops the children itself, after the messages in flight.
+    """
     with log.open("wb") as log_file:
-        process = subprocess.Popen(command, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, env=env, stdout=log_file, stderr=subprocess.STDOUT, process_group=0
+        )
         try:
             yield process
         finally:

@@ -23,10 +23,10 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, TypeVar, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, WithJsonSchema
-from pydantic.json_schema import JsonSchemaMode
+from pydantic.json_schema import JsonSchemaMode, SkipJsonSchema
 
 from crossborder.adapters.oauth import CLIENT_ASSERTION_TYPE
 from crossborder.adapters.wire import signing
@@ -55,6 +55,11 @@ _NOTICE = (
 _JWS_COMPACT = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"
 _ERROR_CODE = r"^[A-Z][A-Z0-9_]*$"
 _MESSAGE = TypeAdapter[AnyMessage](Message)
+
+T = TypeVar("T")
+
+#: A member that is left out when it has no value, never sent as ``null``.
+Absent = Union[T, SkipJsonSchema[None]]  # noqa: UP007 (a generic alias needs Union)
 
 
 # --- Documents of the node API that have no model elsewhere ---------------------------
@@ -117,10 +122,10 @@ class TokenRequest(BaseModel):
         "`client-authentication+jwt`, iss = sub = client_id, aud = the issuer, "
         "valid for 60 seconds at most, a fresh jti.",
     )
-    scope: str | None = Field(
+    scope: Absent[str] = Field(
         default=None, description="Space-separated; absent means every scope the client holds."
     )
-    client_id: str | None = Field(default=None, description="If sent, must equal the sub.")
+    client_id: Absent[str] = Field(default=None, description="If sent, must equal the sub.")
 
 
 class TokenResponse(BaseModel):
@@ -147,7 +152,8 @@ class OAuthError(BaseModel):
         "unsupported_grant_type",
         "invalid_scope",
     ]
-    error_description: str | None = None
+    error_description: Absent[str] = None
+    error_uri: Absent[str] = None
 
 
 class AuthorizationServerMetadata(BaseModel):
@@ -162,7 +168,7 @@ class AuthorizationServerMetadata(BaseModel):
     grant_types_supported: list[Literal["client_credentials"]]
     token_endpoint_auth_methods_supported: list[Literal["private_key_jwt"]]
     token_endpoint_auth_signing_alg_values_supported: list[str]
-    scopes_supported: list[str] | None = None
+    scopes_supported: Absent[list[str]] = None
 
 
 class JsonWebKey(BaseModel):
@@ -172,8 +178,8 @@ class JsonWebKey(BaseModel):
 
     kty: Literal["EC", "OKP", "RSA"]
     kid: str = Field(min_length=1)
-    use: Literal["sig"] | None = None
-    alg: str | None = None
+    use: Absent[Literal["sig"]] = None
+    alg: Absent[str] = None
 
 
 class JsonWebKeySet(BaseModel):
@@ -576,7 +582,7 @@ def write(root: Path = CONTRACTS_DIR) -> list[str]:
     return changed
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, root: Path = CONTRACTS_DIR) -> int:
     parser = argparse.ArgumentParser(
         prog=REGENERATE, description="Generate contracts/ from the pydantic models."
     )
@@ -585,13 +591,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     arguments = parser.parse_args(argv)
     if arguments.check:
-        drifted = drift()
+        drifted = drift(root)
         for path in drifted:
             sys.stderr.write(f"drifted: contracts/{path}\n")
         if drifted:
             sys.stderr.write(f"run `{REGENERATE}` and commit the result\n")
         return 1 if drifted else 0
-    for path in write():
+    for path in write(root):
         sys.stdout.write(f"wrote contracts/{path}\n")
     return 0
 

@@ -80,6 +80,12 @@ def translate(key: str, locale: str = DEFAULT_LOCALE, /, **params: Any) -> str:
 def format_datetime(moment: datetime, locale: str, tz: str) -> str:
     """A UTC instant as a person in ``tz`` reads it, with the zone named."""
     local = moment.astimezone(ZoneInfo(tz))
-    return _babel_format_datetime(
-        local, format="medium", tzinfo=ZoneInfo(tz), locale=Locale.parse(normalize_locale(locale))
-    ) + f" ({local.strftime('%z')[:3]}:{local.strftime('%z')[3:]})"
+    return (
+        _babel_format_datetime(
+            local,
+            format="medium",
+            tzinfo=ZoneInfo(tz),
+            locale=Locale.parse(normalize_locale(locale)),
+        )
+        + f" ({local.strftime('%z')[:3]}:{local.strftime('%z')[3:]})"
+    )

@@ -8,12 +8,18 @@ flow run waiting for them.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
 from prefect import flow, task
+from pydantic import BaseModel, ConfigDict, Field
 
 from crossborder.audit.trail import Actor
 from crossborder.domain.certificate_of_origin import FormE
-from crossborder.domain.messages import AgencyCode, CaseId, CertificateDecision, DecisionReason, FreeText
+from crossborder.domain.messages import (
+    AgencyCode,
+    CaseId,
+    CertificateDecision,
+    DecisionReason,
+    FreeText,
+)
 from crossborder.services import certificate_of_origin
 from flows.delivery import deliver_or_leave_queued
 from flows.runtime import current_node
@@ -87,7 +93,10 @@ def share_certificate_of_origin(request: ShareCertificateRequest) -> ShareResult
     )
 
 
-@flow(name="answer-certificate-of-origin", flow_run_name="co-{request.decision.value}-{request.case_id}")
+@flow(
+    name="answer-certificate-of-origin",
+    flow_run_name="co-{request.decision.value}-{request.case_id}",
+)
 def answer_certificate_of_origin(request: CertificateDecisionRequest) -> DecisionResult:
     message_id = record_decision(request)
     return DecisionResult(

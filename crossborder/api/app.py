@@ -32,7 +32,7 @@ from crossborder.services.inbound import receive, record_refusal
 MESSAGE_SCOPES = frozenset(SCOPE_FOR_TYPE.values())
 
 
-def create_app(node: Node, *, run_workers: bool = True) -> FastAPI:
+def create_app(node: Node, *, run_workers: bool = True) -> FastAPI:  # noqa: C901 (one closure per route)
     settings = node.settings
     authorization_server = AuthorizationServer(
         issuer=settings.issuer,
@@ -76,7 +76,7 @@ def create_app(node: Node, *, run_workers: bool = True) -> FastAPI:
 
     @app.post("/v1/messages", status_code=202, tags=["messages"])
     async def post_message(request: Request) -> JSONResponse:
-        """Deliver one signed message (JWS compact, ``application/jose``); answers a signed receipt."""
+        """Deliver one signed message (JWS compact, ``application/jose``); get a signed receipt."""
         token = validator.validate_any(request.headers.get("authorization"), MESSAGE_SCOPES)
         try:
             body = await _read_limited(request, settings.max_body_bytes)

@@ -69,5 +69,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        body = error_body(CrossborderError("INTERNAL_ERROR"), request.headers.get("accept-language", "en"))
+        body = error_body(
+            CrossborderError("INTERNAL_ERROR"), request.headers.get("accept-language", "en")
+        )
         return JSONResponse(body, status_code=500)

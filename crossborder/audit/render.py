@@ -38,7 +38,9 @@ def _params(entry: AuditEntry, locale: str) -> dict[str, Any]:
         params[name] = _agency(str(params[name]), locale)
     if "reasons" in params:
         reasons = params["reasons"] or []
-        params["reasons"] = "; ".join(translate(f"reason.{code}", locale) for code in reasons) or "—"
+        params["reasons"] = (
+            "; ".join(translate(f"reason.{code}", locale) for code in reasons) or "—"
+        )
     if "type" in params:
         params["type"] = translate(f"message_type.{params['type']}", locale)
     return params

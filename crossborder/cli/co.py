@@ -102,4 +102,3 @@ def _language_tag(value: str) -> LanguageTag:
     if tag is None:
         raise InvalidInput("LANGUAGE_UNKNOWN", lang=value)
     return tag
-

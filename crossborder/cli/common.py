@@ -23,7 +23,9 @@ err_console = Console(stderr=True)
 LangOption = Annotated[str, typer.Option("--lang", help="zh_Hans, vi or en")]
 ConfigOption = Annotated[
     Path | None,
-    typer.Option("--config", envvar="CROSSBORDER_SETTINGS_FILE", help="Node settings file (.env format)"),
+    typer.Option(
+        "--config", envvar="CROSSBORDER_SETTINGS_FILE", help="Node settings file (.env format)"
+    ),
 ]
 
 
@@ -52,14 +54,11 @@ def user_errors(lang: str) -> Iterator[None]:
         yield
     except CrossborderError as error:
         locale = normalize_locale(lang)
-        err_console.print(
-            f"[bold red]{error.code}[/]: {translate(f'error.{error.code}', locale, **error.params)}",
-            highlight=False,
-        )
+        message = translate(f"error.{error.code}", locale, **error.params)
+        err_console.print(f"[bold red]{error.code}[/]: {message}", highlight=False)
         for violation in error.violations:
             message = translate(
                 f"error.{violation.code}", locale, field=violation.field, **violation.params
             )
             err_console.print(f"  - {violation.code} {violation.field}: {message}", highlight=False)
         sys.exit(2)
-

@@ -34,10 +34,17 @@ from crossborder.settings import Settings
 from flows.certificate_of_origin import ShareCertificateRequest, share_certificate_of_origin
 from flows.runtime import use
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "contracts" / "examples" / "payloads" / "form-e.json"
+EXAMPLE = (
+    Path(__file__).resolve().parents[2] / "contracts" / "examples" / "payloads" / "form-e.json"
+)
 SIDES = {
     "cn": {"agency": "CN-NNCUS", "country": "CN", "timezone": "Asia/Shanghai", "gate": "CNYYG"},
-    "vn": {"agency": "VN-CUSKV6", "country": "VN", "timezone": "Asia/Ho_Chi_Minh", "gate": "VN-HUUNGHI"},
+    "vn": {
+        "agency": "VN-CUSKV6",
+        "country": "VN",
+        "timezone": "Asia/Ho_Chi_Minh",
+        "gate": "VN-HUUNGHI",
+    },
 }
 
 
@@ -107,9 +114,9 @@ def _wait_status(node: Node, case_id: str, wanted: set[str], timeout: float = 30
 
 def demo(
     lang: LangOption = "",
-    folder: Annotated[Path, typer.Option("--dir", help="Where the two nodes keep their data")] = Path(
-        "demo-data"
-    ),
+    folder: Annotated[
+        Path, typer.Option("--dir", help="Where the two nodes keep their data")
+    ] = Path("demo-data"),
 ) -> None:
     """Start two nodes, share a Form E from China to Vietnam, print both audit trails."""
     languages = [normalize_locale(lang)] if lang else ["zh_Hans", "vi"]
@@ -120,12 +127,16 @@ def demo(
 def run_demo(folder: Path, languages: list[str]) -> None:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     base = folder / stamp
-    settings_files = {name: _write_settings(base / name, side, _free_port()) for name, side in SIDES.items()}
+    settings_files = {
+        name: _write_settings(base / name, side, _free_port()) for name, side in SIDES.items()
+    }
     nodes = {name: bootstrap(Settings(_env_file=path)) for name, path in settings_files.items()}  # type: ignore[call-arg]
     jwks_files = {}
     for name, node in nodes.items():
         jwks_files[name] = base / name / "public-jwks.json"
-        jwks_files[name].write_text(json.dumps(public_jwks([node.signing_key, node.token_key])), "utf-8")
+        jwks_files[name].write_text(
+            json.dumps(public_jwks([node.signing_key, node.token_key])), "utf-8"
+        )
     _connect(nodes["cn"], nodes["vn"], jwks_files["vn"])
     _connect(nodes["vn"], nodes["cn"], jwks_files["cn"])
 
@@ -138,7 +149,12 @@ def run_demo(folder: Path, languages: list[str]) -> None:
     try:
         for name, process in processes.items():
             _wait_healthy(nodes[name].settings.base_url, process)
-        say("cli.demo.started", languages[0], cn=nodes["cn"].settings.base_url, vn=nodes["vn"].settings.base_url)
+        say(
+            "cli.demo.started",
+            languages[0],
+            cn=nodes["cn"].settings.base_url,
+            vn=nodes["vn"].settings.base_url,
+        )
         cn, vn = nodes["cn"], nodes["vn"]
         request = ShareCertificateRequest(
             certificate=read_form_e(EXAMPLE), recipient=vn.agency, officer="liaison.officer"

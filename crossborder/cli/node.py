@@ -11,11 +11,21 @@ import uvicorn
 from crossborder.adapters.oauth.keys import public_jwks
 from crossborder.api.app import create_app
 from crossborder.audit.trail import Actor
-from crossborder.cli.common import ConfigOption, LangOption, console, officer, open_node, say, user_errors
+from crossborder.cli.common import (
+    ConfigOption,
+    LangOption,
+    console,
+    officer,
+    open_node,
+    say,
+    user_errors,
+)
 from crossborder.services.registry import add_client, add_counterpart
 
 node_app = typer.Typer(help="Run this agency's node.", no_args_is_help=True)
-counterpart_app = typer.Typer(help="Counterpart agencies this node exchanges with.", no_args_is_help=True)
+counterpart_app = typer.Typer(
+    help="Counterpart agencies this node exchanges with.", no_args_is_help=True
+)
 client_app = typer.Typer(help="OAuth clients allowed to call this node.", no_args_is_help=True)
 
 
@@ -44,9 +54,13 @@ def counterpart_add(
     agency: Annotated[str, typer.Argument(help="Its agency code, e.g. VN-CUSKV6")],
     url: Annotated[str, typer.Option(help="Its API base URL")],
     jwks: Annotated[str, typer.Option(help="Its public JWKS: a file or an https URL")],
-    client_id: Annotated[str, typer.Option(help="The client id we were given at its authorization server")],
+    client_id: Annotated[
+        str, typer.Option(help="The client id we were given at its authorization server")
+    ],
     scope: Annotated[str, typer.Option(help="Scopes we ask for")] = "co:write",
-    issuer: Annotated[str | None, typer.Option(help="Its OAuth issuer, if not the base URL")] = None,
+    issuer: Annotated[
+        str | None, typer.Option(help="Its OAuth issuer, if not the base URL")
+    ] = None,
     lang: LangOption = "en",
     config: ConfigOption = None,
 ) -> None:
@@ -71,7 +85,9 @@ def client_add(
     client_id: Annotated[str, typer.Argument(help="The client id the counterpart will use")],
     agency: Annotated[str, typer.Option(help="The agency it speaks for")],
     jwks: Annotated[str, typer.Option(help="Its public JWKS: a file or an https URL")],
-    scopes: Annotated[str, typer.Option(help="Space-separated scopes, e.g. 'co:write'")] = "co:write",
+    scopes: Annotated[
+        str, typer.Option(help="Space-separated scopes, e.g. 'co:write'")
+    ] = "co:write",
     lang: LangOption = "en",
     config: ConfigOption = None,
 ) -> None:

@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic_core import PydanticCustomError
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from crossborder.domain.certificate_of_origin import FormE
 
@@ -91,7 +91,9 @@ class CoDecisionPayload(BaseModel):
         if self.decision is CertificateDecision.ACCEPTED and self.reasons:
             raise PydanticCustomError("DECISION_REASON_UNEXPECTED", "an acceptance has no reasons")
         if self.decision is not CertificateDecision.ACCEPTED and not self.reasons:
-            raise PydanticCustomError("DECISION_REASON_MISSING", "a query or rejection needs a reason")
+            raise PydanticCustomError(
+                "DECISION_REASON_MISSING", "a query or rejection needs a reason"
+            )
         if DecisionReason.OTHER in self.reasons and self.note is None:
             raise PydanticCustomError("DECISION_NOTE_MISSING", "reason OTHER needs a note")
         return self

@@ -7,7 +7,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from crossborder.adapters.db.tables import AuditEntry, Case, Certificate, InboxMessage, OutboxMessage
+from crossborder.adapters.db.tables import (
+    AuditEntry,
+    Case,
+    Certificate,
+    InboxMessage,
+    OutboxMessage,
+)
 from crossborder.bootstrap import Node
 from crossborder.domain.errors import NotFound
 
@@ -28,10 +34,18 @@ class CaseView:
             "subject": self.case.subject,
             "status": self.case.status,
             "certificates": [
-                {"number": c.number, "version": c.version, "status": c.status, "reasons": c.decision_reasons}
+                {
+                    "number": c.number,
+                    "version": c.version,
+                    "status": c.status,
+                    "reasons": c.decision_reasons,
+                }
                 for c in self.certificates
             ],
-            "sent": [{"message_id": m.message_id, "type": m.type, "status": m.status} for m in self.outbox],
+            "sent": [
+                {"message_id": m.message_id, "type": m.type, "status": m.status}
+                for m in self.outbox
+            ],
             "received": [
                 {"message_id": m.message_id, "type": m.type, "status": m.status} for m in self.inbox
             ],
@@ -46,11 +60,31 @@ def case_view(node: Node, case_id: str) -> CaseView:
         return CaseView(
             case=case,
             certificates=list(
-                session.scalars(select(Certificate).where(Certificate.case_id == case_id).order_by(Certificate.version))
+                session.scalars(
+                    select(Certificate)
+                    .where(Certificate.case_id == case_id)
+                    .order_by(Certificate.version)
+                )
             ),
-            outbox=list(session.scalars(select(OutboxMessage).where(OutboxMessage.case_id == case_id).order_by(OutboxMessage.id))),
-            inbox=list(session.scalars(select(InboxMessage).where(InboxMessage.case_id == case_id).order_by(InboxMessage.id))),
-            audit=list(session.scalars(select(AuditEntry).where(AuditEntry.case_id == case_id).order_by(AuditEntry.seq))),
+            outbox=list(
+                session.scalars(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.case_id == case_id)
+                    .order_by(OutboxMessage.id)
+                )
+            ),
+            inbox=list(
+                session.scalars(
+                    select(InboxMessage)
+                    .where(InboxMessage.case_id == case_id)
+                    .order_by(InboxMessage.id)
+                )
+            ),
+            audit=list(
+                session.scalars(
+                    select(AuditEntry).where(AuditEntry.case_id == case_id).order_by(AuditEntry.seq)
+                )
+            ),
         )
 
 

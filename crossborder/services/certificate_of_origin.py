@@ -67,13 +67,17 @@ def _refuse_reuse(session: Session, form: FormE) -> None:
         return
     if existing.content_digest != _content_digest(form):
         raise Conflict("CERTIFICATE_NUMBER_REUSED", number=form.certificate_number)
-    raise Conflict("CERTIFICATE_ALREADY_SHARED", number=form.certificate_number, case_id=existing.case_id)
+    raise Conflict(
+        "CERTIFICATE_ALREADY_SHARED", number=form.certificate_number, case_id=existing.case_id
+    )
 
 
 def share(node: Node, form: FormE, recipient: str, actor: Actor) -> Shared:
     """The issuing side shares an issued Form E with the importing side's agency."""
     if form.issuing_authority != node.agency:
-        raise InvalidInput("CERTIFICATE_NOT_OURS", issuer=form.issuing_authority, agency=node.agency)
+        raise InvalidInput(
+            "CERTIFICATE_NOT_OURS", issuer=form.issuing_authority, agency=node.agency
+        )
     validate_form_e(form, node.reference)
     now = node.now()
     with node.transaction() as session:
@@ -184,7 +188,9 @@ def _certificate_of_case(session: Session, case_id: str) -> tuple[Case, Certific
     if case is None or case.workflow != WORKFLOW:
         raise NotFound("CASE_UNKNOWN", case_id=case_id)
     certificate = session.scalars(
-        select(Certificate).where(Certificate.case_id == case_id).order_by(Certificate.version.desc())
+        select(Certificate)
+        .where(Certificate.case_id == case_id)
+        .order_by(Certificate.version.desc())
     ).first()
     if certificate is None:
         raise NotFound("CASE_UNKNOWN", case_id=case_id)
@@ -262,7 +268,9 @@ def auto_decide(session: Session, node: Node, inbox: InboxMessage) -> None:
     reached this point is valid. Without the policy it waits for an officer.
     """
     if node.settings.auto_accept_certificates:
-        decide_in(session, node, inbox.case_id, CertificateDecision.ACCEPTED, Actor.system(node.agency))
+        decide_in(
+            session, node, inbox.case_id, CertificateDecision.ACCEPTED, Actor.system(node.agency)
+        )
 
 
 def on_decision(
@@ -273,7 +281,9 @@ def on_decision(
     if case.counterpart != message.sender or certificate.issuing_agency != node.agency:
         raise InvalidInput("DECISION_FROM_WRONG_AGENCY", sender=message.sender)
     if certificate.number != message.payload.certificate_number:
-        raise InvalidInput("DECISION_CERTIFICATE_MISMATCH", number=message.payload.certificate_number)
+        raise InvalidInput(
+            "DECISION_CERTIFICATE_MISMATCH", number=message.payload.certificate_number
+        )
     now = node.now()
     decision = message.payload.decision
     certificate.status = decision.value
@@ -295,4 +305,3 @@ def on_decision(
         reasons=certificate.decision_reasons,
         note=note.model_dump() if note else None,
     )
-

@@ -212,4 +212,3 @@ def _claimed_message_id(body: bytes) -> str | None:
     except (ValueError, IndexError, AttributeError):
         return None
     return str(value)[:64] if value is not None else None
-

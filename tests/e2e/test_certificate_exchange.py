@@ -79,7 +79,9 @@ def test_form_e_is_shared_verified_and_accepted(pair: tuple[Node, Node]) -> None
     assert sent.receipt is not None and sent.status == "delivered"
 
 
-def test_the_same_message_twice_has_one_effect_and_the_same_receipt(pair: tuple[Node, Node]) -> None:
+def test_the_same_message_twice_has_one_effect_and_the_same_receipt(
+    pair: tuple[Node, Node],
+) -> None:
     cn, vn = pair
     with serving(vn, run_workers=False):
         shared = certificate_of_origin.share(cn, form_e(), vn.agency, OFFICER_CN)
@@ -111,7 +113,11 @@ def test_a_counterpart_that_is_down_gets_the_message_when_it_is_back(
         clock.advance(seconds=2)
         assert deliver_due(cn) == {shared.message_id: "delivered"}
         wait_for(lambda: case_view(vn, shared.case_id).case.status == "accepted")
-    assert events(cn, shared.case_id) == ["co.shared", "message.delivery_deferred", "message.delivered"]
+    assert events(cn, shared.case_id) == [
+        "co.shared",
+        "message.delivery_deferred",
+        "message.delivered",
+    ]
 
 
 def test_a_crash_after_sending_and_before_recording_repeats_nothing(
@@ -166,9 +172,15 @@ def test_the_importing_side_rejects_and_cannot_decide_twice(pair: tuple[Node, No
         deliver_due(cn)
         wait_for(lambda: case_view(vn, shared.case_id).case.status == "received")
         certificate_of_origin.decide(
-            vn, shared.case_id, CertificateDecision.REJECTED, OFFICER_VN, [DecisionReason.HS_CODE_MISMATCH]
+            vn,
+            shared.case_id,
+            CertificateDecision.REJECTED,
+            OFFICER_VN,
+            [DecisionReason.HS_CODE_MISMATCH],
         )
         with pytest.raises(Conflict) as refused:
-            certificate_of_origin.decide(vn, shared.case_id, CertificateDecision.ACCEPTED, OFFICER_VN)
+            certificate_of_origin.decide(
+                vn, shared.case_id, CertificateDecision.ACCEPTED, OFFICER_VN
+            )
         assert refused.value.code == "CERTIFICATE_ALREADY_DECIDED"
         wait_for(lambda: case_view(cn, shared.case_id).case.status == "rejected")

@@ -25,20 +25,25 @@ from tests.factories import connect, form_e, make_node, serving, wait_for
 
 pytestmark = pytest.mark.e2e
 
+
 @pytest.fixture(scope="module")
 def prefect_local() -> Iterator[None]:
     with prefect_test_harness(server_startup_timeout=60):
         yield
 
+
 @pytest.fixture
 def pair(tmp_path: Path, clock: Clock) -> Iterator[tuple[Node, Node]]:
     cn = make_node("cn", f"sqlite:///{tmp_path / 'cn.db'}", tmp_path, clock)
-    vn = make_node("vn", f"sqlite:///{tmp_path / 'vn.db'}", tmp_path, clock, auto_accept_certificates=False)
+    vn = make_node(
+        "vn", f"sqlite:///{tmp_path / 'vn.db'}", tmp_path, clock, auto_accept_certificates=False
+    )
     connect(cn, vn, tmp_path)
     connect(vn, cn, tmp_path)
     yield cn, vn
     cn.close()
     vn.close()
+
 
 def test_share_and_answer_flows(prefect_local: None, pair: tuple[Node, Node]) -> None:
     cn, vn = pair
@@ -61,6 +66,7 @@ def test_share_and_answer_flows(prefect_local: None, pair: tuple[Node, Node]) ->
         assert answered.delivery == "delivered"
         wait_for(lambda: case_view(cn, shared.case_id).case.status == "queried")
 
+
 def test_delivery_task_defers_while_the_counterpart_is_down(pair: tuple[Node, Node]) -> None:
     cn, vn = pair
     from crossborder.audit.trail import Actor
@@ -70,6 +76,7 @@ def test_delivery_task_defers_while_the_counterpart_is_down(pair: tuple[Node, No
     with use(cn), pytest.raises(DeliveryDeferred):
         deliver_message.fn(shared.message_id)
 
+
 def test_only_deferred_deliveries_are_retried() -> None:
     def state(error: Exception) -> Failed:  # type: ignore[type-arg]
         return Failed(data=error)
@@ -78,8 +85,10 @@ def test_only_deferred_deliveries_are_retried() -> None:
     assert not _retryable(deliver_message, None, state(DeliveryRefused("m")))  # type: ignore[arg-type]
     assert not _retryable(deliver_message, None, state(ValueError("bug")))  # type: ignore[arg-type]
 
+
 def test_flow_inputs_are_validated_before_a_run() -> None:
     with pytest.raises(ValueError):
         CertificateDecisionRequest(case_id="not a case", decision="accepted", officer="x")  # type: ignore[arg-type]
+
 
 _unused: Callable[[], None] | None = None

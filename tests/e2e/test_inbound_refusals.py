@@ -70,14 +70,16 @@ def post(client: httpx.Client, body: bytes) -> httpx.Response:
 
 def nothing_admitted(vn: Node) -> bool:
     with vn.sessions() as session:
-        return not session.scalar(select(func.count()).select_from(InboxMessage)) and not session.scalar(
-            select(func.count()).select_from(Case)
-        )
+        return not session.scalar(
+            select(func.count()).select_from(InboxMessage)
+        ) and not session.scalar(select(func.count()).select_from(Case))
 
 
 def rejections(vn: Node) -> list[str]:
     with vn.sessions() as session:
-        return list(session.scalars(select(RejectedMessage.error_code).order_by(RejectedMessage.id)))
+        return list(
+            session.scalars(select(RejectedMessage.error_code).order_by(RejectedMessage.id))
+        )
 
 
 def signed_raw(cn: Node, payload: bytes) -> bytes:
@@ -99,20 +101,26 @@ CASES: dict[str, tuple[Callable[[Node, Node, Clock], bytes], int, str, str | Non
     "not a JWS at all": (lambda cn, vn, c: b'{"message_id": 1}', 400, "JWS_MALFORMED", None),
     "missing field": (
         lambda cn, vn, c: sign(
-            {k: v for k, v in share_message(cn, vn, c).items() if k != "case_id"}, cn.signing_key, MESSAGE_TYP
+            {k: v for k, v in share_message(cn, vn, c).items() if k != "case_id"},
+            cn.signing_key,
+            MESSAGE_TYP,
         ),
         422,
         "SCHEMA_INVALID",
         "FIELD_MISSING",
     ),
     "unknown field": (
-        lambda cn, vn, c: sign({**share_message(cn, vn, c), "priority": "high"}, cn.signing_key, MESSAGE_TYP),
+        lambda cn, vn, c: sign(
+            {**share_message(cn, vn, c), "priority": "high"}, cn.signing_key, MESSAGE_TYP
+        ),
         422,
         "SCHEMA_INVALID",
         "FIELD_UNKNOWN",
     ),
     "unknown message type": (
-        lambda cn, vn, c: sign({**share_message(cn, vn, c), "type": "co.bribe"}, cn.signing_key, MESSAGE_TYP),
+        lambda cn, vn, c: sign(
+            {**share_message(cn, vn, c), "type": "co.bribe"}, cn.signing_key, MESSAGE_TYP
+        ),
         422,
         "SCHEMA_INVALID",
         "MESSAGE_TYPE_UNKNOWN",
@@ -126,7 +134,9 @@ CASES: dict[str, tuple[Callable[[Node, Node, Clock], bytes], int, str, str | Non
         "FORM_E_HS_CODE_UNKNOWN",
     ),
     "bad exporter identifier": (
-        lambda cn, vn, c: sign(_with_exporter_id(share_message(cn, vn, c)), cn.signing_key, MESSAGE_TYP),
+        lambda cn, vn, c: sign(
+            _with_exporter_id(share_message(cn, vn, c)), cn.signing_key, MESSAGE_TYP
+        ),
         422,
         "FORM_E_INVALID",
         "FORM_E_EXPORTER_ID_INVALID",
@@ -140,13 +150,17 @@ CASES: dict[str, tuple[Callable[[Node, Node, Clock], bytes], int, str, str | Non
         None,
     ),
     "sender is not the caller": (
-        lambda cn, vn, c: sign({**share_message(cn, vn, c), "sender": "CN-DXCUS"}, cn.signing_key, MESSAGE_TYP),
+        lambda cn, vn, c: sign(
+            {**share_message(cn, vn, c), "sender": "CN-DXCUS"}, cn.signing_key, MESSAGE_TYP
+        ),
         403,
         "UNKNOWN_SENDER",
         None,
     ),
     "signed by the wrong key": (
-        lambda cn, vn, c: sign(share_message(cn, vn, c), generate_signing_key(cn.signing_key.kid), MESSAGE_TYP),
+        lambda cn, vn, c: sign(
+            share_message(cn, vn, c), generate_signing_key(cn.signing_key.kid), MESSAGE_TYP
+        ),
         403,
         "SIGNATURE_INVALID",
         None,
@@ -176,7 +190,9 @@ def _with_item(message: dict[str, Any], **changes: Any) -> dict[str, Any]:
 
 def _with_exporter_id(message: dict[str, Any]) -> dict[str, Any]:
     exporter = message["payload"]["certificate"]["exporter"]
-    exporter["identifier"] = exporter["identifier"][:-1] + ("0" if exporter["identifier"][-1] != "0" else "1")
+    exporter["identifier"] = exporter["identifier"][:-1] + (
+        "0" if exporter["identifier"][-1] != "0" else "1"
+    )
     return message
 
 
@@ -198,9 +214,9 @@ def test_bad_delivery_is_refused_with_its_code_and_recorded(
     assert nothing_admitted(vn)
     assert rejections(vn) == [code]
     with vn.sessions() as session:
-        assert session.scalars(select(AuditEntry.event).order_by(AuditEntry.seq.desc())).first() == (
-            "message.rejected"
-        )
+        assert session.scalars(
+            select(AuditEntry.event).order_by(AuditEntry.seq.desc())
+        ).first() == ("message.rejected")
 
 
 def test_errors_speak_the_callers_language(pair: tuple[Node, Node], clock: Clock) -> None:
@@ -231,7 +247,9 @@ def test_a_certificate_number_reused_with_other_content_is_refused(
         assert session.scalar(select(func.count()).select_from(InboxMessage)) == 1
 
 
-def test_a_message_id_reused_for_other_bytes_is_refused(pair: tuple[Node, Node], clock: Clock) -> None:
+def test_a_message_id_reused_for_other_bytes_is_refused(
+    pair: tuple[Node, Node], clock: Clock
+) -> None:
     cn, vn = pair
     message = share_message(cn, vn, clock)
     with client_for(cn, vn, clock) as client:
@@ -244,7 +262,11 @@ def test_a_message_id_reused_for_other_bytes_is_refused(pair: tuple[Node, Node],
 
 @pytest.mark.parametrize(
     ("authorization", "code"),
-    [(None, "TOKEN_MISSING"), ("Bearer not-a-jwt", "TOKEN_MALFORMED"), ("Basic Zm9vOmJhcg==", "TOKEN_MISSING")],
+    [
+        (None, "TOKEN_MISSING"),
+        ("Bearer not-a-jwt", "TOKEN_MALFORMED"),
+        ("Basic Zm9vOmJhcg==", "TOKEN_MISSING"),
+    ],
 )
 def test_no_valid_token_no_entry_and_no_record(
     authorization: str | None, code: str, pair: tuple[Node, Node], clock: Clock

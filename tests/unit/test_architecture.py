@@ -37,5 +37,9 @@ def test_domain_imports_only_the_domain_of_crossborder() -> None:
     for path in DOMAIN.glob("*.py"):
         tree = ast.parse(path.read_text("utf-8"))
         for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("crossborder"):
+            if (
+                isinstance(node, ast.ImportFrom)
+                and node.module
+                and node.module.startswith("crossborder")
+            ):
                 assert node.module.startswith("crossborder.domain"), (path.name, node.module)

@@ -63,7 +63,9 @@ def verify(signed: bytes, keys: KeySet, typ: str) -> dict[str, Any]:
     if header.get("alg") not in ALLOWED_ALGORITHMS or header.get("typ") != typ:
         raise Forbidden("SIGNATURE_INVALID")
     try:
-        token = jws.deserialize_compact(signed.decode("ascii"), keys, algorithms=list(ALLOWED_ALGORITHMS))
+        token = jws.deserialize_compact(
+            signed.decode("ascii"), keys, algorithms=list(ALLOWED_ALGORITHMS)
+        )
     except (JoseError, ValueError, UnicodeDecodeError) as exc:
         raise Forbidden("SIGNATURE_INVALID") from exc
     try:

@@ -1,4 +1,4 @@
-"""Alembic environment: runs against the connection handed over by crossborder.adapters.db.migrate."""
+"""Alembic environment: runs on the connection that crossborder.adapters.db.migrate hands over."""
 
 from __future__ import annotations
 

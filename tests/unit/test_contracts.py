@@ -1,0 +1,240 @@
+"""``contracts/``: generated from the models, and every example valid against both.
+
+The examples are written by hand and checked in; they are validated twice, by
+the pydantic models (what a node enforces) and by the generated JSON Schemas
+(what a counterpart running other software builds against), so a schema that
+says less or more than the models shows up here.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from crossborder import contracts
+from crossborder.adapters.oauth import RegisteredClient
+from crossborder.adapters.oauth.authorization_server import AuthorizationServer
+from crossborder.adapters.oauth.keys import generate_signing_key, public_jwks
+from crossborder.adapters.oauth.replay import InMemoryReplayStore
+from crossborder.api.errors import error_body
+from crossborder.domain.certificate_of_origin import FormE
+from crossborder.domain.errors import InvalidInput, Violation
+from crossborder.domain.messages import Message, MessageType, Receipt
+from crossborder.i18n import catalog
+
+CONTRACTS = contracts.CONTRACTS_DIR
+EXAMPLES = CONTRACTS / "examples"
+Json = dict[str, Any]
+
+
+def load(path: Path) -> Json:
+    data: Json = json.loads(path.read_text("utf-8"))
+    return data
+
+
+def schema_file(name: str) -> Json:
+    return load(CONTRACTS / "schemas" / name)
+
+
+def assert_valid(schema: Json, instance: Json) -> None:
+    Draft202012Validator.check_schema(schema)
+    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    problems = [f"{error.json_path}: {error.message}" for error in validator.iter_errors(instance)]
+    assert problems == []
+
+
+def openapi_component(name: str) -> Json:
+    """A component of openapi.json as a schema of its own, its ``$ref``s resolving in place."""
+    document = load(CONTRACTS / "openapi.json")
+    return {
+        "$schema": document["jsonSchemaDialect"],
+        "components": document["components"],
+        "$ref": f"#/components/schemas/{name}",
+    }
+
+
+# --- (1) generated files ------------------------------------------------------------------
+
+
+def test_checked_in_contract_matches_the_models() -> None:
+    drifted = contracts.drift()
+    assert drifted == [], (
+        f"contracts/ has drifted from the models ({', '.join(drifted)}): "
+        f"run `{contracts.REGENERATE}` and commit the result"
+    )
+
+
+def test_drift_finds_changed_missing_and_stale_files(tmp_path: Path) -> None:
+    contracts.write(tmp_path)
+    assert contracts.drift(tmp_path) == []
+    (tmp_path / "openapi.json").write_text("{}\n", "utf-8")
+    (tmp_path / "schemas" / "receipt.schema.json").unlink()
+    (tmp_path / "schemas" / "co.withdrawn.schema.json").write_text("{}\n", "utf-8")
+
+    assert contracts.drift(tmp_path) == [
+        "openapi.json",
+        "schemas/co.withdrawn.schema.json",
+        "schemas/receipt.schema.json",
+    ]
+    contracts.write(tmp_path)
+    assert contracts.drift(tmp_path) == []
+
+
+def test_check_mode_fails_on_drift_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert contracts.main(["--check"], root=tmp_path) == 1
+    assert list(tmp_path.iterdir()) == []
+    assert contracts.REGENERATE in capsys.readouterr().err
+
+    assert contracts.main([], root=tmp_path) == 0
+    assert contracts.main(["--check"], root=tmp_path) == 0
+
+
+def test_every_reference_in_the_openapi_document_resolves() -> None:
+    document = load(CONTRACTS / "openapi.json")
+    references: list[str] = []
+
+    def collect(node: Any) -> None:
+        if isinstance(node, dict):
+            references.extend(v for k, v in node.items() if k == "$ref" and isinstance(v, str))
+            for value in node.values():
+                collect(value)
+        elif isinstance(node, list):
+            for value in node:
+                collect(value)
+
+    collect(document)
+    assert references
+    for reference in references:
+        target: Any = document
+        for part in reference.removeprefix("#/").split("/"):
+            assert part in target, reference
+            target = target[part]
+
+
+def test_the_error_codes_the_contract_lists_exist() -> None:
+    listed = {code for _, codes in contracts.ERROR_CODES_BY_STATUS.values() for code in codes}
+    assert sorted(code for code in listed if f"error.{code}" not in catalog("en")) == []
+
+
+# --- (2) examples -------------------------------------------------------------------------
+
+
+def message_examples() -> list[Path]:
+    return sorted((EXAMPLES / "messages").glob("*.json"))
+
+
+#: Each example folder: the model, the generated schema file (``#`` a definition in it)
+#: and the OpenAPI component its files must all satisfy.
+FOLDERS: dict[str, tuple[TypeAdapter[Any], str, str]] = {
+    "messages": (TypeAdapter(Message), "message.schema.json", "Message"),
+    "payloads": (TypeAdapter(FormE), "message.schema.json#/$defs/FormE", "FormE"),
+    "receipts": (TypeAdapter(Receipt), "receipt.schema.json", "Receipt"),
+    "errors": (TypeAdapter(contracts.ErrorResponse), "error.schema.json", "ErrorResponse"),
+}
+
+
+def generated_schema(reference: str) -> Json:
+    name, _, pointer = reference.partition("#")
+    schema = schema_file(name)
+    if not pointer:
+        return schema
+    return {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": f"#{pointer}"}
+
+
+def test_every_example_is_in_a_folder_that_is_checked() -> None:
+    folders = {path.relative_to(EXAMPLES).parts[0] for path in EXAMPLES.rglob("*") if path.is_file()}
+    assert folders <= set(FOLDERS)
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(EXAMPLES.glob("*/*.json")),
+    ids=lambda path: path.relative_to(EXAMPLES).as_posix(),
+)
+def test_an_example_satisfies_the_model_and_the_generated_schemas(path: Path) -> None:
+    adapter, schema, component = FOLDERS[path.parent.name]
+    example = load(path)
+
+    adapter.validate_python(example)
+    assert_valid(generated_schema(schema), example)
+    assert_valid(openapi_component(component), example)
+
+
+@pytest.mark.parametrize("path", message_examples(), ids=lambda path: path.name)
+def test_a_message_example_is_named_after_its_type_and_satisfies_its_schema(path: Path) -> None:
+    example = load(path)
+
+    assert path.name.startswith(f"{example['type']}.")
+    assert_valid(schema_file(f"{example['type']}.schema.json"), example)
+
+
+def test_the_share_example_carries_the_form_e_example() -> None:
+    share = load(EXAMPLES / "messages" / "co.share.json")
+    assert share["payload"]["certificate"] == load(EXAMPLES / "payloads" / "form-e.json")
+
+
+def test_a_message_without_its_type_is_refused_by_the_schema_as_by_the_model() -> None:
+    example = load(EXAMPLES / "messages" / "co.decision.json")
+    del example["type"]
+
+    with pytest.raises(ValidationError):
+        TypeAdapter(Message).validate_python(example)
+    for schema in (schema_file("message.schema.json"), schema_file("co.decision.schema.json")):
+        assert not Draft202012Validator(schema).is_valid(example)
+
+
+# --- (3) one example and one schema per message type --------------------------------------
+
+
+@pytest.mark.parametrize("message_type", list(MessageType), ids=str)
+def test_every_message_type_has_a_schema_and_an_example(message_type: MessageType) -> None:
+    assert (CONTRACTS / "schemas" / f"{message_type.value}.schema.json").is_file()
+    assert (EXAMPLES / "messages" / f"{message_type.value}.json").is_file()
+    assert message_type in contracts.message_models()
+
+
+# --- what the node answers matches what the contract says ---------------------------------
+
+
+def conforms(model: type[BaseModel], component: str, document: Json) -> None:
+    model.model_validate(document)
+    assert_valid(openapi_component(component), document)
+
+
+def test_the_error_body_of_the_api_matches_the_error_schema() -> None:
+    error = InvalidInput("SCHEMA_INVALID", violations=[Violation("FIELD_MISSING", "payload")])
+
+    conforms(contracts.ErrorResponse, "ErrorResponse", error_body(error, "vi"))
+
+
+class NoClients:
+    def get_client(self, client_id: str) -> RegisteredClient | None:
+        return None
+
+
+def test_the_discovery_documents_of_the_node_match_their_schemas() -> None:
+    def clock() -> datetime:
+        return datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+
+    token_key = generate_signing_key("CN-NNCUS-at-1")
+    server = AuthorizationServer(
+        "https://cn-nncus.node.test",
+        token_key,
+        NoClients(),
+        InMemoryReplayStore(clock),
+        "https://cn-nncus.node.test",
+        clock,
+        scopes_supported=frozenset({"co:write"}),
+    )
+
+    conforms(contracts.AuthorizationServerMetadata, "AuthorizationServerMetadata", server.metadata())
+    signing_key = generate_signing_key("CN-NNCUS-sig-1")
+    conforms(contracts.JsonWebKeySet, "JsonWebKeySet", public_jwks([signing_key, token_key]))
