@@ -35,15 +35,17 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TypeVar
 
 import httpx
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.exc import OperationalError
 
 from crossborder.adapters.db.tables import Certificate, InboxMessage, OutboxMessage
 from crossborder.adapters.oauth.keys import public_jwks
@@ -71,6 +73,10 @@ MESSAGE_CONTENT_TYPE = "application/jose"
 PROFILE_MESSAGES = 15
 #: A process this busy (in cores) is taken to be CPU-bound.
 SATURATED = 0.85
+#: Other processes this busy (in cores) make the figures a shared machine's, not ours.
+NOISY = 0.25
+
+Item = TypeVar("Item")
 
 
 class BenchFailed(RuntimeError):
@@ -101,9 +107,14 @@ def databases(kind: str, folder: Path, postgres_url: str) -> Iterator[dict[str, 
     separator = "&" if "?" in postgres_url else "?"
     engine = create_engine(postgres_url)
     try:
+        # One transaction: either both schemas exist afterwards or neither does.
         with engine.begin() as connection:
             for schema in schemas.values():
                 connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except OperationalError as error:
+        engine.dispose()
+        raise BenchFailed(f"PostgreSQL is not reachable at {postgres_url}: {error.orig}") from error
+    try:
         yield {
             side: f"{postgres_url}{separator}options=-csearch_path%3D{schema}"
             for side, schema in schemas.items()
@@ -384,7 +395,7 @@ def baseline_one(client: httpx.Client, body: bytes) -> Sample:
 
 
 def run_round(
-    work: Callable[[Any], Sample], items: Sequence[Any], concurrency: int, server_pid: int
+    work: Callable[[Item], Sample], items: Sequence[Item], concurrency: int, server_pid: int
 ) -> Round:
     cpu = CpuUse.now(server_pid)
     started = time.perf_counter()
@@ -519,15 +530,15 @@ def measure(
 ) -> Results:
     certificates = Certificates()
     actor = Actor.officer("bench", sender.agency)
-    send = lambda form: exchange_one(sender, form, actor)  # noqa: E731
+    send = partial(exchange_one, sender, actor=actor)
     # The first message alone fetches the metadata, the access token and the connection;
     # then a few at full concurrency, not counted.
     run_round(send, certificates.take(1), 1, pids[0])
     run_round(send, certificates.take(options.warmup), options.concurrency, pids[0])
     with sender.sessions() as session:
         body = session.scalars(select(OutboxMessage.signed).limit(1)).one()
-    post = lambda _: baseline_one(client, body)  # noqa: E731
-    run_round(post, range(options.warmup), options.concurrency, pids[1])
+    post = partial(baseline_one, client)
+    run_round(post, [body] * options.warmup, options.concurrency, pids[1])
     sent = 1 + options.warmup
     wait_receiver_idle(receiver_db, sent)
 
@@ -536,7 +547,7 @@ def measure(
         exchange.append(run_round(send, certificates.take(size), options.concurrency, pids[0]))
         sent += size
         wait_receiver_idle(receiver_db, sent)
-        baseline.append(run_round(post, range(size), options.concurrency, pids[1]))
+        baseline.append(run_round(post, [body] * size, options.concurrency, pids[1]))
     steps = profile(sender, certificates.take(PROFILE_MESSAGES), actor, client, body)
     return Results(exchange, baseline, steps, len(body))
 
@@ -665,6 +676,8 @@ def limit(options: Options, results: Results) -> str:
     if options.db == "postgresql":
         split += f" + PostgreSQL {database:.2f}"
     split = f"cores busy: {split} + other processes {others:.2f} = {load.machine:.2f} of {cpus()}"
+    if others >= NOISY:
+        split += "; other processes were busy too, so rerun on a quiet machine"
     if load.machine >= SATURATED * cpus():
         return f"the machine's CPU ({split})"
     busy, name = max((load.sender, "sender"), (load.receiver, "receiver"))
@@ -700,9 +713,9 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, int | None]:
     return options, args.serve_baseline
 
 
-def _terminated(signum: int, _frame: FrameType | None) -> None:
-    # Turn SIGTERM into an exception so that the cleanup below runs as on Ctrl-C.
-    raise SystemExit(128 + signum)
+def _terminated(_signum: int, _frame: FrameType | None) -> None:
+    # A SIGTERM stops the run as a Ctrl-C does, so the same cleanup runs.
+    raise KeyboardInterrupt
 
 
 def main(argv: Sequence[str] | None = None) -> int:

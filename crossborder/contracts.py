@@ -23,7 +23,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar, Union, get_args
+from typing import Annotated, Any, Literal, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, WithJsonSchema
 from pydantic.json_schema import JsonSchemaMode, SkipJsonSchema
@@ -55,11 +55,21 @@ _NOTICE = (
 _JWS_COMPACT = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"
 _ERROR_CODE = r"^[A-Z][A-Z0-9_]*$"
 _MESSAGE = TypeAdapter[AnyMessage](Message)
+#: The discriminator of :data:`Message`.
+_TAG = "type"
 
 T = TypeVar("T")
 
+
+def _left_out(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
 #: A member that is left out when it has no value, never sent as ``null``.
-Absent = Union[T, SkipJsonSchema[None]]  # noqa: UP007 (a generic alias needs Union)
+Absent = Annotated[
+    T | SkipJsonSchema[None],
+    Field(json_schema_extra=_left_out),
+]
 
 
 # --- Documents of the node API that have no model elsewhere ---------------------------
@@ -217,8 +227,8 @@ ERROR_CODES_BY_STATUS: dict[int, tuple[str, tuple[str, ...]]] = {
         ("JWS_MALFORMED", "JSON_MALFORMED"),
     ),
     401: (
-        "The access token or the message signature is not accepted, or the sender is not a "
-        "registered counterpart. Comes with `WWW-Authenticate: Bearer`.",
+        "The access token is missing or not accepted: get a new one and retry. "
+        "Comes with `WWW-Authenticate: Bearer`.",
         (
             "TOKEN_MISSING",
             "TOKEN_MALFORMED",
@@ -231,12 +241,18 @@ ERROR_CODES_BY_STATUS: dict[int, tuple[str, tuple[str, ...]]] = {
             "TOKEN_AUDIENCE_INVALID",
             "TOKEN_EXPIRED",
             "TOKEN_NOT_YET_VALID",
-            "SIGNATURE_INVALID",
-            "UNKNOWN_SENDER",
         ),
     ),
-    403: ("The access token lacks the scope of this message type.", ("SCOPE_MISSING",)),
-    404: ("The message refers to a case this node does not hold.", ("CASE_UNKNOWN", "NOT_FOUND")),
+    403: (
+        "The message is refused for good, do not retry it: its signature does not verify "
+        "with the sender's published keys, the sender is not a registered counterpart or "
+        "not the agency the token was issued to, or the token lacks the type's scope.",
+        ("SIGNATURE_INVALID", "UNKNOWN_SENDER", "SCOPE_MISSING"),
+    ),
+    404: (
+        "The message refers to a case this node does not hold, or there is no such path.",
+        ("CASE_UNKNOWN", "NOT_FOUND"),
+    ),
     409: (
         "The message contradicts what the node already holds: a message_id reused for "
         "other bytes, a case or certificate number already taken.",
@@ -260,7 +276,7 @@ ERROR_CODES_BY_STATUS: dict[int, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     500: (
-        "The node failed; nothing was recorded. Send the same message again later.",
+        "The node failed and did not take the message. Send the same bytes again later.",
         ("INTERNAL_ERROR",),
     ),
 }
@@ -272,7 +288,7 @@ ERROR_CODES_BY_STATUS: dict[int, tuple[str, tuple[str, ...]]] = {
 def message_models() -> dict[MessageType, type[BaseModel]]:
     """The model of each message type, read from the discriminated union itself."""
     models: tuple[type[BaseModel], ...] = get_args(AnyMessage)
-    return {MessageType(model.model_fields["type"].default): model for model in models}
+    return {MessageType(model.model_fields[_TAG].default): model for model in models}
 
 
 def _require(schema: dict[str, Any], name: str) -> None:
@@ -312,7 +328,7 @@ def message_schema() -> dict[str, Any]:
 
 def _type_schema(model: type[BaseModel]) -> dict[str, Any]:
     schema = model.model_json_schema(mode=_MODE)
-    _require(schema, "type")
+    _require(schema, _TAG)
     return _schema_file(schema)
 
 
@@ -349,8 +365,8 @@ def _signed(typ: str, payload: str, description: str) -> dict[str, Any]:
 
 
 def _components() -> dict[str, Any]:
-    inputs = [("Message", _MODE, _MESSAGE)]
-    inputs += [(model.__name__, _MODE, TypeAdapter(model)) for model in _DOCUMENTS]
+    inputs: list[tuple[str, JsonSchemaMode, TypeAdapter[Any]]] = [("Message", _MODE, _MESSAGE)]
+    inputs += [(model.__name__, _MODE, TypeAdapter[Any](model)) for model in _DOCUMENTS]
     references, top = TypeAdapter.json_schemas(inputs, ref_template=_COMPONENT)
     definitions: dict[str, Any] = top["$defs"]
     message = references[("Message", _MODE)]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import uuid
 from dataclasses import dataclass
 
 from pydantic import ValidationError
@@ -31,6 +32,7 @@ from crossborder.domain.messages import (
     CoSharePayload,
     DecisionReason,
     FreeText,
+    MessageType,
     new_case_id,
 )
 from crossborder.domain.rules import validate_form_e
@@ -236,11 +238,17 @@ def decide_in(
     certificate.decision_reasons = [reason.value for reason in payload.reasons]
     case.status = decision.value
     case.updated_at = now
+    shared_by = session.scalar(
+        select(InboxMessage.message_id).where(
+            InboxMessage.case_id == case_id, InboxMessage.type == MessageType.CO_SHARE.value
+        )
+    )
     message = CoDecisionMessage(
         message_id=new_message_id(),
         sender=node.agency,
         recipient=case.counterpart,
         case_id=case_id,
+        in_reply_to=uuid.UUID(shared_by) if shared_by else None,
         created_at=now,
         payload=payload.model_copy(update={"certificate_number": certificate.number}),
     )

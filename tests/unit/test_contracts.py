@@ -8,6 +8,7 @@ says less or more than the models shows up here.
 
 from __future__ import annotations
 
+import ast
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,13 +23,15 @@ from crossborder.adapters.oauth import RegisteredClient
 from crossborder.adapters.oauth.authorization_server import AuthorizationServer
 from crossborder.adapters.oauth.keys import generate_signing_key, public_jwks
 from crossborder.adapters.oauth.replay import InMemoryReplayStore
-from crossborder.api.errors import error_body
+from crossborder.api.errors import error_body, error_response
+from crossborder.domain import errors as domain_errors
 from crossborder.domain.certificate_of_origin import FormE
 from crossborder.domain.errors import InvalidInput, Violation
 from crossborder.domain.messages import Message, MessageType, Receipt
 from crossborder.i18n import catalog
 
 CONTRACTS = contracts.CONTRACTS_DIR
+PACKAGE = Path(contracts.__file__).parent
 EXAMPLES = CONTRACTS / "examples"
 Json = dict[str, Any]
 
@@ -124,6 +127,43 @@ def test_the_error_codes_the_contract_lists_exist() -> None:
     assert sorted(code for code in listed if f"error.{code}" not in catalog("en")) == []
 
 
+def raised_statuses() -> dict[str, set[int]]:
+    """The HTTP status of each error code, from every place the package raises it.
+
+    Only the kinds of error count: where the base class is raised, the API sets
+    the status itself (``INTERNAL_ERROR`` is 500).
+    """
+    statuses: dict[str, set[int]] = {}
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.args):
+                continue
+            error_class = vars(domain_errors).get(node.func.id)
+            first = node.args[0]
+            if not (
+                isinstance(error_class, type)
+                and issubclass(error_class, domain_errors.CrossborderError)
+                and error_class is not domain_errors.CrossborderError
+            ):
+                continue
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                status = error_response(error_class(first.value), "en").status_code
+                statuses.setdefault(first.value, set()).add(status)
+    return statuses
+
+
+def test_the_contract_lists_each_error_code_under_the_status_it_is_answered_with() -> None:
+    raised = raised_statuses()
+    assert raised["SIGNATURE_INVALID"]
+    misplaced = {
+        code: sorted(raised[code])
+        for status, (_, codes) in contracts.ERROR_CODES_BY_STATUS.items()
+        for code in codes
+        if code in raised and status not in raised[code]
+    }
+    assert misplaced == {}
+
+
 # --- (2) examples -------------------------------------------------------------------------
 
 
@@ -150,7 +190,8 @@ def generated_schema(reference: str) -> Json:
 
 
 def test_every_example_is_in_a_folder_that_is_checked() -> None:
-    folders = {path.relative_to(EXAMPLES).parts[0] for path in EXAMPLES.rglob("*") if path.is_file()}
+    files = (path for path in EXAMPLES.rglob("*") if path.is_file())
+    folders = {path.relative_to(EXAMPLES).parts[0] for path in files}
     assert folders <= set(FOLDERS)
 
 
@@ -235,6 +276,7 @@ def test_the_discovery_documents_of_the_node_match_their_schemas() -> None:
         scopes_supported=frozenset({"co:write"}),
     )
 
-    conforms(contracts.AuthorizationServerMetadata, "AuthorizationServerMetadata", server.metadata())
+    metadata = server.metadata()
+    conforms(contracts.AuthorizationServerMetadata, "AuthorizationServerMetadata", metadata)
     signing_key = generate_signing_key("CN-NNCUS-sig-1")
     conforms(contracts.JsonWebKeySet, "JsonWebKeySet", public_jwks([signing_key, token_key]))
