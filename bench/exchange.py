@@ -29,6 +29,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -165,6 +166,29 @@ def connect(node: Node, other: Node, folder: Path) -> None:
     )
 
 
+class TimedTransport(httpx.HTTPTransport):
+    """The real network, noting how long each thread's last message POST waited for its answer.
+
+    It is the sender's outbound transport (the node's own injection point), so
+    the time a delivery spends on the wire and in the receiver can be told
+    apart from the sender's own database work while ``deliver_due`` runs whole.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._last = threading.local()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        started = time.perf_counter()
+        response = super().handle_request(request)
+        if request.method == "POST" and request.url.path == "/v1/messages":
+            self._last.post = time.perf_counter() - started
+        return response
+
+    def last_post(self) -> float:
+        return float(getattr(self._last, "post", 0.0))
+
+
 def prepare_nodes(folder: Path, urls: dict[str, str]) -> tuple[Node, Path, str]:
     """The sender (bootstrapped here), the receiver's settings file and URL; registered both ways.
 
@@ -183,7 +207,8 @@ def prepare_nodes(folder: Path, urls: dict[str, str]) -> tuple[Node, Path, str]:
             base_url=f"http://127.0.0.1:{free_port()}",
             data_dir=folder / "cn",
             database_url=urls["cn"],
-        )
+        ),
+        transport=TimedTransport(),
     )
     connect(sender, receiver, folder)
     connect(receiver, sender, folder)
@@ -348,8 +373,9 @@ class Certificates:
 class Sample:
     #: Seconds from the start of the operation to its end.
     total: float
-    #: Exchange only: the part spent in ``share()``.
+    #: Exchange only: the part spent in ``share()``, and in the POST (wire and receiver).
     share: float = 0.0
+    post: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -371,7 +397,8 @@ def exchange_one(sender: Node, form: FormE, actor: Actor) -> Sample:
     finished = time.perf_counter()
     if result.get(shared.message_id) != "delivered":
         raise BenchFailed(f"{shared.message_id} not delivered: {result} ({last_error(sender)})")
-    return Sample(finished - started, shared_at - started)
+    post = sender.transport.last_post() if isinstance(sender.transport, TimedTransport) else 0.0
+    return Sample(finished - started, shared_at - started, post)
 
 
 def last_error(sender: Node) -> str | None:
@@ -599,6 +626,7 @@ def report(options: Options, results: Results) -> None:
     out()
     report_time_split(options, results)
     out(f"  what limits it: {limit(options, results)}")
+    out(f"  {most_waiting(results)}")
 
 
 def report_time_split(options: Options, results: Results) -> None:
@@ -612,12 +640,49 @@ def report_time_split(options: Options, results: Results) -> None:
         f"the receiver's work ~ {steps['post'] - steps['bare']:.1f} ms)"
     )
     out(f"    record receipt  {steps['record']:6.1f} ms")
-    samples = [s for r in results.exchange for s in r.samples]
-    share_p50 = statistics.median(s.share * 1000 for s in samples)
-    deliver_p50 = statistics.median((s.total - s.share) * 1000 for s in samples)
+    loaded = under_load(results)
     out(
-        f"  under load (p50): share() {share_p50:.1f} ms, deliver_due {deliver_p50:.1f} ms; "
-        f"{cpu_line(options, results.exchange)}"
+        f"  under load, p50: share() {loaded['share']:.1f} ms, POST {loaded['post']:.1f} ms, "
+        f"claim + record {loaded['claim + record']:.1f} ms"
+    )
+    out(f"  {cpu_line(options, results.exchange)}")
+
+
+#: The parts of a message's time, and whose work each one waits on.
+PARTS = {
+    "share": "share() (the sender's database)",
+    "post": "the POST (the receiver)",
+    "claim + record": "claim + record (the sender's database)",
+}
+
+
+def under_load(results: Results) -> dict[str, float]:
+    """Median milliseconds of each part of a message at the run's concurrency."""
+    samples = [s for r in results.exchange for s in r.samples]
+
+    def p50(part: Callable[[Sample], float]) -> float:
+        return statistics.median(part(sample) * 1000 for sample in samples)
+
+    return {
+        "share": p50(lambda s: s.share),
+        "post": p50(lambda s: s.post),
+        "claim + record": p50(lambda s: s.total - s.share - s.post),
+    }
+
+
+def most_waiting(results: Results) -> str:
+    """The part that grows most from a message alone to a message under load: where they queue."""
+    steps = results.steps
+    alone = {
+        "share": steps["share"],
+        "post": steps["post"],
+        "claim + record": steps["claim"] + steps["record"],
+    }
+    loaded = under_load(results)
+    part = max(PARTS, key=lambda name: loaded[name] - alone[name])
+    return (
+        f"messages wait longest in {PARTS[part]}: p50 {loaded[part]:.1f} ms under load "
+        f"against {alone[part]:.1f} ms alone"
     )
 
 
@@ -686,8 +751,12 @@ def limit(options: Options, results: Results) -> str:
             f"the {name} process's CPU: a Python process runs one thread at a time (GIL), "
             f"so more concurrency does not help it ({split})"
         )
-    lock = "SQLite's one writer at a time" if options.db == "sqlite" else "row locks"
-    return f"waiting, not CPU ({split}): most likely {lock}"
+    lock = (
+        "SQLite lets one writer at a time into each node's database"
+        if options.db == "sqlite"
+        else "every audited transaction holds the audit trail's head row until it commits"
+    )
+    return f"waiting on locks, not CPU ({split}): {lock}"
 
 
 # --- command line --------------------------------------------------------------------------------

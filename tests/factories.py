@@ -19,6 +19,7 @@ from crossborder.api.app import create_app
 from crossborder.audit.trail import Actor
 from crossborder.bootstrap import Node, bootstrap
 from crossborder.domain.certificate_of_origin import FormE
+from crossborder.domain.errors import NotFound
 from crossborder.services.registry import add_client, add_counterpart
 from crossborder.settings import Settings
 
@@ -119,9 +120,17 @@ def serving(node: Node, *, run_workers: bool = True) -> Iterator[Node]:
         thread.join(timeout=10)
 
 
+def _holds(condition: Callable[[], bool]) -> bool:
+    try:
+        return condition()
+    except NotFound:
+        # The other node has not recorded the case yet.
+        return False
+
+
 def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
-    while not condition():
+    while not _holds(condition):
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         time.sleep(0.02)
