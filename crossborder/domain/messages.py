@@ -16,12 +16,12 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from crossborder.domain.certificate_of_origin import FormE
+from crossborder.domain.certificate_of_origin import AgencyCode, FormE
 
 CONTRACT_VERSION = "1.0"
 
-AgencyCode = Annotated[str, Field(pattern=r"^[A-Z]{2}-[A-Z0-9-]{2,20}$", examples=["CN-NNCUS"])]
-CaseId = Annotated[str, Field(pattern=r"^[A-Z]{2}-[A-Z0-9-]{2,20}-\d{8}-[0-9A-F]{6}$")]
+CASE_ID_PATTERN = r"^[A-Z]{2}(-[A-Z0-9]+)+-[0-9]{8}-[0-9A-F]{6}$"
+CaseId = Annotated[str, Field(pattern=CASE_ID_PATTERN, examples=["CN-NNCUS-20261127-7F3A2C"])]
 LanguageTag = Literal["zh-Hans", "vi", "en"]
 
 
@@ -139,7 +139,7 @@ class CoDecisionMessage(Envelope):
 AnyMessage = CoShareMessage | CoDecisionMessage
 Message = Annotated[AnyMessage, Field(discriminator="type")]
 
-_CASE_ID = re.compile(r"^[A-Z]{2}-[A-Z0-9-]{2,20}-\d{8}-[0-9A-F]{6}$")
+_CASE_ID = re.compile(CASE_ID_PATTERN)
 
 
 def new_case_id(agency: str, now: datetime, random_hex: str) -> str:

@@ -30,10 +30,18 @@ def _path(location: tuple[int | str, ...]) -> str:
     return path
 
 
-def violations_from(error: ValidationError) -> list[Violation]:
+def violations_from(error: ValidationError, *, tagged_union: bool = False) -> list[Violation]:
+    """The violations of ``error``; for a tagged union, paths start below the tag.
+
+    pydantic puts the union's tag (``co.share``) first in every error location;
+    a sender wants ``payload.certificate.items[0]``, not the tag in front of it.
+    """
     violations = []
     for detail in error.errors(include_url=False, include_input=False):
         kind = detail["type"]
         code = kind if kind.isupper() else _PYDANTIC_CODES.get(kind, "VALUE_INVALID")
-        violations.append(Violation(code=code, field=_path(tuple(detail["loc"]))))
+        location = tuple(detail["loc"])
+        if tagged_union and kind not in ("union_tag_invalid", "union_tag_not_found"):
+            location = location[1:]
+        violations.append(Violation(code=code, field=_path(location)))
     return violations

@@ -68,7 +68,7 @@ def claim_due(node: Node, limit: int, message_id: str | None = None) -> list[Cla
 def _check_receipt(node: Node, claim: Claim, receipt: bytes) -> None:
     payload = verify(receipt, node.counterparts.keys(claim.recipient), RECEIPT_TYP)
     try:
-        stated = Receipt.model_validate(payload)
+        stated = Receipt.model_validate_json(payload, strict=True)
     except ValidationError as exc:
         raise CrossborderError("RECEIPT_MALFORMED") from exc
     if (

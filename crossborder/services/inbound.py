@@ -77,7 +77,7 @@ def _sender_agency(node: Node, client_id: str) -> str:
         return client.agency
 
 
-def _verified_payload(node: Node, body: bytes, agency: str) -> dict[str, Any]:
+def _verified_payload(node: Node, body: bytes, agency: str) -> bytes:
     kid = unverified_header(body).get("kid")
     keys = node.counterparts.keys(agency)
     if kid not in {key.kid for key in keys.keys}:
@@ -86,11 +86,15 @@ def _verified_payload(node: Node, body: bytes, agency: str) -> dict[str, Any]:
     return verify(body, keys, MESSAGE_TYP)
 
 
-def _parse(payload: dict[str, Any]) -> AnyMessage:
+def _parse(payload: bytes) -> AnyMessage:
+    """Parse strictly, as JSON: no "600" for 600, no timestamps for dates — the schema, exactly."""
     try:
-        return _MESSAGE.validate_python(payload)
+        return _MESSAGE.validate_json(payload, strict=True)
     except ValidationError as exc:
-        raise InvalidInput("SCHEMA_INVALID", violations=violations_from(exc)) from exc
+        if any(detail["type"] == "json_invalid" for detail in exc.errors()):
+            raise InvalidInput("JSON_MALFORMED") from exc
+        violations = violations_from(exc, tagged_union=True)
+        raise InvalidInput("SCHEMA_INVALID", violations=violations) from exc
 
 
 def _receive(node: Node, body: bytes, token: AccessToken) -> Accepted:

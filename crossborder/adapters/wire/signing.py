@@ -52,8 +52,8 @@ def unverified_header(signed: bytes) -> dict[str, Any]:
     return header
 
 
-def verify(signed: bytes, keys: KeySet, typ: str) -> dict[str, Any]:
-    """Check the signature against ``keys`` and return the JSON payload (403 when it fails).
+def verify(signed: bytes, keys: KeySet, typ: str) -> bytes:
+    """Check the signature against ``keys`` and return the signed payload (403 when it fails).
 
     Raises ``SIGNATURE_INVALID`` for anything that is not a valid signature by
     one of ``keys`` with an allowed algorithm, whatever the reason, so a prober
@@ -68,10 +68,4 @@ def verify(signed: bytes, keys: KeySet, typ: str) -> dict[str, Any]:
         )
     except (JoseError, ValueError, UnicodeDecodeError) as exc:
         raise Forbidden("SIGNATURE_INVALID") from exc
-    try:
-        payload = json.loads(token.payload)
-    except ValueError as exc:
-        raise InvalidInput("JSON_MALFORMED") from exc
-    if not isinstance(payload, dict):
-        raise InvalidInput("JSON_MALFORMED")
-    return payload
+    return bytes(token.payload)
