@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from crossborder.adapters.db.tables import AuditEntry, AuditHead
@@ -71,10 +71,13 @@ def record(
     message_digest: str | None = None,
     **params: Any,
 ) -> AuditEntry:
-    """Append one entry; it commits or rolls back with the caller's transaction."""
-    head = session.scalars(select(AuditHead).where(AuditHead.id == 1).with_for_update()).one()
+    """Append one entry; it commits or rolls back with the caller's transaction.
+
+    The entry gets its sequence number and leaf hash just before the commit
+    (:func:`_number_pending`), so the lock on ``audit_head`` that keeps numbers
+    gapless is held for the end of the transaction only, not for all of it.
+    """
     entry = AuditEntry(
-        seq=head.next_seq,
         event=event,
         params=params,
         actor_kind=actor.kind,
@@ -88,7 +91,27 @@ def record(
         source_tz=source_tz,
         catalog_version=CATALOG_VERSION,
     )
-    entry.leaf_hash = leaf_hash(entry_bytes(entry))
-    head.next_seq += 1
-    session.add(entry)
+    session.info.setdefault(_PENDING, []).append(entry)
     return entry
+
+
+_PENDING = "crossborder.audit.pending"
+
+
+@event.listens_for(Session, "before_commit")
+def _number_pending(session: Session) -> None:
+    pending: list[AuditEntry] = session.info.pop(_PENDING, [])
+    if not pending:
+        return
+    head = session.scalars(select(AuditHead).where(AuditHead.id == 1).with_for_update()).one()
+    for entry in pending:
+        entry.seq = head.next_seq
+        entry.leaf_hash = leaf_hash(entry_bytes(entry))
+        head.next_seq += 1
+        session.add(entry)
+    session.flush()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_pending(session: Session) -> None:
+    session.info.pop(_PENDING, None)

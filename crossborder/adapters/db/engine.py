@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -25,9 +26,25 @@ def make_engine(url: str) -> Engine:
             # the start instead so two writers queue rather than deadlock on upgrade.
             dbapi_connection.isolation_level = None
 
+        # SQLite admits one writer at a time and makes the others sleep and poll
+        # (its busy handler), which gives long tails under load. Writers of this
+        # process queue on a lock instead; other processes still meet the busy handler.
+        writer = threading.Lock()
+
         @event.listens_for(engine, "begin")
         def _begin_immediate(connection: Any) -> None:
+            if not writer.acquire(timeout=30):
+                raise TimeoutError("no SQLite write lock within 30 s")
+            connection.info["holds_writer"] = True
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+        @event.listens_for(engine, "commit")
+        @event.listens_for(engine, "rollback")
+        def _end(connection: Any) -> None:
+            # Only the connection that took the lock gives it back (a pool reset
+            # rolls back connections that never began anything).
+            if connection.info.pop("holds_writer", False):
+                writer.release()
 
         return engine
     if url.startswith("postgresql://"):
