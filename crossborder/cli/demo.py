@@ -19,7 +19,9 @@ from typing import Annotated
 
 import httpx
 import typer
+from sqlalchemy import select
 
+from crossborder.adapters.db.tables import AuditCheckpoint
 from crossborder.adapters.oauth.keys import public_jwks
 from crossborder.audit.trail import Actor
 from crossborder.bootstrap import Node, bootstrap
@@ -28,8 +30,9 @@ from crossborder.cli.co import read_form_e
 from crossborder.cli.common import LangOption, say, user_errors
 from crossborder.domain.errors import CrossborderError
 from crossborder.i18n import normalize_locale
+from crossborder.services.audit_log import b64, checkpoint, verify_log
 from crossborder.services.cases import case_view
-from crossborder.services.registry import add_client, add_counterpart
+from crossborder.services.registry import KNOWN_SCOPES, add_client, add_counterpart
 from crossborder.settings import Settings
 from flows.certificate_of_origin import ShareCertificateRequest, share_certificate_of_origin
 from flows.runtime import use
@@ -37,6 +40,7 @@ from flows.runtime import use
 EXAMPLE = (
     Path(__file__).resolve().parents[2] / "contracts" / "examples" / "payloads" / "form-e.json"
 )
+SCOPES = " ".join(sorted(KNOWN_SCOPES))
 SIDES = {
     "cn": {"agency": "CN-NNCUS", "country": "CN", "timezone": "Asia/Shanghai", "gate": "CNYYG"},
     "vn": {
@@ -76,7 +80,7 @@ def _connect(node: Node, other: Node, jwks_file: Path) -> None:
         base_url=other.settings.base_url,
         jwks_source=str(jwks_file),
         client_id=node.agency,
-        scope="co:write",
+        scope=SCOPES,
         actor=actor,
     )
     add_client(
@@ -84,7 +88,7 @@ def _connect(node: Node, other: Node, jwks_file: Path) -> None:
         client_id=other.agency,
         agency=other.agency,
         jwks_source=str(jwks_file),
-        scopes="co:write",
+        scopes=SCOPES,
         actor=actor,
     )
 
@@ -110,6 +114,34 @@ def _wait_status(node: Node, case_id: str, wanted: set[str], timeout: float = 30
         if status in wanted or time.monotonic() > deadline:
             return status
         time.sleep(0.2)
+
+
+def _witnessed(node: Node, other: Node) -> bool:
+    with node.sessions() as session:
+        return (
+            session.scalar(select(AuditCheckpoint.id).where(AuditCheckpoint.agency == other.agency))
+            is not None
+        )
+
+
+def _exchange_checkpoints(cn: Node, vn: Node, lang: str) -> None:
+    """Each side signs its audit log's head and the other keeps it as a witness."""
+    for node in (cn, vn):
+        checkpoint(node)
+    deadline = time.monotonic() + 30
+    while not (_witnessed(vn, cn) and _witnessed(cn, vn)):
+        if time.monotonic() > deadline:
+            raise CrossborderError("DEMO_NOT_ACCEPTED", status="checkpoint")
+        time.sleep(0.2)
+    for node in (cn, vn):
+        report = verify_log(node)
+        say(
+            "cli.audit.verified" if report.ok else "cli.audit.tampered",
+            lang,
+            entries=report.entries,
+            checkpoints=report.checkpoints_checked,
+            root=b64(report.root),
+        )
 
 
 def demo(
@@ -167,6 +199,7 @@ def run_demo(folder: Path, languages: list[str]) -> None:
         for language in languages:
             print_case(cn, result.case_id, language)
             print_case(vn, result.case_id, language)
+        _exchange_checkpoints(cn, vn, languages[0])
         say("cli.demo.done", languages[0], folder=str(base))
     finally:
         for process in processes.values():

@@ -10,7 +10,7 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 import typer  # noqa: E402
 
-from crossborder.cli import case, co, demo, node  # noqa: E402
+from crossborder.cli import audit, case, co, demo, node  # noqa: E402
 
 app = typer.Typer(
     help="crossborder: China–Vietnam cross-border cooperation workflows.",
@@ -22,4 +22,5 @@ app.add_typer(node.counterpart_app, name="counterpart")
 app.add_typer(node.client_app, name="client")
 app.add_typer(co.app, name="co")
 app.add_typer(case.app, name="case")
+app.add_typer(audit.app, name="audit")
 app.command("demo")(demo.demo)

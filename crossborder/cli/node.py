@@ -57,7 +57,7 @@ def counterpart_add(
     client_id: Annotated[
         str, typer.Option(help="The client id we were given at its authorization server")
     ],
-    scope: Annotated[str, typer.Option(help="Scopes we ask for")] = "co:write",
+    scope: Annotated[str, typer.Option(help="Scopes we ask for")] = "audit:write co:write",
     issuer: Annotated[
         str | None, typer.Option(help="Its OAuth issuer, if not the base URL")
     ] = None,
@@ -86,8 +86,8 @@ def client_add(
     agency: Annotated[str, typer.Option(help="The agency it speaks for")],
     jwks: Annotated[str, typer.Option(help="Its public JWKS: a file or an https URL")],
     scopes: Annotated[
-        str, typer.Option(help="Space-separated scopes, e.g. 'co:write'")
-    ] = "co:write",
+        str, typer.Option(help="Space-separated scopes it may use")
+    ] = "audit:write co:write",
     lang: LangOption = "en",
     config: ConfigOption = None,
 ) -> None:

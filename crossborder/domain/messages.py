@@ -28,12 +28,14 @@ LanguageTag = Literal["zh-Hans", "vi", "en"]
 class MessageType(StrEnum):
     CO_SHARE = "co.share"
     CO_DECISION = "co.decision"
+    AUDIT_CHECKPOINT = "audit.checkpoint"
 
 
 #: The OAuth scope a sender's access token must carry for each message type.
 SCOPE_FOR_TYPE: dict[MessageType, str] = {
     MessageType.CO_SHARE: "co:write",
     MessageType.CO_DECISION: "co:write",
+    MessageType.AUDIT_CHECKPOINT: "audit:write",
 }
 
 
@@ -99,6 +101,23 @@ class CoDecisionPayload(BaseModel):
         return self
 
 
+class AuditCheckpointPayload(BaseModel):
+    """A signed head of the sender's audit log, for the recipient to keep as a witness.
+
+    ``checkpoint`` is the sender's JWS over ``{agency, tree_size, root_hash,
+    signed_at}``: it stands on its own, so a witness can show it to an auditor
+    without the message around it.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tree_size: int = Field(ge=0)
+    root_hash: str = Field(pattern=r"^[A-Za-z0-9_-]{43}$", description="RFC 9162 root, base64url")
+    checkpoint: str = Field(
+        max_length=4000, description="JWS compact, typ crossborder-checkpoint+jws"
+    )
+
+
 class Envelope(BaseModel):
     """What every message carries, whatever its type."""
 
@@ -136,7 +155,14 @@ class CoDecisionMessage(Envelope):
     payload: CoDecisionPayload
 
 
-AnyMessage = CoShareMessage | CoDecisionMessage
+class AuditCheckpointMessage(Envelope):
+    """Sent outside any case: ``case_id`` names the sender's log of the day (``…-000000``)."""
+
+    type: Literal[MessageType.AUDIT_CHECKPOINT] = MessageType.AUDIT_CHECKPOINT
+    payload: AuditCheckpointPayload
+
+
+AnyMessage = CoShareMessage | CoDecisionMessage | AuditCheckpointMessage
 Message = Annotated[AnyMessage, Field(discriminator="type")]
 
 _CASE_ID = re.compile(CASE_ID_PATTERN)

@@ -43,7 +43,7 @@ from crossborder.domain.messages import (
     Receipt,
 )
 from crossborder.domain.validation import violations_from
-from crossborder.services import certificate_of_origin
+from crossborder.services import audit_log, certificate_of_origin
 
 _MESSAGE = TypeAdapter[AnyMessage](Message)
 
@@ -52,6 +52,7 @@ Admit = Callable[[Session, Node, Any, str, Actor], None]
 ADMIT: dict[MessageType, Admit] = {
     MessageType.CO_SHARE: certificate_of_origin.admit_share,
     MessageType.CO_DECISION: certificate_of_origin.on_decision,
+    MessageType.AUDIT_CHECKPOINT: audit_log.admit_checkpoint,
 }
 
 

@@ -228,3 +228,23 @@ class AuditHead(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     next_seq: Mapped[int] = mapped_column(Integer)
+
+
+class AuditCheckpoint(Base):
+    """A signed tree head of an audit log: ours, or a counterpart's that we witness.
+
+    Our own checkpoints let an auditor prove the log was only ever appended to;
+    the counterpart keeps a copy of each (and we of theirs), so rewriting history
+    on one side would contradict what the other side holds.
+    """
+
+    __tablename__ = "audit_checkpoints"
+    __table_args__ = (UniqueConstraint("agency", "tree_size"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    agency: Mapped[str] = mapped_column(String(32))
+    tree_size: Mapped[int] = mapped_column(Integer)
+    root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    #: The agency's JWS over the tree head: what a witness stores and shows.
+    signed: Mapped[bytes] = mapped_column(LargeBinary)
+    signed_at: Mapped[datetime]
