@@ -117,6 +117,8 @@ class Certificate(Base):
     content_digest: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16))
     decision_reasons: Mapped[list[str] | None] = mapped_column(JSON)
+    #: Why this version exists (an amendment's reason), as the issuer wrote it.
+    note: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     recorded_at: Mapped[datetime]
 
 
@@ -248,3 +250,25 @@ class AuditCheckpoint(Base):
     #: The agency's JWS over the tree head: what a witness stores and shows.
     signed: Mapped[bytes] = mapped_column(LargeBinary)
     signed_at: Mapped[datetime]
+
+
+class Verification(Base):
+    """A retroactive check of a certificate of origin: the request, then the reply."""
+
+    __tablename__ = "verifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    certificate_number: Mapped[str] = mapped_column(String(35))
+    #: The importing side's agency, which asked.
+    requested_by: Mapped[str] = mapped_column(String(32))
+    reasons: Mapped[list[str]] = mapped_column(JSON)
+    documents_requested: Mapped[list[str]] = mapped_column(JSON)
+    request_note: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: requested → replied (or overdue → replied) → closed.
+    status: Mapped[str] = mapped_column(String(16))
+    result: Mapped[str | None] = mapped_column(String(16))
+    findings: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    documents: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    requested_at: Mapped[datetime]
+    replied_at: Mapped[datetime | None]
