@@ -9,12 +9,12 @@ flow run waiting for them.
 from __future__ import annotations
 
 from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, ConfigDict, Field
 
 from crossborder.audit.trail import Actor
-from crossborder.domain.certificate_of_origin import FormE
+from crossborder.domain.certificate_of_origin import AgencyCode, FormE
 from crossborder.domain.messages import (
-    AgencyCode,
     CaseId,
     CertificateDecision,
     DecisionReason,
@@ -59,7 +59,7 @@ class DecisionResult(BaseModel):
     delivery: str
 
 
-@task(name="record-share", cache_policy=None)
+@task(name="record-share", cache_policy=NO_CACHE)
 def record_share(request: ShareCertificateRequest) -> certificate_of_origin.Shared:
     node = current_node()
     return certificate_of_origin.share(
@@ -67,7 +67,7 @@ def record_share(request: ShareCertificateRequest) -> certificate_of_origin.Shar
     )
 
 
-@task(name="record-decision", cache_policy=None)
+@task(name="record-decision", cache_policy=NO_CACHE)
 def record_decision(request: CertificateDecisionRequest) -> str:
     node = current_node()
     return certificate_of_origin.decide(

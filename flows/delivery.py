@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from prefect import Task, task
+from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State, TaskRun
 
 from crossborder.services.delivery import deliver_due, outbox_status
@@ -34,7 +35,7 @@ def _retryable(_task: Task[..., Any], _run: TaskRun, state: State[Any]) -> bool:
     retries=4,
     retry_delay_seconds=[1, 2, 4, 8],
     retry_condition_fn=_retryable,
-    cache_policy=None,
+    cache_policy=NO_CACHE,
 )
 def deliver_message(message_id: str) -> str:
     """Send one outbox message; return its status ('delivered')."""

@@ -33,5 +33,5 @@ def current_node() -> Node:
     if node is not None:
         return node
     if not _from_environment:
-        _from_environment.append(bootstrap(Settings()))  # type: ignore[call-arg]
+        _from_environment.append(bootstrap(Settings()))
     return _from_environment[0]

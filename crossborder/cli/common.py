@@ -31,8 +31,8 @@ ConfigOption = Annotated[
 
 def load_settings(config: Path | None) -> Settings:
     if config is not None:
-        return Settings(_env_file=config)  # type: ignore[call-arg]
-    return Settings()  # type: ignore[call-arg]
+        return Settings(_env_file=config)
+    return Settings()
 
 
 def open_node(config: Path | None) -> Node:

@@ -27,13 +27,12 @@ from crossborder.audit.trail import Actor
 from crossborder.bootstrap import Node, bootstrap
 from crossborder.cli.case import print_case
 from crossborder.cli.co import read_form_e
-from crossborder.cli.common import LangOption, say, user_errors
+from crossborder.cli.common import LangOption, load_settings, say, user_errors
 from crossborder.domain.errors import CrossborderError
 from crossborder.i18n import normalize_locale
 from crossborder.services.audit_log import b64, checkpoint, verify_log
 from crossborder.services.cases import case_view
 from crossborder.services.registry import KNOWN_SCOPES, add_client, add_counterpart
-from crossborder.settings import Settings
 from flows.certificate_of_origin import ShareCertificateRequest, share_certificate_of_origin
 from flows.runtime import use
 
@@ -162,7 +161,7 @@ def run_demo(folder: Path, languages: list[str]) -> None:
     settings_files = {
         name: _write_settings(base / name, side, _free_port()) for name, side in SIDES.items()
     }
-    nodes = {name: bootstrap(Settings(_env_file=path)) for name, path in settings_files.items()}  # type: ignore[call-arg]
+    nodes = {name: bootstrap(load_settings(path)) for name, path in settings_files.items()}
     jwks_files = {}
     for name, node in nodes.items():
         jwks_files[name] = base / name / "public-jwks.json"
