@@ -10,7 +10,7 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 import typer  # noqa: E402
 
-from crossborder.cli import audit, case, co, demo, node  # noqa: E402
+from crossborder.cli import audit, case, co, demo, node, sps  # noqa: E402
 
 app = typer.Typer(
     help="crossborder: China–Vietnam cross-border cooperation workflows.",
@@ -23,4 +23,5 @@ app.add_typer(node.client_app, name="client")
 app.add_typer(co.app, name="co")
 app.add_typer(case.app, name="case")
 app.add_typer(audit.app, name="audit")
+app.add_typer(sps.app, name="sps")
 app.command("demo")(demo.demo)
