@@ -10,7 +10,7 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 import typer  # noqa: E402
 
-from crossborder.cli import audit, case, co, demo, node, sps  # noqa: E402
+from crossborder.cli import audit, case, co, deadlines, demo, node, sps  # noqa: E402
 
 app = typer.Typer(
     help="crossborder: China–Vietnam cross-border cooperation workflows.",
@@ -24,4 +24,5 @@ app.add_typer(co.app, name="co")
 app.add_typer(case.app, name="case")
 app.add_typer(audit.app, name="audit")
 app.add_typer(sps.app, name="sps")
+app.add_typer(deadlines.app, name="deadlines")
 app.command("demo")(demo.demo)

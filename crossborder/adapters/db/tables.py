@@ -272,3 +272,52 @@ class Verification(Base):
     documents: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     requested_at: Mapped[datetime]
     replied_at: Mapped[datetime | None]
+
+
+class Deadline(Base):
+    """A time limit one side must meet on a case, watched by the node rather than a flow run.
+
+    A workflow registers it in its own transaction; the deadline watcher takes
+    its steps (reminders, then ``overdue``) from ``plan``, which is fixed at
+    registration: a later change to the rule data does not move a deadline the
+    parties were already told.
+    """
+
+    __tablename__ = "deadlines"
+    __table_args__ = (
+        UniqueConstraint("case_id", "rule_key"),
+        Index("ix_deadlines_next_step", "status", "next_step_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(String(48))
+    rule_key: Mapped[str] = mapped_column(String(64))
+    #: What must be done, for people: a certificate number, an alert id.
+    subject: Mapped[str] = mapped_column(String(100))
+    #: The agency that must act, and the country whose calendar counts its days.
+    acting_agency: Mapped[str] = mapped_column(String(32))
+    acting_country: Mapped[str] = mapped_column(String(2))
+    starts_at: Mapped[datetime]
+    #: The last instant at which the acting side is on time.
+    due_at: Mapped[datetime]
+    #: open → met, overdue → met (late), open / overdue → cancelled.
+    status: Mapped[str] = mapped_column(String(16))
+    #: ``[{"step": "reminder-30", "at": ISO 8601}, …, {"step": "overdue", "at": …}]``.
+    plan: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    #: When the watcher next has a step to take; NULL when none is left.
+    next_step_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+
+class DeadlineStep(Base):
+    """A step the watcher took; the unique key makes each reminder and escalation happen once."""
+
+    __tablename__ = "deadline_steps"
+    __table_args__ = (UniqueConstraint("deadline_id", "step"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    deadline_id: Mapped[int] = mapped_column(ForeignKey("deadlines.id"))
+    #: ``reminder-30``, ``reminder-7``, ``overdue``.
+    step: Mapped[str] = mapped_column(String(32))
+    done_at: Mapped[datetime]

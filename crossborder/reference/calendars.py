@@ -1,0 +1,47 @@
+"""Working days of China and Vietnam, from the ``holidays`` package.
+
+Both countries rest on Saturday and Sunday and move days around their long
+holidays: China's State Council schedule makes some weekends working days
+(调休: 20 September and 10 October 2026 are worked for the National Day week),
+and Vietnam does the same around Tết and 2 September. ``holidays`` records those
+make-up days and :meth:`holidays.HolidayBase.is_working_day` counts them, so a
+Sunday can be a working day here.
+
+Years come from the State Council and the Vietnamese government once a year;
+``holidays`` estimates the years not yet announced, so deadlines that reach
+far ahead should be checked again when the new schedule is published.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+from functools import cache
+
+import holidays
+
+from crossborder.domain.deadlines import WorkingCalendar
+from crossborder.reference.agencies import Country
+
+
+class HolidayCalendar:
+    """One country's working days; satisfies :class:`~crossborder.domain.deadlines.WorkingCalendar`.
+
+    ``holidays`` fills in a year the first time a day of it is asked for, which
+    mutates the object; the lock keeps two watcher threads from filling the same
+    year at once.
+    """
+
+    def __init__(self, days: holidays.HolidayBase) -> None:
+        self._days = days
+        self._lock = threading.Lock()
+
+    def is_working_day(self, day: date) -> bool:
+        with self._lock:
+            return bool(self._days.is_working_day(day))
+
+
+@cache
+def calendar_for(country: Country) -> WorkingCalendar:
+    """The working calendar of the side that must act (one per country, shared)."""
+    return HolidayCalendar(holidays.country_holidays(country))

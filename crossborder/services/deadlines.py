@@ -1,0 +1,437 @@
+"""Deadlines any workflow can set, and the watcher that reminds and escalates.
+
+A workflow registers a deadline (:func:`register`) inside its own transaction,
+so a verification request and its reply deadline commit together; it settles
+it (:func:`settle`) when the awaited act arrives, or cancels it. Nothing waits
+in between: the deadline is a row, and :func:`watch` — run on a schedule by the
+``watch_deadlines`` flow, or by ``crossborder deadlines watch`` — takes the
+steps that have come due.
+
+Each step happens once, however many watchers run: a watcher claims the
+deadline (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite's write lock
+otherwise) and inserts the step under a unique key before acting, all in one
+transaction with the audit entry and whatever the workflow's hook writes (a
+case marked overdue, a notice in the outbox).
+
+Every step is audited and told to our duty officer (:class:`Notifier`);
+workflows add their own steps by rule key::
+
+    @on_overdue("co.verification_reply")
+    def verification_overdue(session, node, deadline): ...
+
+The module holding such hooks must be imported in every process that runs the
+watcher, or the step is taken with the default behaviour only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, Protocol, TypeAlias
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from crossborder.adapters.db.tables import Deadline, DeadlineStep
+from crossborder.audit.trail import Actor, record
+from crossborder.bootstrap import Node
+from crossborder.domain.deadlines import OVERDUE, Step, due_at, plan, step_due
+from crossborder.domain.errors import Conflict, InvalidInput, NotFound
+from crossborder.i18n import DEFAULT_LOCALE, translate
+from crossborder.reference.agencies import agency
+from crossborder.reference.calendars import calendar_for
+from crossborder.reference.deadline_rules import RuleData, deadline_rule
+
+log = logging.getLogger(__name__)
+
+#: The stored deadline, as workflows' hooks and :func:`list_deadlines` see it.
+DeadlineRow: TypeAlias = Deadline
+Escalate = Callable[[Session, Node, DeadlineRow], None]
+Remind = Callable[[Session, Node, DeadlineRow, str], None]
+
+#: Rule key → the workflow's escalation step, run after the deadline is marked overdue.
+ESCALATIONS: dict[str, Escalate] = {}
+#: Rule key → the workflow's own reminder step (e.g. a message to the counterpart).
+REMINDERS: dict[str, Remind] = {}
+
+OPEN, MET, OVERDUE_STATUS, CANCELLED = "open", "met", "overdue", "cancelled"
+UNSETTLED = (OPEN, OVERDUE_STATUS)
+
+
+def on_overdue(rule_key: str) -> Callable[[Escalate], Escalate]:
+    """Register ``rule_key``'s escalation step; one workflow owns each rule."""
+
+    def register_hook(escalate: Escalate) -> Escalate:
+        if ESCALATIONS.setdefault(rule_key, escalate) is not escalate:
+            raise ValueError(f"{rule_key} already has an escalation step")
+        return escalate
+
+    return register_hook
+
+
+def on_reminder(rule_key: str) -> Callable[[Remind], Remind]:
+    """Register ``rule_key``'s reminder step, run with the step's name (``reminder-7``)."""
+
+    def register_hook(remind: Remind) -> Remind:
+        if REMINDERS.setdefault(rule_key, remind) is not remind:
+            raise ValueError(f"{rule_key} already has a reminder step")
+        return remind
+
+    return register_hook
+
+
+class Notifier(Protocol):
+    """Tells the duty officer of ``agency`` (our own): a message key and its parameters.
+
+    The key and parameters are the audit entry's (``audit.deadline.overdue``,
+    agency codes left as codes), so a notifier can render the sentence the
+    trail shows in the officer's language. ``agency`` and ``key`` are
+    positional because the parameters have an ``agency`` of their own.
+    """
+
+    def notify(self, agency: str, key: str, /, **params: Any) -> None: ...
+
+
+class LogNotifier:
+    """The default: a warning in the node's log, in English."""
+
+    def notify(self, agency: str, key: str, /, **params: Any) -> None:
+        log.warning("duty officer of %s: %s", agency, translate(key, DEFAULT_LOCALE, **params))
+
+
+_notifier: Notifier = LogNotifier()
+
+
+def set_notifier(notifier: Notifier) -> Notifier:
+    """Use ``notifier`` from now on (a node's SMS or mail gateway); returns the previous one."""
+    global _notifier
+    previous, _notifier = _notifier, notifier
+    return previous
+
+
+# --- what workflows call, inside their own transaction ---
+
+
+def _acting_zone(code: str, country: str) -> str:
+    """The acting agency's time zone; its country must be the one whose calendar counts."""
+    acting = agency(code)
+    if acting.country != country:
+        raise InvalidInput("DEADLINE_COUNTRY_MISMATCH", agency=code, country=country)
+    return acting.time_zone
+
+
+def _due_text(row: Deadline) -> str:
+    """The due time as the acting side reads it, offset included: neutral for the audit trail."""
+    zone = ZoneInfo(agency(row.acting_agency).time_zone)
+    return row.due_at.astimezone(zone).isoformat(sep=" ", timespec="seconds")
+
+
+def _find(session: Session, case_id: str, rule_key: str, *, lock: bool = False) -> Deadline | None:
+    query = select(Deadline).where(Deadline.case_id == case_id, Deadline.rule_key == rule_key)
+    return session.scalars(query.with_for_update() if lock else query).one_or_none()
+
+
+def register(
+    session: Session,
+    node: Node,
+    *,
+    case_id: str,
+    rule_key: str,
+    starts_at: datetime,
+    acting_country: Literal["CN", "VN"],
+    acting_agency: str,
+    subject: str,
+    actor: Actor,
+    rules: Mapping[str, RuleData] | None = None,
+) -> Deadline:
+    """Set the deadline ``rule_key`` on a case, counted from ``starts_at``.
+
+    ``acting_agency`` must act; its days are counted in ``acting_country``'s
+    calendar and its own time zone. ``rules`` replaces the shipped rule data
+    (a workflow's or a test's own rules).
+    """
+    rule = deadline_rule(rule_key, rules)
+    tz = _acting_zone(acting_agency, acting_country)
+    if _find(session, case_id, rule_key) is not None:
+        raise Conflict("DEADLINE_EXISTS", case_id=case_id, rule_key=rule_key)
+    calendar = calendar_for(acting_country)
+    due = due_at(starts_at, rule, calendar, tz)
+    steps = plan(starts_at, due, rule, calendar, tz)
+    now = node.now()
+    row = Deadline(
+        case_id=case_id,
+        rule_key=rule_key,
+        subject=subject,
+        acting_agency=acting_agency,
+        acting_country=acting_country,
+        starts_at=starts_at,
+        due_at=due,
+        status=OPEN,
+        plan=[{"step": step.name, "at": step.at.isoformat()} for step in steps],
+        next_step_at=steps[0].at,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    record(
+        session,
+        "deadline.registered",
+        actor=actor,
+        occurred_at=now,
+        source_tz=node.timezone,
+        case_id=case_id,
+        rule=rule_key,
+        subject=subject,
+        agency=acting_agency,
+        due=_due_text(row),
+    )
+    return row
+
+
+def _unsettled(session: Session, case_id: str, rule_key: str) -> Deadline:
+    row = _find(session, case_id, rule_key, lock=True)
+    if row is None:
+        raise NotFound("DEADLINE_UNKNOWN", case_id=case_id, rule_key=rule_key)
+    if row.status not in UNSETTLED:
+        raise Conflict("DEADLINE_CLOSED", case_id=case_id, rule_key=rule_key)
+    return row
+
+
+def _close(row: Deadline, status: str, now: datetime) -> None:
+    row.status = status
+    row.closed_at = now
+    row.next_step_at = None
+
+
+def settle(session: Session, node: Node, *, case_id: str, rule_key: str, actor: Actor) -> None:
+    """The awaited act happened: the deadline is met (late, if it had passed)."""
+    row = _unsettled(session, case_id, rule_key)
+    now = node.now()
+    late = row.status == OVERDUE_STATUS or now > row.due_at
+    _close(row, MET, now)
+    if late:
+        record(
+            session,
+            "deadline.met_late",
+            actor=actor,
+            occurred_at=now,
+            source_tz=node.timezone,
+            case_id=case_id,
+            rule=rule_key,
+            subject=row.subject,
+            agency=row.acting_agency,
+            due=_due_text(row),
+        )
+    else:
+        record(
+            session,
+            "deadline.met",
+            actor=actor,
+            occurred_at=now,
+            source_tz=node.timezone,
+            case_id=case_id,
+            rule=rule_key,
+            subject=row.subject,
+            agency=row.acting_agency,
+            due=_due_text(row),
+        )
+
+
+def cancel(session: Session, node: Node, *, case_id: str, rule_key: str, actor: Actor) -> None:
+    """Nothing is awaited any more (the request was withdrawn): no reminder, no escalation."""
+    row = _unsettled(session, case_id, rule_key)
+    now = node.now()
+    _close(row, CANCELLED, now)
+    record(
+        session,
+        "deadline.cancelled",
+        actor=actor,
+        occurred_at=now,
+        source_tz=node.timezone,
+        case_id=case_id,
+        rule=rule_key,
+        subject=row.subject,
+        agency=row.acting_agency,
+        due=_due_text(row),
+    )
+
+
+# --- the watcher ---
+
+
+@dataclass(frozen=True)
+class StepTaken:
+    case_id: str
+    rule_key: str
+    step: str
+
+
+@dataclass(frozen=True)
+class WatchResult:
+    taken: list[StepTaken] = field(default_factory=list)
+    #: Deadlines another watcher held, or had handled since this one looked.
+    skipped: int = 0
+    #: Deadlines whose step failed (a hook raised); the next pass tries again.
+    failed: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Notice:
+    key: str
+    params: dict[str, Any]
+
+
+def _due_ids(node: Node, now: datetime, limit: int) -> list[int]:
+    with node.sessions() as session:
+        return list(
+            session.scalars(
+                select(Deadline.id)
+                .where(Deadline.status == OPEN, Deadline.next_step_at <= now)
+                .order_by(Deadline.next_step_at, Deadline.id)
+                .limit(limit)
+            )
+        )
+
+
+def _remind(session: Session, node: Node, row: Deadline, step: str, now: datetime) -> _Notice:
+    due = _due_text(row)
+    record(
+        session,
+        "deadline.reminder",
+        actor=Actor.system(node.agency),
+        occurred_at=now,
+        source_tz=node.timezone,
+        case_id=row.case_id,
+        rule=row.rule_key,
+        subject=row.subject,
+        agency=row.acting_agency,
+        due=due,
+        step=step,
+    )
+    hook = REMINDERS.get(row.rule_key)
+    if hook is not None:
+        hook(session, node, row, step)
+    return _Notice(
+        "audit.deadline.reminder",
+        {"rule": row.rule_key, "subject": row.subject, "agency": row.acting_agency, "due": due}
+        | {"step": step},
+    )
+
+
+def _escalate(session: Session, node: Node, row: Deadline, now: datetime) -> _Notice:
+    row.status = OVERDUE_STATUS
+    due = _due_text(row)
+    record(
+        session,
+        "deadline.overdue",
+        actor=Actor.system(node.agency),
+        occurred_at=now,
+        source_tz=node.timezone,
+        case_id=row.case_id,
+        rule=row.rule_key,
+        subject=row.subject,
+        agency=row.acting_agency,
+        due=due,
+    )
+    hook = ESCALATIONS.get(row.rule_key)
+    if hook is not None:
+        hook(session, node, row)
+    return _Notice(
+        "audit.deadline.overdue",
+        {"rule": row.rule_key, "subject": row.subject, "agency": row.acting_agency, "due": due},
+    )
+
+
+def _take_in(
+    session: Session, node: Node, deadline_id: int, now: datetime
+) -> tuple[StepTaken, _Notice] | None:
+    row = session.scalars(
+        select(Deadline)
+        .where(Deadline.id == deadline_id, Deadline.status == OPEN, Deadline.next_step_at <= now)
+        .with_for_update(skip_locked=True)
+    ).one_or_none()
+    if row is None:
+        return None
+    steps = [Step(entry["step"], datetime.fromisoformat(entry["at"])) for entry in row.plan]
+    step, row.next_step_at = step_due(steps, now)
+    done = set(session.scalars(select(DeadlineStep.step).where(DeadlineStep.deadline_id == row.id)))
+    if step is None or step.name in done:
+        return None
+    session.add(DeadlineStep(deadline_id=row.id, step=step.name, done_at=now))
+    # The unique (deadline_id, step) key: if another watcher took this step
+    # meanwhile, the insert fails here, before anything is done twice.
+    session.flush()
+    if step.name == OVERDUE:
+        notice = _escalate(session, node, row, now)
+    else:
+        notice = _remind(session, node, row, step.name, now)
+    return StepTaken(row.case_id, row.rule_key, step.name), notice
+
+
+def take_step(node: Node, deadline_id: int, now: datetime) -> StepTaken | None:
+    """Take the step of one deadline that is due at ``now``, in its own transaction.
+
+    ``None`` when another watcher holds the deadline or has already taken the
+    step. The duty officer is told only after the commit, so a step that rolls
+    back notifies no one.
+    """
+    with node.transaction() as session:
+        outcome = _take_in(session, node, deadline_id, now)
+    if outcome is None:
+        return None
+    taken, notice = outcome
+    try:
+        _notifier.notify(node.agency, notice.key, **notice.params)
+    except Exception:
+        # The step is taken and on the audit trail; only the message to the
+        # officer is lost, and retrying the step would repeat the escalation.
+        log.exception(
+            "deadline %s: %s taken, but the duty officer was not told", deadline_id, taken.step
+        )
+    return taken
+
+
+def watch(node: Node, *, limit: int = 100) -> WatchResult:
+    """One pass: take every step that has come due, each deadline in its own transaction."""
+    now = node.now()
+    taken: list[StepTaken] = []
+    skipped = 0
+    failed: list[int] = []
+    for deadline_id in _due_ids(node, now, limit):
+        try:
+            step = take_step(node, deadline_id, now)
+        except IntegrityError:
+            step = None
+        except Exception:
+            # One workflow's broken hook must not hold back every other deadline.
+            log.exception("deadline %s: step failed; trying again on the next pass", deadline_id)
+            failed.append(deadline_id)
+            continue
+        if step is None:
+            skipped += 1
+        else:
+            taken.append(step)
+    return WatchResult(taken=taken, skipped=skipped, failed=failed)
+
+
+def list_deadlines(
+    node: Node, *, overdue_only: bool = False, open_only: bool = True, case_id: str | None = None
+) -> list[DeadlineRow]:
+    """Deadlines by due time: unsettled ones (``open_only``), late ones, or one case's.
+
+    A deadline already past but not yet seen by the watcher counts as overdue.
+    """
+    query = select(Deadline).order_by(Deadline.due_at, Deadline.id)
+    if open_only:
+        query = query.where(Deadline.status.in_(UNSETTLED))
+    if overdue_only:
+        late = and_(Deadline.status == OPEN, Deadline.due_at < node.now())
+        query = query.where(or_(Deadline.status == OVERDUE_STATUS, late))
+    if case_id is not None:
+        query = query.where(Deadline.case_id == case_id)
+    with node.sessions() as session:
+        return list(session.scalars(query))
