@@ -16,7 +16,13 @@ from crossborder.i18n import format_datetime, translate
 from crossborder.reference.agencies import agency_name
 
 #: Parameters that hold an agency code, shown by name.
-AGENCY_PARAMS = frozenset({"sender", "recipient", "agency", "issuer"})
+AGENCY_PARAMS = frozenset({"sender", "recipient", "agency", "issuer", "counterpart"})
+#: Parameters holding a list of codes, each shown by its translated label.
+CODE_LIST_PARAMS = {
+    "reasons": "reason",
+    "verification_reasons": "verification_reason",
+    "documents": "document_kind",
+}
 
 
 @dataclass(frozen=True)
@@ -36,11 +42,10 @@ def _params(entry: AuditEntry, locale: str) -> dict[str, Any]:
     params = dict(entry.params)
     for name in AGENCY_PARAMS & params.keys():
         params[name] = _agency(str(params[name]), locale)
-    if "reasons" in params:
-        reasons = params["reasons"] or []
-        params["reasons"] = (
-            "; ".join(translate(f"reason.{code}", locale) for code in reasons) or "—"
-        )
+    for name in CODE_LIST_PARAMS.keys() & params.keys():
+        family = CODE_LIST_PARAMS[name]
+        codes = params[name] or []
+        params[name] = "; ".join(translate(f"{family}.{code}", locale) for code in codes) or "—"
     if "type" in params:
         params["type"] = translate(f"message_type.{params['type']}", locale)
     return params

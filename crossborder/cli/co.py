@@ -4,17 +4,35 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
 
-from crossborder.cli.common import ConfigOption, LangOption, officer, open_node, say, user_errors
+from crossborder.cli.common import (
+    ConfigOption,
+    LangOption,
+    console,
+    officer,
+    open_node,
+    say,
+    user_errors,
+)
 from crossborder.domain.certificate_of_origin import FormE
 from crossborder.domain.errors import InvalidInput
-from crossborder.domain.messages import CertificateDecision, DecisionReason, FreeText, LanguageTag
+from crossborder.domain.messages import (
+    CertificateDecision,
+    CoVerificationReplyPayload,
+    CoVerificationRequestPayload,
+    DecisionReason,
+    DocumentKind,
+    FreeText,
+    LanguageTag,
+    VerificationReason,
+)
 from crossborder.domain.validation import violations_from
-from crossborder.i18n import normalize_locale, translate
+from crossborder.i18n import format_datetime, normalize_locale, translate
+from crossborder.services.cases import certificate_view
 from crossborder.services.registry import only_counterpart
 from flows.certificate_of_origin import (
     CertificateDecisionRequest,
@@ -23,6 +41,16 @@ from flows.certificate_of_origin import (
     share_certificate_of_origin,
 )
 from flows.runtime import use
+from flows.verification import (
+    AmendRequest,
+    RevokeRequest,
+    VerificationReply,
+    VerificationRequest,
+    amend_certificate_of_origin,
+    reply_origin_verification,
+    request_origin_verification,
+    revoke_certificate_of_origin,
+)
 
 #: How far delivery got when the command returned, as an officer reads it.
 DELIVERY_KEYS = {
@@ -34,13 +62,20 @@ DELIVERY_KEYS = {
 app = typer.Typer(help="Certificates of origin (ACFTA Form E).", no_args_is_help=True)
 
 
-def read_form_e(path: Path) -> FormE:
+def read_json(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidInput("FILE_UNREADABLE", path=str(path)) from exc
     except ValueError as exc:
         raise InvalidInput("JSON_MALFORMED") from exc
+    if not isinstance(data, dict):
+        raise InvalidInput("JSON_MALFORMED")
+    return data
+
+
+def read_form_e(path: Path) -> FormE:
+    data = read_json(path)
     try:
         return FormE.model_validate(data)
     except ValidationError as exc:
@@ -102,3 +137,148 @@ def _language_tag(value: str) -> LanguageTag:
     if tag is None:
         raise InvalidInput("LANGUAGE_UNKNOWN", lang=value)
     return tag
+
+
+def _free_text(text: str, lang: str) -> FreeText:
+    return FreeText(lang=_language_tag(lang), text=text)
+
+
+def _print_sent(key: str, lang: str, case_id: str, delivery_status: str) -> None:
+    delivery = translate(DELIVERY_KEYS[delivery_status], normalize_locale(lang))
+    say(key, lang, case_id=case_id, delivery=delivery)
+
+
+@app.command("amend")
+def amend(
+    case_id: str,
+    form_e: Annotated[Path, typer.Argument(help="The corrected Form E as JSON")],
+    reason: Annotated[str, typer.Option(help="Why it is amended")],
+    reason_lang: Annotated[str, typer.Option(help="zh-Hans, vi or en")] = "en",
+    lang: LangOption = "en",
+    config: ConfigOption = None,
+) -> None:
+    """Issue a new version of a shared certificate (same number) and send it."""
+    with user_errors(lang):
+        node = open_node(config)
+        request = AmendRequest(
+            case_id=case_id,
+            certificate=read_form_e(form_e),
+            reason=_free_text(reason, reason_lang),
+            officer=officer(),
+        )
+        with use(node):
+            result = amend_certificate_of_origin(request)
+        _print_sent("cli.co.amended", lang, result.case_id, result.delivery)
+
+
+@app.command("revoke")
+def revoke(
+    case_id: str,
+    reason: Annotated[str, typer.Option(help="Why it is revoked")],
+    reason_lang: Annotated[str, typer.Option(help="zh-Hans, vi or en")] = "en",
+    lang: LangOption = "en",
+    config: ConfigOption = None,
+) -> None:
+    """Revoke a shared certificate; the counterpart's copy follows."""
+    with user_errors(lang):
+        node = open_node(config)
+        request = RevokeRequest(
+            case_id=case_id, reason=_free_text(reason, reason_lang), officer=officer()
+        )
+        with use(node):
+            result = revoke_certificate_of_origin(request)
+        _print_sent("cli.co.revoked", lang, result.case_id, result.delivery)
+
+
+@app.command("verify-request")
+def verify_request(
+    case_id: str,
+    reason: Annotated[list[VerificationReason], typer.Option(help="Repeat for several")],
+    document: Annotated[list[DocumentKind] | None, typer.Option(help="Documents asked for")] = None,
+    note: Annotated[str | None, typer.Option(help="Free text (required with OTHER)")] = None,
+    note_lang: Annotated[str, typer.Option(help="zh-Hans, vi or en")] = "en",
+    lang: LangOption = "en",
+    config: ConfigOption = None,
+) -> None:
+    """Ask the issuing authority for a retroactive check of a received certificate."""
+    with user_errors(lang):
+        node = open_node(config)
+        try:
+            payload = CoVerificationRequestPayload(
+                certificate_number="-",
+                reasons=reason,
+                documents_requested=document or [],
+                note=_free_text(note, note_lang) if note else None,
+            )
+        except ValidationError as exc:
+            raise InvalidInput("SCHEMA_INVALID", violations=violations_from(exc)) from exc
+        with use(node):
+            result = request_origin_verification(
+                VerificationRequest(case_id=case_id, request=payload, officer=officer())
+            )
+        _print_sent("cli.co.verification_requested", lang, result.case_id, result.delivery)
+
+
+@app.command("verify-reply")
+def verify_reply(
+    case_id: str,
+    reply_file: Annotated[Path, typer.Argument(help="The reply as JSON (see contracts/examples)")],
+    lang: LangOption = "en",
+    config: ConfigOption = None,
+) -> None:
+    """Answer a verification request: confirmed / not_confirmed, findings, documents."""
+    with user_errors(lang):
+        node = open_node(config)
+        data = read_json(reply_file)
+        data.setdefault("certificate_number", "-")
+        try:
+            payload = CoVerificationReplyPayload.model_validate(data)
+        except ValidationError as exc:
+            raise InvalidInput("SCHEMA_INVALID", violations=violations_from(exc)) from exc
+        with use(node):
+            result = reply_origin_verification(
+                VerificationReply(case_id=case_id, reply=payload, officer=officer())
+            )
+        _print_sent("cli.co.verification_replied", lang, result.case_id, result.delivery)
+
+
+@app.command("show")
+def show(
+    certificate_number: str,
+    lang: LangOption = "en",
+    config: ConfigOption = None,
+) -> None:
+    """A certificate: its versions, its verification history and its open deadlines."""
+    locale = normalize_locale(lang)
+    with user_errors(lang):
+        node = open_node(config)
+        view = certificate_view(node, certificate_number)
+    say("cli.case.header", locale, case_id=view.case_id, subject=certificate_number)
+    for version in view.versions:
+        note = f" [{version.note['lang']}] {version.note['text']}" if version.note else ""
+        say(
+            "cli.co.version",
+            locale,
+            version=version.version,
+            status=translate(f"status.{version.status}", locale),
+            when=format_datetime(version.recorded_at, locale, node.timezone),
+        )
+        if note:
+            console.print(note, highlight=False)
+    for verification in view.verifications:
+        say(
+            "cli.co.verification",
+            locale,
+            status=translate(f"status.{verification.status}", locale),
+            when=format_datetime(verification.requested_at, locale, node.timezone),
+            reasons="; ".join(
+                translate(f"verification_reason.{code}", locale) for code in verification.reasons
+            ),
+        )
+    for deadline in view.deadlines:
+        say(
+            "cli.co.deadline",
+            locale,
+            due=format_datetime(deadline.due_at, locale, node.timezone),
+            status=translate(f"status.{deadline.status}", locale),
+        )

@@ -28,6 +28,11 @@ LanguageTag = Literal["zh-Hans", "vi", "en"]
 class MessageType(StrEnum):
     CO_SHARE = "co.share"
     CO_DECISION = "co.decision"
+    CO_AMEND = "co.amend"
+    CO_REVOKE = "co.revoke"
+    CO_VERIFICATION_REQUEST = "co.verification_request"
+    CO_VERIFICATION_REPLY = "co.verification_reply"
+    CO_VERIFICATION_OVERDUE = "co.verification_overdue"
     AUDIT_CHECKPOINT = "audit.checkpoint"
 
 
@@ -35,6 +40,11 @@ class MessageType(StrEnum):
 SCOPE_FOR_TYPE: dict[MessageType, str] = {
     MessageType.CO_SHARE: "co:write",
     MessageType.CO_DECISION: "co:write",
+    MessageType.CO_AMEND: "co:write",
+    MessageType.CO_REVOKE: "co:write",
+    MessageType.CO_VERIFICATION_REQUEST: "co:write",
+    MessageType.CO_VERIFICATION_REPLY: "co:write",
+    MessageType.CO_VERIFICATION_OVERDUE: "co:write",
     MessageType.AUDIT_CHECKPOINT: "audit:write",
 }
 
@@ -101,6 +111,99 @@ class CoDecisionPayload(BaseModel):
         return self
 
 
+class CoAmendPayload(BaseModel):
+    """A new version of an issued certificate: same number, corrected content, and why."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    certificate: FormE
+    version: int = Field(ge=2, description="1 is the certificate as first shared")
+    reason: FreeText
+
+
+class CoRevokePayload(BaseModel):
+    """The issuing side withdraws a certificate; it can no longer be accepted."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    certificate_number: str = Field(min_length=1, max_length=35)
+    reason: FreeText
+
+
+class VerificationReason(StrEnum):
+    """Why the importing side asks for a retroactive check."""
+
+    ORIGIN_CRITERION_DOUBTFUL = "ORIGIN_CRITERION_DOUBTFUL"
+    INVOICE_MISMATCH = "INVOICE_MISMATCH"
+    SUSPECTED_FORGERY = "SUSPECTED_FORGERY"
+    RANDOM_CHECK = "RANDOM_CHECK"
+    OTHER = "OTHER"
+
+
+class DocumentKind(StrEnum):
+    """Supporting documents a verification may ask for or answer with."""
+
+    COMMERCIAL_INVOICE = "COMMERCIAL_INVOICE"
+    BILL_OF_LADING = "BILL_OF_LADING"
+    PRODUCTION_RECORDS = "PRODUCTION_RECORDS"
+    COST_STATEMENT = "COST_STATEMENT"
+    MATERIAL_ORIGIN_PROOF = "MATERIAL_ORIGIN_PROOF"
+    EXPORTER_DECLARATION = "EXPORTER_DECLARATION"
+    OTHER = "OTHER"
+
+
+class VerificationResult(StrEnum):
+    CONFIRMED = "confirmed"
+    NOT_CONFIRMED = "not_confirmed"
+
+
+class DocumentReference(BaseModel):
+    """A document attached by reference (sent by another channel), with its fingerprint."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: DocumentKind
+    reference: str = Field(min_length=1, max_length=200)
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+
+
+class CoVerificationRequestPayload(BaseModel):
+    """The importing side asks the issuing authority to verify a certificate it holds."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    certificate_number: str = Field(min_length=1, max_length=35)
+    reasons: list[VerificationReason] = Field(min_length=1, max_length=10)
+    documents_requested: list[DocumentKind] = Field(default_factory=list, max_length=20)
+    note: FreeText | None = None
+
+    @model_validator(mode="after")
+    def _other_is_explained(self) -> CoVerificationRequestPayload:
+        if VerificationReason.OTHER in self.reasons and self.note is None:
+            raise PydanticCustomError("VERIFICATION_NOTE_MISSING", "reason OTHER needs a note")
+        return self
+
+
+class CoVerificationReplyPayload(BaseModel):
+    """The issuing authority's answer: confirmed or not, what it found, what it attaches."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    certificate_number: str = Field(min_length=1, max_length=35)
+    result: VerificationResult
+    findings: FreeText
+    documents: list[DocumentReference] = Field(default_factory=list, max_length=50)
+
+
+class CoVerificationOverduePayload(BaseModel):
+    """The importing side's notice that the reply deadline has passed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    certificate_number: str = Field(min_length=1, max_length=35)
+    due_at: AwareDatetime
+
+
 class AuditCheckpointPayload(BaseModel):
     """A signed head of the sender's audit log, for the recipient to keep as a witness.
 
@@ -155,6 +258,31 @@ class CoDecisionMessage(Envelope):
     payload: CoDecisionPayload
 
 
+class CoAmendMessage(Envelope):
+    type: Literal[MessageType.CO_AMEND] = MessageType.CO_AMEND
+    payload: CoAmendPayload
+
+
+class CoRevokeMessage(Envelope):
+    type: Literal[MessageType.CO_REVOKE] = MessageType.CO_REVOKE
+    payload: CoRevokePayload
+
+
+class CoVerificationRequestMessage(Envelope):
+    type: Literal[MessageType.CO_VERIFICATION_REQUEST] = MessageType.CO_VERIFICATION_REQUEST
+    payload: CoVerificationRequestPayload
+
+
+class CoVerificationReplyMessage(Envelope):
+    type: Literal[MessageType.CO_VERIFICATION_REPLY] = MessageType.CO_VERIFICATION_REPLY
+    payload: CoVerificationReplyPayload
+
+
+class CoVerificationOverdueMessage(Envelope):
+    type: Literal[MessageType.CO_VERIFICATION_OVERDUE] = MessageType.CO_VERIFICATION_OVERDUE
+    payload: CoVerificationOverduePayload
+
+
 class AuditCheckpointMessage(Envelope):
     """Sent outside any case: ``case_id`` names the sender's log of the day (``…-000000``)."""
 
@@ -162,7 +290,16 @@ class AuditCheckpointMessage(Envelope):
     payload: AuditCheckpointPayload
 
 
-AnyMessage = CoShareMessage | CoDecisionMessage | AuditCheckpointMessage
+AnyMessage = (
+    CoShareMessage
+    | CoDecisionMessage
+    | CoAmendMessage
+    | CoRevokeMessage
+    | CoVerificationRequestMessage
+    | CoVerificationReplyMessage
+    | CoVerificationOverdueMessage
+    | AuditCheckpointMessage
+)
 Message = Annotated[AnyMessage, Field(discriminator="type")]
 
 _CASE_ID = re.compile(CASE_ID_PATTERN)

@@ -13,9 +13,11 @@ from crossborder.adapters.db.tables import (
     Certificate,
     InboxMessage,
     OutboxMessage,
+    Verification,
 )
 from crossborder.bootstrap import Node
 from crossborder.domain.errors import NotFound
+from crossborder.services import deadlines
 
 
 @dataclass(frozen=True)
@@ -91,3 +93,31 @@ def case_view(node: Node, case_id: str) -> CaseView:
 def list_cases(node: Node, limit: int = 50) -> list[Case]:
     with node.sessions() as session:
         return list(session.scalars(select(Case).order_by(Case.updated_at.desc()).limit(limit)))
+
+
+@dataclass(frozen=True)
+class CertificateView:
+    case_id: str
+    versions: list[Certificate]
+    verifications: list[Verification]
+    deadlines: list[deadlines.DeadlineRow]
+
+
+def certificate_view(node: Node, number: str) -> CertificateView:
+    """Every version of a certificate, its verifications and its open deadlines."""
+    with node.sessions() as session:
+        versions = list(
+            session.scalars(
+                select(Certificate).where(Certificate.number == number).order_by(Certificate.version)
+            )
+        )
+        if not versions:
+            raise NotFound("CERTIFICATE_UNKNOWN", number=number)
+        case_id = versions[0].case_id
+        verifications = list(
+            session.scalars(
+                select(Verification).where(Verification.case_id == case_id).order_by(Verification.id)
+            )
+        )
+    open_deadlines = [d for d in deadlines.list_deadlines(node) if d.case_id == case_id]
+    return CertificateView(case_id, versions, verifications, open_deadlines)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from crossborder.adapters.db.tables import Case, Certificate, InboxMessage
 from crossborder.audit.trail import Actor, record
 from crossborder.bootstrap import Node
+from crossborder.domain.certificate_lifecycle import check_decidable
 from crossborder.domain.certificate_of_origin import FormE, form_e_digest_content
 from crossborder.domain.errors import Conflict, InvalidInput, NotFound
 from crossborder.domain.messages import (
@@ -232,8 +233,7 @@ def decide_in(
     case, certificate = _certificate_of_case(session, case_id)
     if certificate.issuing_agency == node.agency:
         raise InvalidInput("DECISION_ON_OWN_CERTIFICATE", case_id=case_id)
-    if certificate.status not in ("received", "queried"):
-        raise Conflict("CERTIFICATE_ALREADY_DECIDED", case_id=case_id, status=certificate.status)
+    check_decidable(certificate.status)
     certificate.status = decision.value
     certificate.decision_reasons = [reason.value for reason in payload.reasons]
     case.status = decision.value

@@ -24,6 +24,8 @@ from crossborder.services import certificate_of_origin
 React = Callable[[Session, Node, InboxMessage], None]
 REACT: dict[str, React] = {
     MessageType.CO_SHARE.value: certificate_of_origin.auto_decide,
+    # An amended certificate is a new version waiting for a decision, like the first.
+    MessageType.CO_AMEND.value: certificate_of_origin.auto_decide,
 }
 
 

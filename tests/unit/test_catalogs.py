@@ -24,7 +24,15 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from crossborder.domain.messages import CertificateDecision, DecisionReason, MessageType
+from crossborder.domain.certificate_lifecycle import CertificateStatus, VerificationStatus
+from crossborder.domain.messages import (
+    CertificateDecision,
+    DecisionReason,
+    DocumentKind,
+    MessageType,
+    VerificationReason,
+    VerificationResult,
+)
 from crossborder.i18n import LOCALES, LOCALES_DIR
 
 PROJECT = LOCALES_DIR.parent
@@ -166,10 +174,23 @@ AUDIT_COLUMNS = frozenset(
 #: The values an f-string field of an audit event name can take.
 EXPANSIONS: dict[str, tuple[str, ...]] = {
     "decision.value": tuple(decision.value for decision in CertificateDecision),
+    "payload.result.value": tuple(result.value for result in VerificationResult),
+    "message.payload.result.value": tuple(result.value for result in VerificationResult),
 }
 #: Key families built at run time (``f"reason.{code}"``), checked by what feeds them below;
 #: ``error.`` and ``audit.`` are fed by the raises and the ``record`` calls.
-FAMILIES = frozenset({"error.", "audit.", "reason.", "message_type.", "status.", "workflow."})
+FAMILIES = frozenset(
+    {
+        "error.",
+        "audit.",
+        "reason.",
+        "verification_reason.",
+        "document_kind.",
+        "message_type.",
+        "status.",
+        "workflow.",
+    }
+)
 _LITERAL_CLI_KEY = re.compile(r"cli(\.[a-z0-9_]+)+")
 _CODE = re.compile(r"[A-Z][A-Z0-9_]+")
 
@@ -353,8 +374,15 @@ def scan_sources(directories: Iterable[Path]) -> KeyUses:
     # A case takes its certificate's decision as status (``case.status = decision.value``).
     families = {
         "reason": [reason.value for reason in DecisionReason],
+        "verification_reason": [reason.value for reason in VerificationReason],
+        "document_kind": [kind.value for kind in DocumentKind],
         "message_type": [message_type.value for message_type in MessageType],
-        "status": sorted(uses.case_statuses | {decision.value for decision in CertificateDecision}),
+        "status": sorted(
+            uses.case_statuses
+            | {decision.value for decision in CertificateDecision}
+            | {status.value for status in CertificateStatus}
+            | {status.value for status in VerificationStatus}
+        ),
         "workflow": sorted(uses.workflows),
     }
     for family, values in families.items():
