@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from crossborder.adapters.counterpart import CounterpartClient
+from crossborder.adapters.db.clients import DatabaseClientRegistry
 from crossborder.adapters.db.engine import make_engine, make_session_factory
 from crossborder.adapters.db.migrate import upgrade
 from crossborder.adapters.oauth.keys import generate_signing_key, load_private_key, save_private_key
@@ -71,6 +72,11 @@ class Node:
     def counterparts(self) -> CounterpartClient:
         """Outbound HTTP to counterparts, and their public keys."""
         return CounterpartClient(self.sessions, self.signing_key, self.clock, self.transport)
+
+    @cached_property
+    def clients(self) -> DatabaseClientRegistry:
+        """Counterparts' clients registered at our authorization server; who they speak for."""
+        return DatabaseClientRegistry(self.sessions)
 
 
 def load_or_create_key(path: Path, kid: str) -> Key:

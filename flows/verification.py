@@ -7,8 +7,9 @@ reminds and escalates (flows/deadlines.py).
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
 from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from pydantic import BaseModel, ConfigDict, Field
 
 from crossborder.audit.trail import Actor
 from crossborder.domain.certificate_of_origin import FormE
@@ -70,7 +71,7 @@ def _officer(name: str) -> Actor:
     return Actor.officer(name, current_node().agency)
 
 
-@task(name="record-amendment", cache_policy=None)
+@task(name="record-amendment", cache_policy=NO_CACHE)
 def record_amendment(request: AmendRequest) -> str:
     return co_amendment.amend(
         current_node(),
@@ -81,21 +82,21 @@ def record_amendment(request: AmendRequest) -> str:
     )
 
 
-@task(name="record-revocation", cache_policy=None)
+@task(name="record-revocation", cache_policy=NO_CACHE)
 def record_revocation(request: RevokeRequest) -> str:
     return co_amendment.revoke(
         current_node(), request.case_id, request.reason, _officer(request.officer)
     )
 
 
-@task(name="record-verification-request", cache_policy=None)
+@task(name="record-verification-request", cache_policy=NO_CACHE)
 def record_verification_request(request: VerificationRequest) -> str:
     return co_verification.request(
         current_node(), request.case_id, request.request, _officer(request.officer)
     )
 
 
-@task(name="record-verification-reply", cache_policy=None)
+@task(name="record-verification-reply", cache_policy=NO_CACHE)
 def record_verification_reply(request: VerificationReply) -> str:
     return co_verification.reply(
         current_node(), request.case_id, request.reply, _officer(request.officer)

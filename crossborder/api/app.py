@@ -15,7 +15,6 @@ from fastapi import FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from crossborder.adapters.db.clients import DatabaseClientRegistry
 from crossborder.adapters.db.replay import DatabaseReplayStore
 from crossborder.adapters.oauth.authorization_server import AuthorizationServer
 from crossborder.adapters.oauth.keys import key_set_from_jwks, public_jwks
@@ -37,7 +36,7 @@ def create_app(node: Node, *, run_workers: bool = True) -> FastAPI:  # noqa: C90
     authorization_server = AuthorizationServer(
         issuer=settings.issuer,
         signing_key=node.token_key,
-        clients=DatabaseClientRegistry(node.sessions),
+        clients=node.clients,
         replay=DatabaseReplayStore(node.sessions),
         audience=settings.audience,
         clock=node.clock,

@@ -19,12 +19,19 @@ from crossborder.services.dispatch import process_inbox
 
 log = logging.getLogger(__name__)
 
+#: Rows each pass of a loop takes at most.
+DELIVERY_BATCH = 50
+DISPATCH_BATCH = 100
+
 
 class Loop:
-    def __init__(self, name: str, work: Callable[[], int], poll_seconds: float) -> None:
+    """Runs ``work`` (which handles at most ``batch`` items and says how many) when woken."""
+
+    def __init__(self, name: str, work: Callable[[], int], poll_seconds: float, batch: int) -> None:
         self._name = name
         self._work = work
         self._poll = poll_seconds
+        self._batch = batch
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
@@ -44,23 +51,28 @@ class Loop:
         while not self._stop.is_set():
             self._wake.clear()
             try:
-                busy = self._work() > 0
+                full = self._work() >= self._batch
             except Exception:
                 # A loop that dies silently stops the node's traffic: log and go on.
                 log.exception("%s failed; retrying", self._name)
-                busy = False
-            if not busy:
+                full = False
+            # Only a full batch can have left work behind. After a smaller one the
+            # queue was empty when we looked, and whatever came since has set the
+            # wake event already: looking again at once would be an empty query.
+            if not full:
                 self._wake.wait(self._poll)
 
 
 class Workers:
     def __init__(self, node: Node) -> None:
         poll = node.settings.poll_seconds
-        self.delivery = Loop("outbox-delivery", lambda: len(deliver_due(node)), poll)
-        self.dispatch = Loop("inbox-dispatch", lambda: self._dispatch(node), poll)
+        self.delivery = Loop(
+            "outbox-delivery", lambda: len(deliver_due(node, DELIVERY_BATCH)), poll, DELIVERY_BATCH
+        )
+        self.dispatch = Loop("inbox-dispatch", lambda: self._dispatch(node), poll, DISPATCH_BATCH)
 
     def _dispatch(self, node: Node) -> int:
-        handled = process_inbox(node)
+        handled = process_inbox(node, DISPATCH_BATCH)
         if handled:
             # Reactions may have queued replies.
             self.delivery.wake()

@@ -8,6 +8,7 @@ language tag: it is never translated silently.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,12 +18,6 @@ from crossborder.reference.agencies import agency_name
 
 #: Parameters that hold an agency code, shown by name.
 AGENCY_PARAMS = frozenset({"sender", "recipient", "agency", "issuer", "counterpart"})
-#: Parameters holding a list of codes, each shown by its translated label.
-CODE_LIST_PARAMS = {
-    "reasons": "reason",
-    "verification_reasons": "verification_reason",
-    "documents": "document_kind",
-}
 
 
 @dataclass(frozen=True)
@@ -38,14 +33,27 @@ def _agency(code: str, locale: str) -> str:
     return agency_name(code, locale) if code else translate("actor.unknown_agency", locale)
 
 
+def _joined(labels: Iterable[str]) -> str:
+    return "; ".join(labels) or "—"
+
+
 def _params(entry: AuditEntry, locale: str) -> dict[str, Any]:
     params = dict(entry.params)
     for name in AGENCY_PARAMS & params.keys():
         params[name] = _agency(str(params[name]), locale)
-    for name in CODE_LIST_PARAMS.keys() & params.keys():
-        family = CODE_LIST_PARAMS[name]
-        codes = params[name] or []
-        params[name] = "; ".join(translate(f"{family}.{code}", locale) for code in codes) or "—"
+    # Lists of codes, each shown by its label.
+    if "reasons" in params:
+        params["reasons"] = _joined(
+            translate(f"reason.{c}", locale) for c in params["reasons"] or []
+        )
+    if "verification_reasons" in params:
+        codes = params["verification_reasons"] or []
+        params["verification_reasons"] = _joined(
+            translate(f"verification_reason.{c}", locale) for c in codes
+        )
+    if "documents" in params:
+        codes = params["documents"] or []
+        params["documents"] = _joined(translate(f"document_kind.{c}", locale) for c in codes)
     if "type" in params:
         params["type"] = translate(f"message_type.{params['type']}", locale)
     return params

@@ -18,6 +18,7 @@ from crossborder.cli.common import (
     say,
     user_errors,
 )
+from crossborder.cli.deadlines import STATUS_TEXT as DEADLINE_STATUS_TEXT
 from crossborder.domain.certificate_of_origin import FormE
 from crossborder.domain.errors import InvalidInput
 from crossborder.domain.messages import (
@@ -280,5 +281,5 @@ def show(
             "cli.co.deadline",
             locale,
             due=format_datetime(deadline.due_at, locale, node.timezone),
-            status=translate(f"status.{deadline.status}", locale),
+            status=translate(DEADLINE_STATUS_TEXT[deadline.status], locale),
         )

@@ -12,6 +12,7 @@ from crossborder.cli.common import ConfigOption, LangOption, console, open_node,
 from crossborder.i18n import N_, format_datetime, normalize_locale, translate
 from crossborder.reference.agencies import agency_name
 from crossborder.reference.deadline_rules import rule_name_key
+from crossborder.services import workflows  # noqa: F401  (registers every workflow's deadline hooks)
 from crossborder.services.deadlines import DeadlineRow, list_deadlines, watch
 
 app = typer.Typer(help="Deadlines: what is due, what is late.", no_args_is_help=True)

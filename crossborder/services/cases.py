@@ -108,7 +108,9 @@ def certificate_view(node: Node, number: str) -> CertificateView:
     with node.sessions() as session:
         versions = list(
             session.scalars(
-                select(Certificate).where(Certificate.number == number).order_by(Certificate.version)
+                select(Certificate)
+                .where(Certificate.number == number)
+                .order_by(Certificate.version)
             )
         )
         if not versions:
@@ -116,8 +118,10 @@ def certificate_view(node: Node, number: str) -> CertificateView:
         case_id = versions[0].case_id
         verifications = list(
             session.scalars(
-                select(Verification).where(Verification.case_id == case_id).order_by(Verification.id)
+                select(Verification)
+                .where(Verification.case_id == case_id)
+                .order_by(Verification.id)
             )
         )
-    open_deadlines = [d for d in deadlines.list_deadlines(node) if d.case_id == case_id]
+    open_deadlines = deadlines.list_deadlines(node, case_id=case_id)
     return CertificateView(case_id, versions, verifications, open_deadlines)

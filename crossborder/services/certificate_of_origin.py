@@ -16,9 +16,10 @@ import uuid
 from dataclasses import dataclass
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
 
+from crossborder.adapters.db.engine import insert_now
 from crossborder.adapters.db.tables import Case, Certificate, InboxMessage
 from crossborder.audit.trail import Actor, record
 from crossborder.bootstrap import Node
@@ -53,14 +54,19 @@ def _content_digest(form: FormE) -> str:
     return hashlib.sha256(form_e_digest_content(form)).hexdigest()
 
 
-def _existing(session: Session, form: FormE) -> Certificate | None:
-    """The first version of this certificate number from this issuer, if we hold one."""
-    return session.scalars(
-        select(Certificate).where(
-            Certificate.issuing_agency == form.issuing_authority,
-            Certificate.number == form.certificate_number,
-            Certificate.version == 1,
-        )
+#: Built once, with bound parameters: on the per-message path, building a statement
+#: and its cache key costs SQLAlchemy more than running it.
+_FIRST_VERSION = select(Certificate.case_id, Certificate.content_digest).where(
+    Certificate.issuing_agency == bindparam("issuer"),
+    Certificate.number == bindparam("number"),
+    Certificate.version == 1,
+)
+
+
+def _existing(session: Session, form: FormE) -> Row[str, str] | None:
+    """The case and content digest of the first version of this certificate, if we hold one."""
+    return session.execute(
+        _FIRST_VERSION, {"issuer": form.issuing_authority, "number": form.certificate_number}
     ).one_or_none()
 
 
@@ -86,7 +92,8 @@ def share(node: Node, form: FormE, recipient: str, actor: Actor) -> Shared:
     with node.transaction() as session:
         _refuse_reuse(session, form)
         case_id = new_case_id(node.agency, now, secrets.token_hex(3))
-        session.add(
+        insert_now(
+            session,
             Case(
                 id=case_id,
                 workflow=WORKFLOW,
@@ -95,9 +102,10 @@ def share(node: Node, form: FormE, recipient: str, actor: Actor) -> Shared:
                 status="shared",
                 opened_at=now,
                 updated_at=now,
-            )
+            ),
         )
-        session.add(
+        insert_now(
+            session,
             Certificate(
                 case_id=case_id,
                 issuing_agency=node.agency,
@@ -107,7 +115,7 @@ def share(node: Node, form: FormE, recipient: str, actor: Actor) -> Shared:
                 content_digest=_content_digest(form),
                 status="shared",
                 recorded_at=now,
-            )
+            ),
         )
         message = CoShareMessage(
             message_id=new_message_id(),
@@ -117,7 +125,7 @@ def share(node: Node, form: FormE, recipient: str, actor: Actor) -> Shared:
             created_at=now,
             payload=CoSharePayload(certificate=form),
         )
-        row = enqueue(session, node, message)
+        queued = enqueue(session, node, message)
         record(
             session,
             "co.shared",
@@ -125,12 +133,12 @@ def share(node: Node, form: FormE, recipient: str, actor: Actor) -> Shared:
             occurred_at=now,
             source_tz=node.timezone,
             case_id=case_id,
-            message_id=row.message_id,
-            message_digest=row.digest,
+            message_id=queued.message_id,
+            message_digest=queued.digest,
             certificate_number=form.certificate_number,
             recipient=recipient,
         )
-    return Shared(case_id=case_id, message_id=row.message_id)
+    return Shared(case_id=case_id, message_id=queued.message_id)
 
 
 def admit_share(
@@ -149,7 +157,8 @@ def admit_share(
     if session.get(Case, message.case_id) is not None:
         raise Conflict("CASE_ALREADY_EXISTS", case_id=message.case_id)
     now = node.now()
-    session.add(
+    insert_now(
+        session,
         Case(
             id=message.case_id,
             workflow=WORKFLOW,
@@ -158,9 +167,10 @@ def admit_share(
             status="received",
             opened_at=now,
             updated_at=now,
-        )
+        ),
     )
-    session.add(
+    insert_now(
+        session,
         Certificate(
             case_id=message.case_id,
             issuing_agency=form.issuing_authority,
@@ -170,7 +180,7 @@ def admit_share(
             content_digest=_content_digest(form),
             status="received",
             recorded_at=now,
-        )
+        ),
     )
     record(
         session,
@@ -252,7 +262,7 @@ def decide_in(
         created_at=now,
         payload=payload.model_copy(update={"certificate_number": certificate.number}),
     )
-    row = enqueue(session, node, message)
+    queued = enqueue(session, node, message)
     record(
         session,
         f"co.{decision.value}",
@@ -260,13 +270,13 @@ def decide_in(
         occurred_at=now,
         source_tz=node.timezone,
         case_id=case_id,
-        message_id=row.message_id,
-        message_digest=row.digest,
+        message_id=queued.message_id,
+        message_digest=queued.digest,
         certificate_number=certificate.number,
         reasons=certificate.decision_reasons,
         note=note.model_dump() if note else None,
     )
-    return row.message_id
+    return queued.message_id
 
 
 def auto_decide(session: Session, node: Node, inbox: InboxMessage) -> None:

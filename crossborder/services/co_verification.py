@@ -17,6 +17,7 @@ from crossborder.adapters.db.tables import Case, Certificate, Verification
 from crossborder.audit.trail import Actor, record
 from crossborder.bootstrap import Node
 from crossborder.domain.certificate_lifecycle import (
+    AWAITING_REPLY,
     VerificationStatus,
     check_awaiting_reply,
 )
@@ -50,7 +51,16 @@ def _open_verification(session: Session, case_id: str) -> Verification | None:
     ).first()
 
 
-def _register_deadline(session: Session, node: Node, certificate: Certificate, actor: Actor) -> None:
+def _refuse_second_request(session: Session, case_id: str) -> None:
+    """One open verification per certificate: a second would race the first's deadline."""
+    earlier = _open_verification(session, case_id)
+    if earlier is not None and earlier.status in AWAITING_REPLY:
+        raise Conflict("VERIFICATION_ALREADY_OPEN", case_id=case_id)
+
+
+def _register_deadline(
+    session: Session, node: Node, certificate: Certificate, actor: Actor
+) -> None:
     deadlines.register(
         session,
         node,
@@ -64,20 +74,13 @@ def _register_deadline(session: Session, node: Node, certificate: Certificate, a
     )
 
 
-def request(
-    node: Node, case_id: str, payload: CoVerificationRequestPayload, actor: Actor
-) -> str:
+def request(node: Node, case_id: str, payload: CoVerificationRequestPayload, actor: Actor) -> str:
     """The importing side asks for a retroactive check; returns the message id."""
     with node.transaction() as session:
         case, certificate = latest_certificate(session, case_id)
         if certificate.issuing_agency == node.agency:
             raise Forbidden("VERIFICATION_OF_OWN_CERTIFICATE", case_id=case_id)
-        earlier = _open_verification(session, case_id)
-        if earlier is not None and earlier.status in (
-            VerificationStatus.REQUESTED,
-            VerificationStatus.OVERDUE,
-        ):
-            raise Conflict("VERIFICATION_ALREADY_OPEN", case_id=case_id)
+        _refuse_second_request(session, case_id)
         payload = payload.model_copy(update={"certificate_number": certificate.number})
         _record_request(session, node, certificate, payload, requested_by=node.agency)
         _register_deadline(session, node, certificate, actor)
@@ -140,9 +143,7 @@ def admit_request(
         raise NotFound("CERTIFICATE_UNKNOWN", number=message.payload.certificate_number)
     if message.payload.certificate_number != certificate.number:
         raise NotFound("CERTIFICATE_UNKNOWN", number=message.payload.certificate_number)
-    earlier = _open_verification(session, message.case_id)
-    if earlier is not None and earlier.status in (VerificationStatus.REQUESTED, VerificationStatus.OVERDUE):
-        raise Conflict("VERIFICATION_ALREADY_OPEN", case_id=message.case_id)
+    _refuse_second_request(session, message.case_id)
     _record_request(session, node, certificate, message.payload, requested_by=message.sender)
     _register_deadline(session, node, certificate, actor)
     note = message.payload.note
@@ -240,7 +241,8 @@ def admit_reply(
 def escalate(session: Session, node: Node, deadline: deadlines.DeadlineRow) -> None:
     """The reply deadline passed: mark overdue here; the importing side also tells the issuer."""
     verification = _open_verification(session, deadline.case_id)
-    if verification is None or verification.status != VerificationStatus.REQUESTED:
+    # Already overdue is fine: the importer's notice may have arrived before our own watcher ran.
+    if verification is None or verification.status not in AWAITING_REPLY:
         return
     verification.status = VerificationStatus.OVERDUE
     case = session.get(Case, deadline.case_id)
@@ -270,10 +272,9 @@ def escalate(session: Session, node: Node, deadline: deadlines.DeadlineRow) -> N
         )
         # The importing side's officer decides on preferential treatment now.
         record(session, "co.verification_overdue_importer", **common)
-        deadlines.notifier().notify(node.agency, "audit.co.verification_overdue_importer", case_id=case.id)
+
     else:
         record(session, "co.verification_overdue_issuer", **common)
-        deadlines.notifier().notify(node.agency, "audit.co.verification_overdue_issuer", case_id=case.id)
 
 
 def admit_overdue(

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, Update, bindparam, or_, select, update
 
 from crossborder.adapters.counterpart import DeliveryOutcome
 from crossborder.adapters.db.tables import OutboxMessage
@@ -42,27 +43,63 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(seconds=2 ** min(attempts - 1, 20)), MAX_BACKOFF)
 
 
+def _lease(which: ColumnElement[bool]) -> Update:
+    """Lease up to ``:batch`` pending rows picked by ``which``, and read them back.
+
+    One statement, no ORM objects: the subquery locks the rows (skipping those
+    another worker holds), the update leases them, RETURNING hands them over.
+    """
+    due = (
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.status == "pending",
+            or_(
+                OutboxMessage.claimed_until.is_(None),
+                OutboxMessage.claimed_until < bindparam("now"),
+            ),
+            which,
+        )
+        .order_by(OutboxMessage.id)
+        .limit(bindparam("batch"))
+        .with_for_update(skip_locked=True)
+    )
+    return (
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(due))
+        .values(claimed_until=bindparam("lease_until"))
+        .returning(
+            OutboxMessage.id,
+            OutboxMessage.message_id,
+            OutboxMessage.recipient,
+            OutboxMessage.signed,
+            OutboxMessage.digest,
+        )
+    )
+
+
+# The statements of the per-message path are built once, with bound parameters:
+# building one and its cache key costs SQLAlchemy more than running it.
+_LEASE_DUE = _lease(OutboxMessage.next_attempt_at <= bindparam("now"))
+_LEASE_ONE = _lease(OutboxMessage.message_id == bindparam("wanted"))
+_RECORD = (
+    update(OutboxMessage)
+    .where(OutboxMessage.id == bindparam("outbox_id"), OutboxMessage.status == "pending")
+    # The outcome's own columns come as parameters of the execution.
+    .values(attempts=OutboxMessage.attempts + 1, claimed_until=None)
+    .returning(OutboxMessage.attempts, OutboxMessage.case_id, OutboxMessage.status)
+)
+
+
 def claim_due(node: Node, limit: int, message_id: str | None = None) -> list[Claim]:
     now = node.now()
+    params = {"now": now, "batch": limit, "lease_until": now + LEASE}
     with node.transaction() as session:
-        query = (
-            select(OutboxMessage)
-            .where(
-                OutboxMessage.status == "pending",
-                or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
-            )
-            .order_by(OutboxMessage.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
         if message_id is None:
-            query = query.where(OutboxMessage.next_attempt_at <= now)
+            rows = session.connection().execute(_LEASE_DUE, params).all()
         else:
-            query = query.where(OutboxMessage.message_id == message_id)
-        rows = list(session.scalars(query))
-        for row in rows:
-            row.claimed_until = now + LEASE
-        return [Claim(r.id, r.message_id, r.recipient, r.signed, r.digest) for r in rows]
+            rows = session.connection().execute(_LEASE_ONE, {**params, "wanted": message_id}).all()
+    # RETURNING promises no order; deliver oldest first, as the queue is ordered.
+    return sorted((Claim(**row._mapping) for row in rows), key=lambda claim: claim.id)
 
 
 def _check_receipt(node: Node, claim: Claim, receipt: bytes) -> None:
@@ -87,39 +124,77 @@ def record_outcome(node: Node, claim: Claim, outcome: DeliveryOutcome) -> str:
         except CrossborderError as error:
             outcome = DeliveryOutcome("final", error=f"RECEIPT_INVALID:{error.code}")
     now = node.now()
-    with node.transaction() as session:
-        row = session.get(OutboxMessage, claim.id, with_for_update=True)
-        if row is None or row.status != "pending":
-            return row.status if row else "missing"
-        row.attempts += 1
-        row.claimed_until = None
-        common = {
-            "actor": Actor.system(node.agency),
-            "occurred_at": now,
-            "source_tz": node.timezone,
-            "case_id": row.case_id,
-            "message_id": row.message_id,
-            "message_digest": row.digest,
-            "recipient": row.recipient,
+    if outcome.kind == "delivered":
+        changes: dict[str, Any] = {
+            "status": "delivered",
+            "receipt": outcome.receipt,
+            "delivered_at": now,
+            "last_error": None,
         }
+    else:
+        changes = {"last_error": outcome.error[:200]}
+        if outcome.kind == "final":
+            changes["status"] = "failed"
+    with node.transaction() as session:
+        connection = session.connection()
+        # Only a row still pending is ours to record: a lease that lapsed while we
+        # waited may have let another worker record it first.
+        row = connection.execute(_RECORD, {"outbox_id": claim.id, **changes}).one_or_none()
+        if row is None:
+            status = connection.scalar(
+                select(OutboxMessage.status).where(OutboxMessage.id == claim.id)
+            )
+            return status or "missing"
+        attempts, case_id, status = row
+        actor = Actor.system(node.agency)
         if outcome.kind == "delivered":
-            row.status = "delivered"
-            row.receipt = outcome.receipt
-            row.delivered_at = now
-            row.last_error = None
-            record(session, "message.delivered", attempts=row.attempts, **common)
+            record(
+                session,
+                "message.delivered",
+                actor=actor,
+                occurred_at=now,
+                source_tz=node.timezone,
+                case_id=case_id,
+                message_id=claim.message_id,
+                message_digest=claim.digest,
+                recipient=claim.recipient,
+                attempts=attempts,
+            )
         elif outcome.kind == "retry":
+            connection.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == claim.id)
+                .values(next_attempt_at=now + backoff(attempts))
+            )
             # Only the first failure is audited: the trail says the counterpart was
             # unreachable, not how many times we knocked.
-            if row.attempts == 1:
-                record(session, "message.delivery_deferred", error=outcome.error, **common)
-            row.next_attempt_at = now + backoff(row.attempts)
-            row.last_error = outcome.error[:200]
+            if attempts == 1:
+                record(
+                    session,
+                    "message.delivery_deferred",
+                    actor=actor,
+                    occurred_at=now,
+                    source_tz=node.timezone,
+                    case_id=case_id,
+                    message_id=claim.message_id,
+                    message_digest=claim.digest,
+                    recipient=claim.recipient,
+                    error=outcome.error,
+                )
         else:
-            row.status = "failed"
-            row.last_error = outcome.error[:200]
-            record(session, "message.delivery_failed", error=outcome.error, **common)
-        return row.status
+            record(
+                session,
+                "message.delivery_failed",
+                actor=actor,
+                occurred_at=now,
+                source_tz=node.timezone,
+                case_id=case_id,
+                message_id=claim.message_id,
+                message_digest=claim.digest,
+                recipient=claim.recipient,
+                error=outcome.error,
+            )
+        return str(status)
 
 
 def deliver_due(node: Node, limit: int = 50, message_id: str | None = None) -> dict[str, str]:

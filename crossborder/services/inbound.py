@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from crossborder.adapters.db.tables import Counterpart, InboxMessage, OAuthClient, RejectedMessage
+from crossborder.adapters.db.engine import insert_now
+from crossborder.adapters.db.tables import InboxMessage, RejectedMessage
 from crossborder.adapters.oauth.resource_server import AccessToken
 from crossborder.adapters.wire.signing import (
     MESSAGE_TYP,
@@ -43,15 +44,30 @@ from crossborder.domain.messages import (
     Receipt,
 )
 from crossborder.domain.validation import violations_from
-from crossborder.services import audit_log, certificate_of_origin
+from crossborder.services import (
+    audit_log,
+    certificate_of_origin,
+    co_amendment,
+    co_verification,
+)
 
 _MESSAGE = TypeAdapter[AnyMessage](Message)
+#: Built once, with a bound parameter: on the per-message path, building a statement
+#: and its cache key costs SQLAlchemy more than running it.
+_EARLIER = select(InboxMessage.digest, InboxMessage.receipt).where(
+    InboxMessage.message_id == bindparam("message_id")
+)
 
 #: What a message type changes when it is admitted (inside the receipt's transaction).
 Admit = Callable[[Session, Node, Any, str, Actor], None]
 ADMIT: dict[MessageType, Admit] = {
     MessageType.CO_SHARE: certificate_of_origin.admit_share,
     MessageType.CO_DECISION: certificate_of_origin.on_decision,
+    MessageType.CO_AMEND: co_amendment.admit_amend,
+    MessageType.CO_REVOKE: co_amendment.admit_revoke,
+    MessageType.CO_VERIFICATION_REQUEST: co_verification.admit_request,
+    MessageType.CO_VERIFICATION_REPLY: co_verification.admit_reply,
+    MessageType.CO_VERIFICATION_OVERDUE: co_verification.admit_overdue,
     MessageType.AUDIT_CHECKPOINT: audit_log.admit_checkpoint,
 }
 
@@ -71,11 +87,10 @@ def receive(node: Node, body: bytes, token: AccessToken) -> Accepted:
 
 
 def _sender_agency(node: Node, client_id: str) -> str:
-    with node.sessions() as session:
-        client = session.get(OAuthClient, client_id)
-        if client is None or session.get(Counterpart, client.agency) is None:
-            raise Forbidden("UNKNOWN_SENDER", client_id=client_id)
-        return client.agency
+    agency = node.clients.sender_agency(client_id)
+    if agency is None:
+        raise Forbidden("UNKNOWN_SENDER", client_id=client_id)
+    return agency
 
 
 def _verified_payload(node: Node, body: bytes, agency: str) -> bytes:
@@ -112,9 +127,6 @@ def _receive(node: Node, body: bytes, token: AccessToken) -> Accepted:
         raise Forbidden("SCOPE_MISSING", scope=scope)
 
     message_digest = digest(body)
-    earlier = _earlier_delivery(node, message, message_digest)
-    if earlier is not None:
-        return earlier
     received_at = node.now()
     receipt = sign(
         Receipt(
@@ -130,7 +142,13 @@ def _receive(node: Node, body: bytes, token: AccessToken) -> Accepted:
     actor = Actor(kind="system", id=token.client_id, agency=agency, role="counterpart")
     try:
         with node.transaction() as session:
-            session.add(
+            # A repeated delivery is found in the admission transaction itself: one
+            # session per message, not two. (The receipt above is then not used.)
+            earlier = _earlier_in(session, message, message_digest)
+            if earlier is not None:
+                return earlier
+            insert_now(
+                session,
                 InboxMessage(
                     message_id=str(message.message_id),
                     sender=message.sender,
@@ -141,7 +159,7 @@ def _receive(node: Node, body: bytes, token: AccessToken) -> Accepted:
                     receipt=receipt,
                     status="received",
                     received_at=received_at,
-                )
+                ),
             )
             record(
                 session,
@@ -166,11 +184,13 @@ def _receive(node: Node, body: bytes, token: AccessToken) -> Accepted:
 
 
 def _earlier_delivery(node: Node, message: AnyMessage, message_digest: str) -> Accepted | None:
-    """The receipt we already gave for this message id, if any: one effect per message."""
     with node.sessions() as session:
-        row = session.scalars(
-            select(InboxMessage).where(InboxMessage.message_id == str(message.message_id))
-        ).one_or_none()
+        return _earlier_in(session, message, message_digest)
+
+
+def _earlier_in(session: Session, message: AnyMessage, message_digest: str) -> Accepted | None:
+    """The receipt we already gave for this message id, if any: one effect per message."""
+    row = session.execute(_EARLIER, {"message_id": str(message.message_id)}).one_or_none()
     if row is None:
         return None
     if row.digest != message_digest:

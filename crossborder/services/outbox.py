@@ -7,10 +7,12 @@ counterpart will receive and digest, however many times delivery is retried.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 from uuid6 import uuid7
 
+from crossborder.adapters.db.engine import insert_now
 from crossborder.adapters.db.tables import OutboxMessage
 from crossborder.adapters.wire.signing import MESSAGE_TYP, digest, sign
 from crossborder.bootstrap import Node
@@ -21,20 +23,31 @@ def new_message_id() -> uuid.UUID:
     return uuid.UUID(str(uuid7()))
 
 
-def enqueue(session: Session, node: Node, message: AnyMessage) -> OutboxMessage:
+@dataclass(frozen=True)
+class Queued:
+    """What the handler that queued a message tells its audit entry."""
+
+    message_id: str
+    digest: str
+
+
+def enqueue(session: Session, node: Node, message: AnyMessage) -> Queued:
     signed = sign(message.model_dump(mode="json"), node.signing_key, MESSAGE_TYP)
     now = node.now()
-    row = OutboxMessage(
-        message_id=str(message.message_id),
-        case_id=message.case_id,
-        recipient=message.recipient,
-        type=message.type.value,
-        signed=signed,
-        digest=digest(signed),
-        status="pending",
-        attempts=0,
-        next_attempt_at=now,
-        created_at=now,
+    queued = Queued(message_id=str(message.message_id), digest=digest(signed))
+    insert_now(
+        session,
+        OutboxMessage(
+            message_id=queued.message_id,
+            case_id=message.case_id,
+            recipient=message.recipient,
+            type=message.type.value,
+            signed=signed,
+            digest=queued.digest,
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        ),
     )
-    session.add(row)
-    return row
+    return queued

@@ -176,6 +176,8 @@ EXPANSIONS: dict[str, tuple[str, ...]] = {
     "decision.value": tuple(decision.value for decision in CertificateDecision),
     "payload.result.value": tuple(result.value for result in VerificationResult),
     "message.payload.result.value": tuple(result.value for result in VerificationResult),
+    # services/delivery.py picks the event of a delivery outcome.
+    "event": ("message.delivered", "message.delivery_deferred", "message.delivery_failed"),
 }
 #: Key families built at run time (``f"reason.{code}"``), checked by what feeds them below;
 #: ``error.`` and ``audit.`` are fed by the raises and the ``record`` calls.

@@ -1,18 +1,41 @@
-"""The authorization server's view of registered counterpart clients, from the database."""
+"""Registered counterpart clients, from the database: for the authorization server and the inbox."""
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
+
 from sqlalchemy.orm import Session, sessionmaker
 
-from crossborder.adapters.db.tables import OAuthClient
+from crossborder.adapters.db.tables import Counterpart, OAuthClient
 from crossborder.adapters.oauth import RegisteredClient
+
+#: How long the inbox trusts what it last read of a client's registration. Every
+#: inbound message asks, and the answer changes only when an operator re-registers
+#: a counterpart (possibly from another process, so nothing could tell this one);
+#: a change is seen within this time — sooner than the caller's access token,
+#: which stays valid for minutes, would expire anyway.
+SENDER_CACHE_SECONDS = 10.0
 
 
 class DatabaseClientRegistry:
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        cache_seconds: float = SENDER_CACHE_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._sessions = sessions
+        self._cache_seconds = cache_seconds
+        # Not the node's clock: this is about how stale a copy may be, in real seconds.
+        self._monotonic = monotonic
+        self._senders: dict[str, tuple[str, float]] = {}
+        self._lock = threading.Lock()
 
     def get_client(self, client_id: str) -> RegisteredClient | None:
+        # Read afresh: a token request is rare, and must see a changed key at once.
         with self._sessions() as session:
             row = session.get(OAuthClient, client_id)
             if row is None:
@@ -23,3 +46,27 @@ class DatabaseClientRegistry:
                 jwks=row.jwks,
                 scopes=frozenset(row.scopes.split()),
             )
+
+    def sender_agency(self, client_id: str) -> str | None:
+        """The agency ``client_id`` speaks for, if it is also a registered counterpart.
+
+        Only a known sender is remembered (for ``cache_seconds``): an unknown
+        client id is looked up every time, so a new registration works at once
+        and refused callers cannot fill the cache.
+        """
+        now = self._monotonic()
+        with self._lock:
+            cached = self._senders.get(client_id)
+        if cached is not None and now < cached[1]:
+            return cached[0]
+        with self._sessions() as session:
+            client = session.get(OAuthClient, client_id)
+            agency = client.agency if client is not None else None
+            if agency is not None and session.get(Counterpart, agency) is None:
+                agency = None
+        with self._lock:
+            if agency is None:
+                self._senders.pop(client_id, None)
+            else:
+                self._senders[client_id] = (agency, now + self._cache_seconds)
+        return agency
