@@ -10,7 +10,15 @@ from prefect.states import Failed
 from prefect.testing.utilities import prefect_test_harness
 
 from crossborder.bootstrap import Node
-from crossborder.domain.messages import CertificateDecision, DecisionReason
+from crossborder.domain.messages import (
+    CertificateDecision,
+    CoVerificationReplyPayload,
+    CoVerificationRequestPayload,
+    DecisionReason,
+    FreeText,
+    VerificationReason,
+    VerificationResult,
+)
 from crossborder.services.cases import case_view
 from flows.certificate_of_origin import (
     CertificateDecisionRequest,
@@ -20,6 +28,12 @@ from flows.certificate_of_origin import (
 )
 from flows.delivery import DeliveryDeferred, DeliveryRefused, _retryable, deliver_message
 from flows.runtime import use
+from flows.verification import (
+    VerificationReply,
+    VerificationRequest,
+    reply_origin_verification,
+    request_origin_verification,
+)
 from tests.conftest import Clock
 from tests.factories import connect, form_e, make_node, serving, wait_for
 
@@ -92,3 +106,37 @@ def test_flow_inputs_are_validated_before_a_run() -> None:
 
 
 _unused: Callable[[], None] | None = None
+
+
+def test_verification_request_and_reply_flows(prefect_local: None, pair: tuple[Node, Node]) -> None:
+    cn, vn = pair
+    with serving(cn), serving(vn):
+        with use(cn):
+            shared = share_certificate_of_origin(
+                ShareCertificateRequest(certificate=form_e(), recipient=vn.agency, officer="li.wei")
+            )
+        wait_for(lambda: case_view(vn, shared.case_id).case.status == "received")
+        with use(vn):
+            asked = request_origin_verification(
+                VerificationRequest(
+                    case_id=shared.case_id,
+                    request=CoVerificationRequestPayload(
+                        certificate_number="-", reasons=[VerificationReason.RANDOM_CHECK]
+                    ),
+                    officer="nguyen.van.an",
+                )
+            )
+        assert asked.delivery == "delivered"
+        with use(cn):
+            answered = reply_origin_verification(
+                VerificationReply(
+                    case_id=shared.case_id,
+                    reply=CoVerificationReplyPayload(
+                        certificate_number="-",
+                        result=VerificationResult.CONFIRMED,
+                        findings=FreeText(lang="zh-Hans", text="经核查属实。"),
+                    ),
+                    officer="li.wei",
+                )
+            )
+        assert answered.delivery == "delivered"
