@@ -56,7 +56,7 @@ from crossborder.domain.certificate_of_origin import FormE
 from crossborder.domain.rules import validate_form_e
 from crossborder.services.certificate_of_origin import share
 from crossborder.services.delivery import claim_due, deliver_due, record_outcome
-from crossborder.services.registry import add_client, add_counterpart
+from crossborder.services.registry import connect_peer
 from crossborder.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,7 +68,6 @@ RECEIVER = {
     "timezone": "Asia/Ho_Chi_Minh",
     "gate": "VN-HUUNGHI",
 }
-SCOPE = "co:write"
 MESSAGE_CONTENT_TYPE = "application/jose"
 #: Messages timed one at a time for the "where the time goes" split.
 PROFILE_MESSAGES = 15
@@ -146,23 +145,12 @@ def connect(node: Node, other: Node, folder: Path) -> None:
     """What the two operators do once: register the other as counterpart and as OAuth client."""
     jwks_file = folder / f"{other.agency}-jwks.json"
     jwks_file.write_text(json.dumps(public_jwks([other.signing_key, other.token_key])), "utf-8")
-    actor = Actor.officer("bench", node.agency)
-    add_counterpart(
+    connect_peer(
         node,
         agency=other.agency,
         base_url=other.settings.base_url,
         jwks_source=str(jwks_file),
-        client_id=node.agency,
-        scope=SCOPE,
-        actor=actor,
-    )
-    add_client(
-        node,
-        client_id=other.agency,
-        agency=other.agency,
-        jwks_source=str(jwks_file),
-        scopes=SCOPE,
-        actor=actor,
+        actor=Actor.officer("bench", node.agency),
     )
 
 

@@ -20,11 +20,10 @@ from crossborder.audit.trail import Actor
 from crossborder.bootstrap import Node, bootstrap
 from crossborder.domain.certificate_of_origin import FormE
 from crossborder.domain.errors import NotFound
-from crossborder.services.registry import KNOWN_SCOPES, add_client, add_counterpart
+from crossborder.services.registry import connect_peer
 from crossborder.settings import Settings
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "contracts" / "examples"
-SCOPES = " ".join(sorted(KNOWN_SCOPES))
 SIDES: dict[str, dict[str, Any]] = {
     "cn": {"agency": "CN-NNCUS", "country": "CN", "timezone": "Asia/Shanghai", "gate": "CNYYG"},
     "vn": {
@@ -72,27 +71,16 @@ def make_node(
     return bootstrap(settings, clock=clock)
 
 
-def connect(node: Node, other: Node, folder: Path, scopes: str = SCOPES) -> None:
+def connect(node: Node, other: Node, folder: Path) -> None:
     """Register ``other`` at ``node`` as counterpart and as OAuth client."""
     jwks_file = folder / f"{other.agency}-jwks.json"
     jwks_file.write_text(json.dumps(public_jwks([other.signing_key, other.token_key])), "utf-8")
-    actor = Actor.officer("operator", node.agency)
-    add_counterpart(
+    connect_peer(
         node,
         agency=other.agency,
         base_url=other.settings.base_url,
         jwks_source=str(jwks_file),
-        client_id=node.agency,
-        scope=scopes,
-        actor=actor,
-    )
-    add_client(
-        node,
-        client_id=other.agency,
-        agency=other.agency,
-        jwks_source=str(jwks_file),
-        scopes=scopes,
-        actor=actor,
+        actor=Actor.officer("operator", node.agency),
     )
 
 

@@ -32,14 +32,13 @@ from crossborder.domain.errors import CrossborderError
 from crossborder.i18n import normalize_locale
 from crossborder.services.audit_log import b64, checkpoint, verify_log
 from crossborder.services.cases import case_view
-from crossborder.services.registry import KNOWN_SCOPES, add_client, add_counterpart
+from crossborder.services.registry import connect_peer
 from flows.certificate_of_origin import ShareCertificateRequest, share_certificate_of_origin
 from flows.runtime import use
 
 EXAMPLE = (
     Path(__file__).resolve().parents[2] / "contracts" / "examples" / "payloads" / "form-e.json"
 )
-SCOPES = " ".join(sorted(KNOWN_SCOPES))
 SIDES = {
     "cn": {"agency": "CN-NNCUS", "country": "CN", "timezone": "Asia/Shanghai", "gate": "CNYYG"},
     "vn": {
@@ -72,23 +71,12 @@ def _write_settings(folder: Path, side: dict[str, str], port: int) -> Path:
 
 def _connect(node: Node, other: Node, jwks_file: Path) -> None:
     """What two operators do once: each registers the other as counterpart and as client."""
-    actor = Actor.officer("operator", node.agency)
-    add_counterpart(
+    connect_peer(
         node,
         agency=other.agency,
         base_url=other.settings.base_url,
         jwks_source=str(jwks_file),
-        client_id=node.agency,
-        scope=SCOPES,
-        actor=actor,
-    )
-    add_client(
-        node,
-        client_id=other.agency,
-        agency=other.agency,
-        jwks_source=str(jwks_file),
-        scopes=SCOPES,
-        actor=actor,
+        actor=Actor.officer("operator", node.agency),
     )
 
 

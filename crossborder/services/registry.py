@@ -107,3 +107,24 @@ def only_counterpart(node: Node) -> str:
     if len(agencies) != 1:
         raise InvalidInput("RECIPIENT_REQUIRED")
     return agencies[0]
+
+
+def connect_peer(node: Node, *, agency: str, base_url: str, jwks_source: str, actor: Actor) -> None:
+    """Both operator steps for a counterpart running this same software.
+
+    Such a peer is our counterpart (we send to it, as client ``node.agency``) and
+    our client (it sends to us, as client ``agency``), with every scope.
+    """
+    scopes = " ".join(sorted(KNOWN_SCOPES))
+    add_counterpart(
+        node,
+        agency=agency,
+        base_url=base_url,
+        jwks_source=jwks_source,
+        client_id=node.agency,
+        scope=scopes,
+        actor=actor,
+    )
+    add_client(
+        node, client_id=agency, agency=agency, jwks_source=jwks_source, scopes=scopes, actor=actor
+    )
