@@ -55,12 +55,10 @@ class AccessTokenValidator:
         The message endpoint learns which scope a call needs only from the signed
         message itself; it checks that one once the signature is verified.
         """
-        for scope in sorted(scopes):
-            try:
-                return self.validate(authorization, scope)
-            except Forbidden:
-                continue
-        raise Forbidden("SCOPE_MISSING", scope=" ".join(sorted(scopes)))
+        token = self._verified(authorization)
+        if not token.scopes & scopes:
+            raise Forbidden("SCOPE_MISSING", scope=" ".join(sorted(scopes)))
+        return token
 
     def validate(self, authorization: str | None, required_scope: str) -> AccessToken:
         """The verified token of an ``Authorization`` header, if it grants ``required_scope``.
@@ -68,6 +66,12 @@ class AccessTokenValidator:
         Raises :class:`Unauthorized` (HTTP 401) when the token is absent or not
         valid, :class:`Forbidden` (HTTP 403) when it is valid but lacks the scope.
         """
+        token = self._verified(authorization)
+        if required_scope not in token.scopes:
+            raise Forbidden("SCOPE_MISSING", scope=required_scope)
+        return token
+
+    def _verified(self, authorization: str | None) -> AccessToken:
         signed = _parse_compact(_bearer_token(authorization))
         header = signed.headers()
         if header.get("typ") not in ACCESS_TOKEN_TYPES:
@@ -76,11 +80,7 @@ class AccessTokenValidator:
         if alg not in ALLOWED_ALGORITHMS:
             raise Unauthorized("TOKEN_ALG_NOT_ALLOWED", alg=str(alg))
         self._verify_signature(signed, str(alg))
-        claims = _claims(signed.payload)
-        token = self._check_claims(claims)
-        if required_scope not in token.scopes:
-            raise Forbidden("SCOPE_MISSING", scope=required_scope)
-        return token
+        return self._check_claims(_claims(signed.payload))
 
     def _verify_signature(self, signed: jws.CompactSignature, alg: str) -> None:
         try:
