@@ -16,6 +16,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# Prefect logs "Stopping temporary server" at exit, after pytest closed the captured streams.
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 PG_BASE = os.environ.get(
     "CROSSBORDER_TEST_POSTGRES", "postgresql+psycopg://root@127.0.0.1:5432/test"
