@@ -17,11 +17,15 @@ $(INSTALLED): pyproject.toml requirements.lock
 demo: $(INSTALLED)
 	$(BIN)/crossborder demo
 
+# Lint and types first: they fail in seconds where the suite takes minutes.
 test: $(INSTALLED)
+	$(BIN)/ruff check crossborder flows tests bench
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check crossborder flows tests bench
+	$(BIN)/ruff format --check crossborder flows tests bench
 	$(BIN)/mypy
 
 contracts: $(INSTALLED)

@@ -13,6 +13,7 @@ import logging
 import threading
 from collections.abc import Callable
 
+from crossborder.adapters.db.replay import DatabaseReplayStore
 from crossborder.bootstrap import Node
 from crossborder.services.delivery import deliver_due
 from crossborder.services.dispatch import process_inbox
@@ -22,6 +23,8 @@ log = logging.getLogger(__name__)
 #: Rows each pass of a loop takes at most.
 DELIVERY_BATCH = 50
 DISPATCH_BATCH = 100
+#: Expired one-time values (client-assertion ids) are forgotten this often.
+HOUSEKEEPING_SECONDS = 60.0
 
 
 class Loop:
@@ -70,6 +73,11 @@ class Workers:
             "outbox-delivery", lambda: len(deliver_due(node, DELIVERY_BATCH)), poll, DELIVERY_BATCH
         )
         self.dispatch = Loop("inbox-dispatch", lambda: self._dispatch(node), poll, DISPATCH_BATCH)
+        replay = DatabaseReplayStore(node.sessions)
+        # One pass clears all that expired; a pass that found some looks once more.
+        self.housekeeping = Loop(
+            "housekeeping", lambda: replay.forget_expired(node.now()), HOUSEKEEPING_SECONDS, 1
+        )
 
     def _dispatch(self, node: Node) -> int:
         handled = process_inbox(node, DISPATCH_BATCH)
@@ -81,7 +89,9 @@ class Workers:
     def start(self) -> None:
         self.delivery.start()
         self.dispatch.start()
+        self.housekeeping.start()
 
     def stop(self) -> None:
+        self.housekeeping.stop()
         self.dispatch.stop()
         self.delivery.stop()

@@ -11,14 +11,14 @@ import re
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from crossborder.domain.certificate_of_origin import AgencyCode, FormE
 
-CONTRACT_VERSION = "1.0"
+CONTRACT_VERSION: Final = "1.0"
 
 CASE_ID_PATTERN = r"^[A-Z]{2}(-[A-Z0-9]+)+-[0-9]{8}-[0-9A-F]{6}$"
 CaseId = Annotated[str, Field(pattern=CASE_ID_PATTERN, examples=["CN-NNCUS-20261127-7F3A2C"])]

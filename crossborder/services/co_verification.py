@@ -10,6 +10,8 @@ the issuer, and its officer is told that preferential treatment may be refused.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -247,7 +249,7 @@ def escalate(session: Session, node: Node, deadline: deadlines.DeadlineRow) -> N
     verification.status = VerificationStatus.OVERDUE
     case = session.get(Case, deadline.case_id)
     assert case is not None
-    common = {
+    common: dict[str, Any] = {
         "actor": Actor.system(node.agency),
         "occurred_at": node.now(),
         "source_tz": node.timezone,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import delete
+from sqlalchemy import CursorResult, delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,4 +28,5 @@ class DatabaseReplayStore:
 
     def forget_expired(self, now: datetime) -> int:
         with self._sessions.begin() as session:
-            return session.execute(delete(SeenKey).where(SeenKey.expires_at <= now)).rowcount
+            result = session.execute(delete(SeenKey).where(SeenKey.expires_at <= now))
+            return int(cast(CursorResult[Any], result).rowcount)

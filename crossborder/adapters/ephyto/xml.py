@@ -109,7 +109,7 @@ def _parse(data: bytes, max_bytes: int) -> Element:
     if len(data) > max_bytes:
         raise InvalidInput("SPS_FILE_TOO_LARGE", max_bytes=max_bytes)
     try:
-        root = fromstring(data, forbid_dtd=True)
+        root: Element = fromstring(data, forbid_dtd=True)
     except DefusedXmlException as exc:
         raise InvalidInput("SPS_XML_UNSAFE") from exc
     except ParseError as exc:
