@@ -60,6 +60,12 @@ DELIVERY_KEYS = {
     "failed": "cli.delivery.failed",
 }
 
+
+def _print_sent(key: str, lang: str, case_id: str, delivery_status: str) -> None:
+    delivery = translate(DELIVERY_KEYS[delivery_status], normalize_locale(lang))
+    say(key, lang, case_id=case_id, delivery=delivery)
+
+
 app = typer.Typer(help="Certificates of origin (ACFTA Form E).", no_args_is_help=True)
 
 
@@ -99,8 +105,7 @@ def send(
         )
         with use(node):
             result = share_certificate_of_origin(request)
-        delivery = translate(DELIVERY_KEYS[result.delivery], normalize_locale(lang))
-        say("cli.co.shared", lang, case_id=result.case_id, delivery=delivery)
+        _print_sent("cli.co.shared", lang, result.case_id, result.delivery)
 
 
 @app.command("decide")
@@ -128,8 +133,7 @@ def decide(
             raise InvalidInput("SCHEMA_INVALID", violations=violations_from(exc)) from exc
         with use(node):
             result = answer_certificate_of_origin(request)
-        delivery = translate(DELIVERY_KEYS[result.delivery], normalize_locale(lang))
-        say("cli.co.decided", lang, case_id=result.case_id, delivery=delivery)
+        _print_sent("cli.co.decided", lang, result.case_id, result.delivery)
 
 
 def _language_tag(value: str) -> LanguageTag:
@@ -142,11 +146,6 @@ def _language_tag(value: str) -> LanguageTag:
 
 def _free_text(text: str, lang: str) -> FreeText:
     return FreeText(lang=_language_tag(lang), text=text)
-
-
-def _print_sent(key: str, lang: str, case_id: str, delivery_status: str) -> None:
-    delivery = translate(DELIVERY_KEYS[delivery_status], normalize_locale(lang))
-    say(key, lang, case_id=case_id, delivery=delivery)
 
 
 @app.command("amend")
