@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from crossborder.adapters.db.engine import insert_now
 from crossborder.adapters.db.tables import Case, Certificate, InboxMessage
-from crossborder.audit.trail import Actor, record
+from crossborder.audit.trail import Actor
 from crossborder.bootstrap import Node
 from crossborder.domain.certificate_lifecycle import check_decidable
 from crossborder.domain.certificate_of_origin import FormE, form_e_digest_content
@@ -39,7 +39,8 @@ from crossborder.domain.messages import (
 )
 from crossborder.domain.rules import validate_form_e
 from crossborder.domain.validation import violations_from
-from crossborder.services.outbox import enqueue, new_message_id
+from crossborder.services.exchange import note_received, send
+from crossborder.services.outbox import new_message_id
 
 WORKFLOW = "certificate_of_origin"
 
@@ -125,16 +126,12 @@ def share(node: Node, form: FormE, recipient: str, actor: Actor) -> Shared:
             created_at=now,
             payload=CoSharePayload(certificate=form),
         )
-        queued = enqueue(session, node, message)
-        record(
+        queued = send(
             session,
+            node,
+            message,
             "co.shared",
-            actor=actor,
-            occurred_at=now,
-            source_tz=node.timezone,
-            case_id=case_id,
-            message_id=queued.message_id,
-            message_digest=queued.digest,
+            actor,
             certificate_number=form.certificate_number,
             recipient=recipient,
         )
@@ -182,15 +179,13 @@ def admit_share(
             recorded_at=now,
         ),
     )
-    record(
+    note_received(
         session,
+        node,
+        message,
+        digest,
         "co.received",
-        actor=actor,
-        occurred_at=now,
-        source_tz=node.timezone,
-        case_id=message.case_id,
-        message_id=str(message.message_id),
-        message_digest=digest,
+        actor,
         certificate_number=form.certificate_number,
         sender=message.sender,
     )
@@ -262,16 +257,12 @@ def decide_in(
         created_at=now,
         payload=payload.model_copy(update={"certificate_number": certificate.number}),
     )
-    queued = enqueue(session, node, message)
-    record(
+    queued = send(
         session,
+        node,
+        message,
         f"co.{decision.value}",
-        actor=actor,
-        occurred_at=now,
-        source_tz=node.timezone,
-        case_id=case_id,
-        message_id=queued.message_id,
-        message_digest=queued.digest,
+        actor,
         certificate_number=certificate.number,
         reasons=certificate.decision_reasons,
         note=note.model_dump() if note else None,
@@ -309,15 +300,13 @@ def on_decision(
     case.status = decision.value
     case.updated_at = now
     note = message.payload.note
-    record(
+    note_received(
         session,
+        node,
+        message,
+        digest,
         f"co.counterpart_{decision.value}",
-        actor=actor,
-        occurred_at=now,
-        source_tz=node.timezone,
-        case_id=message.case_id,
-        message_id=str(message.message_id),
-        message_digest=digest,
+        actor,
         certificate_number=certificate.number,
         sender=message.sender,
         reasons=certificate.decision_reasons,

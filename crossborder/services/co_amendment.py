@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crossborder.adapters.db.tables import Case, Certificate
-from crossborder.audit.trail import Actor, record
+from crossborder.audit.trail import Actor
 from crossborder.bootstrap import Node
 from crossborder.domain.certificate_lifecycle import (
     CertificateStatus,
@@ -31,7 +31,8 @@ from crossborder.domain.messages import (
     FreeText,
 )
 from crossborder.domain.rules import validate_form_e
-from crossborder.services.outbox import enqueue, new_message_id
+from crossborder.services.exchange import note_received, send
+from crossborder.services.outbox import new_message_id
 
 
 def latest_certificate(session: Session, case_id: str) -> tuple[Case, Certificate]:
@@ -83,7 +84,7 @@ def amend(node: Node, case_id: str, form: FormE, reason: FreeText, actor: Actor)
         version = _new_version(session, node, current, form, CertificateStatus.SHARED, reason)
         case.status = CertificateStatus.SHARED
         case.updated_at = node.now()
-        row = enqueue(
+        row = send(
             session,
             node,
             CoAmendMessage(
@@ -94,16 +95,8 @@ def amend(node: Node, case_id: str, form: FormE, reason: FreeText, actor: Actor)
                 created_at=node.now(),
                 payload=CoAmendPayload(certificate=form, version=version.version, reason=reason),
             ),
-        )
-        record(
-            session,
             "co.amended",
-            actor=actor,
-            occurred_at=node.now(),
-            source_tz=node.timezone,
-            case_id=case_id,
-            message_id=row.message_id,
-            message_digest=row.digest,
+            actor,
             certificate_number=current.number,
             version=version.version,
             note=reason.model_dump(),
@@ -132,15 +125,13 @@ def admit_amend(
     _new_version(session, node, current, form, CertificateStatus.RECEIVED, message.payload.reason)
     case.status = CertificateStatus.RECEIVED
     case.updated_at = node.now()
-    record(
+    note_received(
         session,
+        node,
+        message,
+        digest,
         "co.amendment_received",
-        actor=actor,
-        occurred_at=node.now(),
-        source_tz=node.timezone,
-        case_id=message.case_id,
-        message_id=str(message.message_id),
-        message_digest=digest,
+        actor,
         certificate_number=current.number,
         version=message.payload.version,
         sender=message.sender,
@@ -162,7 +153,7 @@ def revoke(node: Node, case_id: str, reason: FreeText, actor: Actor) -> str:
         if current.issuing_agency != node.agency:
             raise Forbidden("AMENDMENT_FROM_NON_ISSUER", agency=node.agency)
         _revoke_in(session, node, case, current)
-        row = enqueue(
+        row = send(
             session,
             node,
             CoRevokeMessage(
@@ -173,16 +164,8 @@ def revoke(node: Node, case_id: str, reason: FreeText, actor: Actor) -> str:
                 created_at=node.now(),
                 payload=CoRevokePayload(certificate_number=current.number, reason=reason),
             ),
-        )
-        record(
-            session,
             "co.revoked",
-            actor=actor,
-            occurred_at=node.now(),
-            source_tz=node.timezone,
-            case_id=case_id,
-            message_id=row.message_id,
-            message_digest=row.digest,
+            actor,
             certificate_number=current.number,
             note=reason.model_dump(),
         )
@@ -198,15 +181,13 @@ def admit_revoke(
     if message.payload.certificate_number != current.number:
         raise InvalidInput("AMENDMENT_NUMBER_MISMATCH", number=current.number)
     _revoke_in(session, node, case, current)
-    record(
+    note_received(
         session,
+        node,
+        message,
+        digest,
         "co.revocation_received",
-        actor=actor,
-        occurred_at=node.now(),
-        source_tz=node.timezone,
-        case_id=message.case_id,
-        message_id=str(message.message_id),
-        message_digest=digest,
+        actor,
         certificate_number=current.number,
         sender=message.sender,
         note=message.payload.reason.model_dump(),

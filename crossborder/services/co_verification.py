@@ -34,6 +34,7 @@ from crossborder.domain.messages import (
 )
 from crossborder.services import deadlines
 from crossborder.services.co_amendment import latest_certificate
+from crossborder.services.exchange import note_received, send
 from crossborder.services.outbox import enqueue, new_message_id
 
 REPLY_RULE = "co.verification_reply"
@@ -86,7 +87,7 @@ def request(node: Node, case_id: str, payload: CoVerificationRequestPayload, act
         payload = payload.model_copy(update={"certificate_number": certificate.number})
         _record_request(session, node, certificate, payload, requested_by=node.agency)
         _register_deadline(session, node, certificate, actor)
-        row = enqueue(
+        row = send(
             session,
             node,
             CoVerificationRequestMessage(
@@ -97,16 +98,8 @@ def request(node: Node, case_id: str, payload: CoVerificationRequestPayload, act
                 created_at=node.now(),
                 payload=payload,
             ),
-        )
-        record(
-            session,
             "co.verification_requested",
-            actor=actor,
-            occurred_at=node.now(),
-            source_tz=node.timezone,
-            case_id=case_id,
-            message_id=row.message_id,
-            message_digest=row.digest,
+            actor,
             certificate_number=certificate.number,
             verification_reasons=[reason.value for reason in payload.reasons],
             documents=[kind.value for kind in payload.documents_requested],
@@ -149,15 +142,13 @@ def admit_request(
     _record_request(session, node, certificate, message.payload, requested_by=message.sender)
     _register_deadline(session, node, certificate, actor)
     note = message.payload.note
-    record(
+    note_received(
         session,
+        node,
+        message,
+        digest,
         "co.verification_request_received",
-        actor=actor,
-        occurred_at=node.now(),
-        source_tz=node.timezone,
-        case_id=message.case_id,
-        message_id=str(message.message_id),
-        message_digest=digest,
+        actor,
         certificate_number=certificate.number,
         sender=message.sender,
         verification_reasons=[reason.value for reason in message.payload.reasons],
@@ -189,7 +180,7 @@ def reply(node: Node, case_id: str, payload: CoVerificationReplyPayload, actor: 
             raise Forbidden("VERIFICATION_REPLY_FROM_NON_ISSUER", agency=node.agency)
         payload = payload.model_copy(update={"certificate_number": certificate.number})
         _apply_reply(session, node, case_id, payload, actor)
-        row = enqueue(
+        row = send(
             session,
             node,
             CoVerificationReplyMessage(
@@ -200,16 +191,8 @@ def reply(node: Node, case_id: str, payload: CoVerificationReplyPayload, actor: 
                 created_at=node.now(),
                 payload=payload,
             ),
-        )
-        record(
-            session,
             f"co.verification_{payload.result.value}",
-            actor=actor,
-            occurred_at=node.now(),
-            source_tz=node.timezone,
-            case_id=case_id,
-            message_id=row.message_id,
-            message_digest=row.digest,
+            actor,
             certificate_number=certificate.number,
             note=payload.findings.model_dump(),
         )
@@ -224,15 +207,13 @@ def admit_reply(
     if certificate.issuing_agency != message.sender:
         raise Forbidden("VERIFICATION_REPLY_FROM_NON_ISSUER", agency=message.sender)
     _apply_reply(session, node, message.case_id, message.payload, actor)
-    record(
+    note_received(
         session,
+        node,
+        message,
+        digest,
         f"co.counterpart_verification_{message.payload.result.value}",
-        actor=actor,
-        occurred_at=node.now(),
-        source_tz=node.timezone,
-        case_id=message.case_id,
-        message_id=str(message.message_id),
-        message_digest=digest,
+        actor,
         certificate_number=certificate.number,
         sender=message.sender,
         note=message.payload.findings.model_dump(),
@@ -288,15 +269,13 @@ def admit_overdue(
         raise Conflict("VERIFICATION_UNKNOWN")
     if verification.status == VerificationStatus.REQUESTED:
         verification.status = VerificationStatus.OVERDUE
-    record(
+    note_received(
         session,
+        node,
+        message,
+        digest,
         "co.verification_overdue_notice_received",
-        actor=actor,
-        occurred_at=node.now(),
-        source_tz=node.timezone,
-        case_id=message.case_id,
-        message_id=str(message.message_id),
-        message_digest=digest,
+        actor,
         certificate_number=verification.certificate_number,
         sender=message.sender,
     )

@@ -167,6 +167,9 @@ ERROR_TYPES = frozenset(
 )
 #: Calls whose first argument is a message key and whose keywords are its parameters.
 TEXT_CALLS = frozenset({"translate", "say", "N_"})
+#: Calls that record an audit event, and the position of the event among their arguments
+#: (``record(session, event, …)``; ``send(session, node, message, event, …)``; …).
+AUDIT_CALLS = {"record": 1, "send": 3, "note_received": 4}
 #: Arguments of ``record`` that are columns of the audit entry, not parameters of its text.
 AUDIT_COLUMNS = frozenset(
     {"actor", "occurred_at", "source_tz", "case_id", "message_id", "message_digest"}
@@ -176,8 +179,6 @@ EXPANSIONS: dict[str, tuple[str, ...]] = {
     "decision.value": tuple(decision.value for decision in CertificateDecision),
     "payload.result.value": tuple(result.value for result in VerificationResult),
     "message.payload.result.value": tuple(result.value for result in VerificationResult),
-    # services/delivery.py picks the event of a delivery outcome.
-    "event": ("message.delivered", "message.delivery_deferred", "message.delivery_failed"),
 }
 #: Key families built at run time (``f"reason.{code}"``), checked by what feeds them below;
 #: ``error.`` and ``audit.`` are fed by the raises and the ``record`` calls.
@@ -243,6 +244,8 @@ class _Scanner(ast.NodeVisitor):
     def __init__(self, module: ast.Module, path: str, uses: KeyUses) -> None:
         self.path = path
         self.uses = uses
+        #: The function being read, if any.
+        self.function: str | None = None
         self.constants = {
             target.id: value
             for statement in module.body
@@ -257,6 +260,11 @@ class _Scanner(ast.NodeVisitor):
             for target in node.targets
             if isinstance(target, ast.Name)
         }
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        outer, self.function = self.function, node.name
+        self.generic_visit(node)
+        self.function = outer
 
     def _at(self, node: ast.AST) -> str:
         return f"{self.path}:{getattr(node, 'lineno', 0)}"
@@ -296,8 +304,11 @@ class _Scanner(ast.NodeVisitor):
         elif name == "PydanticCustomError" and (code := _string(first)):
             # It becomes a violation, which is always rendered with its field.
             self.uses.add(f"error.{code}", frozenset({"field"}), self._at(node))
-        elif name == "record" and len(node.args) >= 2:
-            self._audit_event(node, node.args[1])
+        elif name in AUDIT_CALLS and len(node.args) > AUDIT_CALLS[name]:
+            event = node.args[AUDIT_CALLS[name]]
+            # ``send`` passing its own ``event`` on to ``record``: its callers name it.
+            if not (isinstance(event, ast.Name) and self.function in AUDIT_CALLS):
+                self._audit_event(node, event)
         elif name in TEXT_CALLS and first is not None:
             self._text(node, first)
         elif name == "Case":
