@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
 
 from crossborder.cli.common import (
     ConfigOption,
@@ -31,7 +30,7 @@ from crossborder.domain.messages import (
     LanguageTag,
     VerificationReason,
 )
-from crossborder.domain.validation import violations_from
+from crossborder.domain.validation import schema_checked
 from crossborder.i18n import format_datetime, normalize_locale, translate
 from crossborder.services.cases import certificate_view
 from crossborder.services.registry import only_counterpart
@@ -83,10 +82,8 @@ def read_json(path: Path) -> dict[str, Any]:
 
 def read_form_e(path: Path) -> FormE:
     data = read_json(path)
-    try:
+    with schema_checked():
         return FormE.model_validate(data)
-    except ValidationError as exc:
-        raise InvalidInput("SCHEMA_INVALID", violations=violations_from(exc)) from exc
 
 
 @app.command("send")
@@ -121,7 +118,7 @@ def decide(
     """Accept, query or reject a received certificate (importing side)."""
     with user_errors(lang):
         node = open_node(config)
-        try:
+        with schema_checked():
             request = CertificateDecisionRequest(
                 case_id=case_id,
                 decision=decision,
@@ -129,8 +126,6 @@ def decide(
                 note=FreeText(lang=_language_tag(note_lang), text=note) if note else None,
                 officer=officer(),
             )
-        except ValidationError as exc:
-            raise InvalidInput("SCHEMA_INVALID", violations=violations_from(exc)) from exc
         with use(node):
             result = answer_certificate_of_origin(request)
         _print_sent("cli.co.decided", lang, result.case_id, result.delivery)
@@ -203,15 +198,13 @@ def verify_request(
     """Ask the issuing authority for a retroactive check of a received certificate."""
     with user_errors(lang):
         node = open_node(config)
-        try:
+        with schema_checked():
             payload = CoVerificationRequestPayload(
                 certificate_number="-",
                 reasons=reason,
                 documents_requested=document or [],
                 note=_free_text(note, note_lang) if note else None,
             )
-        except ValidationError as exc:
-            raise InvalidInput("SCHEMA_INVALID", violations=violations_from(exc)) from exc
         with use(node):
             result = request_origin_verification(
                 VerificationRequest(case_id=case_id, request=payload, officer=officer())
@@ -231,10 +224,8 @@ def verify_reply(
         node = open_node(config)
         data = read_json(reply_file)
         data.setdefault("certificate_number", "-")
-        try:
+        with schema_checked():
             payload = CoVerificationReplyPayload.model_validate(data)
-        except ValidationError as exc:
-            raise InvalidInput("SCHEMA_INVALID", violations=violations_from(exc)) from exc
         with use(node):
             result = reply_origin_verification(
                 VerificationReply(case_id=case_id, reply=payload, officer=officer())

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from pydantic import ValidationError
 
-from crossborder.domain.errors import Violation
+from crossborder.domain.errors import InvalidInput, Violation
 
 #: pydantic's own error types, mapped to our stable codes; our custom errors
 #: (``PydanticCustomError("DECISION_REASON_MISSING", …)``) keep their own type as code.
@@ -45,3 +48,12 @@ def violations_from(error: ValidationError, *, tagged_union: bool = False) -> li
             location = location[1:]
         violations.append(Violation(code=code, field=_path(location)))
     return violations
+
+
+@contextmanager
+def schema_checked() -> Iterator[None]:
+    """A validation error inside the block becomes ``SCHEMA_INVALID`` with its violations."""
+    try:
+        yield
+    except ValidationError as exc:
+        raise InvalidInput("SCHEMA_INVALID", violations=violations_from(exc)) from exc

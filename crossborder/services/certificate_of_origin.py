@@ -15,7 +15,6 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
-from pydantic import ValidationError
 from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
 
@@ -38,7 +37,7 @@ from crossborder.domain.messages import (
     new_case_id,
 )
 from crossborder.domain.rules import validate_form_e
-from crossborder.domain.validation import violations_from
+from crossborder.domain.validation import schema_checked
 from crossborder.services.exchange import note_received, send
 from crossborder.services.outbox import new_message_id
 
@@ -228,12 +227,10 @@ def decide_in(
     note: FreeText | None = None,
 ) -> str:
     """:func:`decide` inside the caller's transaction (the inbox dispatcher's policy)."""
-    try:
+    with schema_checked():
         payload = CoDecisionPayload(
             certificate_number="-", decision=decision, reasons=reasons or [], note=note
         )
-    except ValidationError as exc:
-        raise InvalidInput("SCHEMA_INVALID", violations=violations_from(exc)) from exc
     now = node.now()
     case, certificate = _certificate_of_case(session, case_id)
     if certificate.issuing_agency == node.agency:
