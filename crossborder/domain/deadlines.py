@@ -1,10 +1,11 @@
 """Deadlines: the rules that set them, and the date arithmetic that places them.
 
 A rule says how long one side has to act (90 calendar days, 5 working days,
-4 hours) and when to remind it. Days are counted in the calendar and the time
-zone of the side that must act: its weekends, its public holidays and its own
-midnight, so the same rule can end on different instants for Lạng Sơn and
-Nanning. Everything here is pure; the calendars come from
+4 hours, 15 minutes, 8 office hours) and when to remind it. Days are counted
+in the calendar and the time zone of the side that must act: its weekends, its
+public holidays and its own midnight, so the same rule can end on different
+instants for Lạng Sơn and Nanning. Office hours run only while that side's
+office is open on its working days. Everything here is pure; the calendars come from
 ``crossborder.reference.calendars`` through :class:`WorkingCalendar`.
 """
 
@@ -27,6 +28,13 @@ class CountingMethod(StrEnum):
     CALENDAR_DAYS = "calendar_days"
     WORKING_DAYS = "working_days"
     HOURS = "hours"
+    MINUTES = "minutes"
+    #: Hours counted only inside the acting side's office hours, on its working days.
+    OFFICE_HOURS = "office_hours"
+
+
+#: Units that are elapsed time, whatever the calendar says.
+_ELAPSED = {CountingMethod.HOURS: "hours", CountingMethod.MINUTES: "minutes"}
 
 
 class DeadlineRule(BaseModel):
@@ -37,7 +45,7 @@ class DeadlineRule(BaseModel):
     key: str = Field(min_length=1, max_length=64)
     amount: int
     counting: CountingMethod
-    #: In the unit of ``amount`` (days, working days or hours), e.g. ``[30, 7]``.
+    #: In the unit of ``amount`` (days, working days, hours or minutes), e.g. ``[30, 7]``.
     reminders_before: list[int] = Field(default_factory=list)
     #: The legal basis; empty until a person has confirmed it against the official text.
     citation: str = ""
@@ -67,6 +75,22 @@ class DeadlineRule(BaseModel):
 
 class WorkingCalendar(Protocol):
     def is_working_day(self, day: date) -> bool: ...
+
+
+@dataclass(frozen=True)
+class OfficeHours:
+    """When the acting side's office is open on a working day, on its own clock."""
+
+    opens: time
+    closes: time
+
+    def __post_init__(self) -> None:
+        if not self.opens < self.closes:
+            raise ValueError("an office closes after it opens")
+
+
+#: Used when a caller names none: a plain 08:00–17:00 day.
+DEFAULT_OFFICE_HOURS = OfficeHours(time(8, 0), time(17, 0))
 
 
 @dataclass(frozen=True)
@@ -113,7 +137,36 @@ def _working_day_before(day: date, count: int, calendar: WorkingCalendar) -> dat
     return day
 
 
-def due_at(start: datetime, rule: DeadlineRule, calendar: WorkingCalendar, tz: str) -> datetime:
+def _add_office_time(
+    start: datetime, hours: int, calendar: WorkingCalendar, zone: ZoneInfo, office: OfficeHours
+) -> datetime:
+    """``hours`` of open office after ``start``: the clock stops at closing, on rest days.
+
+    An alert received at 16:00 on the eve of Tết with 8 office hours to answer
+    has one hour that day and seven on the first working day after the holiday.
+    """
+    left = timedelta(hours=hours)
+    cursor = start.astimezone(zone)
+    while True:
+        day = cursor.date()
+        if calendar.is_working_day(day):
+            opens = datetime.combine(day, office.opens, tzinfo=zone)
+            closes = datetime.combine(day, office.closes, tzinfo=zone)
+            cursor = max(cursor, opens)
+            if cursor < closes:
+                if cursor + left <= closes:
+                    return (cursor + left).astimezone(UTC)
+                left -= closes - cursor
+        cursor = datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=zone)
+
+
+def due_at(
+    start: datetime,
+    rule: DeadlineRule,
+    calendar: WorkingCalendar,
+    tz: str,
+    office: OfficeHours = DEFAULT_OFFICE_HOURS,
+) -> datetime:
     """The last instant (UTC) at which the acting side is still on time.
 
     Day counts start the local day after ``start`` and end at 23:59:59 on the
@@ -121,14 +174,17 @@ def due_at(start: datetime, rule: DeadlineRule, calendar: WorkingCalendar, tz: s
     was received on the 30th there, though it was 1 December in Nanning.
     Calendar days run through weekends and holidays (the rule names calendar
     days); working days skip the acting side's weekends and public holidays and
-    count its official make-up working days. Hours are elapsed hours: office
-    hours are not counted separately yet, because no rule we ship needs them.
+    count its official make-up working days. Hours and minutes are elapsed
+    time; office hours count only while the acting side's office is open on
+    its working days (``office``, on its own clock).
     """
     zone = ZoneInfo(tz)
-    if rule.counting is CountingMethod.HOURS:
-        if start.tzinfo is None:
-            raise ValueError("a moment without a time zone has no calendar day")
-        return (start + timedelta(hours=rule.amount)).astimezone(UTC)
+    if start.tzinfo is None:
+        raise ValueError("a moment without a time zone has no calendar day")
+    if rule.counting in _ELAPSED:
+        return (start + timedelta(**{_ELAPSED[rule.counting]: rule.amount})).astimezone(UTC)
+    if rule.counting is CountingMethod.OFFICE_HOURS:
+        return _add_office_time(start, rule.amount, calendar, zone, office)
     first = _local_day(start, zone)
     if rule.counting is CountingMethod.CALENDAR_DAYS:
         return _end_of_day(first + timedelta(days=rule.amount), zone)
@@ -144,8 +200,8 @@ def _reminder_at(
     at midnight opening 25 March (25…31 March: seven days left), so the acting
     side has the whole of the seventh-last day, not a message at 23:59:59.
     """
-    if rule.counting is CountingMethod.HOURS:
-        return due - timedelta(hours=before)
+    if rule.counting in _ELAPSED:
+        return due - timedelta(**{_ELAPSED[rule.counting]: before})
     last = _local_day(due, zone)
     if rule.counting is CountingMethod.CALENDAR_DAYS:
         return _start_of_day(last - timedelta(days=before - 1), zone)
@@ -153,26 +209,47 @@ def _reminder_at(
 
 
 def reminder_times(
-    start: datetime, due: datetime, rule: DeadlineRule, calendar: WorkingCalendar, tz: str
+    start: datetime,
+    due: datetime,
+    rule: DeadlineRule,
+    calendar: WorkingCalendar,
+    tz: str,
+    office: OfficeHours = DEFAULT_OFFICE_HOURS,
 ) -> list[tuple[str, datetime]]:
     """``[("reminder-30", when), ("reminder-7", when)]``, earliest first, all after ``start``."""
     zone = ZoneInfo(tz)
-    times = [
-        (reminder_step(before), _reminder_at(due, before, rule, calendar, zone))
-        for before in rule.reminders_before
-    ]
+    if rule.counting is CountingMethod.OFFICE_HOURS:
+        # ``before`` office hours left is ``amount - before`` office hours gone.
+        times = [
+            (
+                reminder_step(before),
+                _add_office_time(start, rule.amount - before, calendar, zone, office),
+            )
+            for before in rule.reminders_before
+        ]
+    else:
+        times = [
+            (reminder_step(before), _reminder_at(due, before, rule, calendar, zone))
+            for before in rule.reminders_before
+        ]
     return sorted(((name, at) for name, at in times if at > start), key=lambda item: item[1])
 
 
 def plan(
-    start: datetime, due: datetime, rule: DeadlineRule, calendar: WorkingCalendar, tz: str
+    start: datetime,
+    due: datetime,
+    rule: DeadlineRule,
+    calendar: WorkingCalendar,
+    tz: str,
+    office: OfficeHours = DEFAULT_OFFICE_HOURS,
 ) -> list[Step]:
     """Every step of one deadline, in order: its reminders, then ``overdue``.
 
     ``overdue`` comes one second after the due time, the first instant at which
     the acting side is late.
     """
-    steps = [Step(name, at) for name, at in reminder_times(start, due, rule, calendar, tz)]
+    reminders = reminder_times(start, due, rule, calendar, tz, office)
+    steps = [Step(name, at) for name, at in reminders]
     return [*steps, Step(OVERDUE, due + timedelta(seconds=1))]
 
 

@@ -7,6 +7,12 @@ and Vietnam does the same around Tết and 2 September. ``holidays`` records tho
 make-up days and :meth:`holidays.HolidayBase.is_working_day` counts them, so a
 Sunday can be a working day here.
 
+Office hours are each side's own: Chinese government offices work about
+08:30–17:30 Beijing time and Vietnamese ones 08:00–17:00 Hà Nội time (the usual
+day; provinces shift it by season, so these are defaults, not law), and an
+office-hours deadline counts on the acting side's clock, an hour behind China's
+in Vietnam.
+
 Years come from the State Council and the Vietnamese government once a year;
 ``holidays`` estimates the years not yet announced, so deadlines that reach
 far ahead should be checked again when the new schedule is published.
@@ -15,12 +21,12 @@ far ahead should be checked again when the new schedule is published.
 from __future__ import annotations
 
 import threading
-from datetime import date
+from datetime import date, time
 from functools import cache
 
 import holidays
 
-from crossborder.domain.deadlines import WorkingCalendar
+from crossborder.domain.deadlines import OfficeHours, WorkingCalendar
 from crossborder.reference.agencies import Country
 
 
@@ -45,3 +51,16 @@ class HolidayCalendar:
 def calendar_for(country: Country) -> WorkingCalendar:
     """The working calendar of the side that must act (one per country, shared)."""
     return HolidayCalendar(holidays.country_holidays(country))
+
+
+#: Each country's usual office day, on its own clock; the lunch break is not
+#: subtracted, because duty desks answering alerts stay staffed through it.
+OFFICE_HOURS: dict[Country, OfficeHours] = {
+    "CN": OfficeHours(time(8, 30), time(17, 30)),
+    "VN": OfficeHours(time(8, 0), time(17, 0)),
+}
+
+
+def office_hours_for(country: Country) -> OfficeHours:
+    """The office hours of the side that must act."""
+    return OFFICE_HOURS[country]

@@ -43,7 +43,7 @@ from crossborder.domain.deadlines import OVERDUE, Step, due_at, plan, step_due
 from crossborder.domain.errors import Conflict, InvalidInput, NotFound
 from crossborder.i18n import DEFAULT_LOCALE, translate
 from crossborder.reference.agencies import agency
-from crossborder.reference.calendars import calendar_for
+from crossborder.reference.calendars import calendar_for, office_hours_for
 from crossborder.reference.deadline_rules import RuleData, deadline_rule
 
 log = logging.getLogger(__name__)
@@ -158,9 +158,9 @@ def register(
     tz = _acting_zone(acting_agency, acting_country)
     if _find(session, case_id, rule_key) is not None:
         raise Conflict("DEADLINE_EXISTS", case_id=case_id, rule_key=rule_key)
-    calendar = calendar_for(acting_country)
-    due = due_at(starts_at, rule, calendar, tz)
-    steps = plan(starts_at, due, rule, calendar, tz)
+    calendar, office = calendar_for(acting_country), office_hours_for(acting_country)
+    due = due_at(starts_at, rule, calendar, tz, office)
+    steps = plan(starts_at, due, rule, calendar, tz, office)
     now = node.now()
     row = Deadline(
         case_id=case_id,

@@ -21,7 +21,7 @@ from crossborder.domain.deadlines import (
 )
 from crossborder.domain.errors import InvalidInput, NotFound
 from crossborder.i18n import LOCALES, catalog
-from crossborder.reference.calendars import calendar_for
+from crossborder.reference.calendars import calendar_for, office_hours_for
 from crossborder.reference.deadline_rules import deadline_rule, deadline_rules, rule_name_key
 
 SHANGHAI = "Asia/Shanghai"
@@ -258,3 +258,70 @@ def test_a_rule_is_frozen() -> None:
     reply = deadline_rule("co.verification_reply")
     with pytest.raises(ValidationError):
         reply.amount = 9  # type: ignore[misc]
+
+
+# --- minutes and office hours (alert acknowledgements) ---
+
+OFFICE_CN, OFFICE_VN = office_hours_for("CN"), office_hours_for("VN")
+
+
+def test_minutes_are_elapsed_minutes_and_remind_minutes_before() -> None:
+    start = datetime(2027, 2, 6, 23, 50, tzinfo=UTC)  # Tết, at night: the clock still runs
+    sar = rule(15, "minutes", [5])
+    due = due_at(start, sar, VN, HANOI)
+    assert due == start + timedelta(minutes=15)
+    assert reminder_times(start, due, sar, VN, HANOI) == [
+        ("reminder-5", due - timedelta(minutes=5))
+    ]
+
+
+def test_office_hours_stop_at_closing_and_over_the_weekend() -> None:
+    # Friday 16:00 in Hà Nội, 8 office hours: one on Friday, seven from Monday 08:00.
+    start = local(HANOI, 2026, 11, 27, 16)
+    due = due_at(start, rule(8, "office_hours", []), VN, HANOI, OFFICE_VN)
+    assert due == local(HANOI, 2026, 11, 30, 15)
+
+
+def test_office_hours_of_the_recipient_skip_tet_in_vietnam_but_not_in_china() -> None:
+    # The same instant, Wednesday 3 February 2027 16:00 in Hà Nội = 17:00 in Nanning.
+    start = local(HANOI, 2027, 2, 3, 16)
+    eight = rule(8, "office_hours", [2])
+    # Vietnam rests 4–10 February: one hour on the 3rd, seven on Thursday 11th.
+    assert due_at(start, eight, VN, HANOI, OFFICE_VN) == local(HANOI, 2027, 2, 11, 15)
+    # China still works on the 4th: half an hour on the 3rd (closes 17:30), 7½ on the 4th.
+    assert due_at(start, eight, CN, SHANGHAI, OFFICE_CN) == datetime(
+        2027, 2, 4, 16, 0, tzinfo=ZoneInfo(SHANGHAI)
+    )
+
+
+def test_office_hours_skip_national_day_and_count_the_make_up_saturday() -> None:
+    # Wednesday 30 September 2026 17:00 in Nanning: half an hour left that day; 1–7
+    # October rest, 8–9 October work, Saturday 10 October is a make-up working day.
+    start = local(SHANGHAI, 2026, 9, 30, 17)
+    twenty = rule(20, "office_hours", [2])
+    due = due_at(start, twenty, CN, SHANGHAI, OFFICE_CN)
+    # 0.5 h + 9 h (8th) + 9 h (9th) = 18.5 h; 1.5 h more on Saturday the 10th from 08:30.
+    assert due == datetime(2026, 10, 10, 10, 0, tzinfo=ZoneInfo(SHANGHAI))
+    # Two office hours before the end fall on Friday the 9th, 17:00 (the clock stopped overnight).
+    assert reminder_times(start, due, twenty, CN, SHANGHAI, OFFICE_CN) == [
+        ("reminder-2", datetime(2026, 10, 9, 17, 0, tzinfo=ZoneInfo(SHANGHAI)).astimezone(UTC))
+    ]
+
+
+def test_a_start_before_opening_waits_for_the_office() -> None:
+    start = local(HANOI, 2026, 11, 30, 6)  # Monday, before the office opens
+    assert due_at(start, rule(2, "office_hours", []), VN, HANOI, OFFICE_VN) == local(
+        HANOI, 2026, 11, 30, 10
+    )
+
+
+def test_the_one_hour_difference_moves_the_same_office_day() -> None:
+    # Both offices open "at 8", an hour apart: the same rule from the same instant
+    # ends at different instants for a Chinese and a Vietnamese recipient.
+    start = datetime(2026, 11, 30, 0, 0, tzinfo=UTC)  # Monday 08:00 Nanning, 07:00 Hà Nội
+    one = rule(1, "office_hours", [])
+    cn_due = due_at(start, one, CN, SHANGHAI, OFFICE_CN)
+    vn_due = due_at(start, one, VN, HANOI, OFFICE_VN)
+    assert cn_due == datetime(2026, 11, 30, 9, 30, tzinfo=ZoneInfo(SHANGHAI))
+    assert vn_due == datetime(2026, 11, 30, 9, 0, tzinfo=ZoneInfo(HANOI))
+    assert vn_due - cn_due == timedelta(minutes=30)
