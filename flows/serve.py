@@ -11,8 +11,15 @@ from __future__ import annotations
 from prefect import serve
 
 from crossborder.services import workflows  # noqa: F401  (registers every workflow's deadline hooks)
+from flows.alerts import alert_step, handle_incoming_alert, raise_alert
 from flows.certificate_of_origin import answer_certificate_of_origin, share_certificate_of_origin
 from flows.deadlines import watch_deadlines
+from flows.quarantine import (
+    acknowledge_non_compliance,
+    decide_recognition,
+    notify_non_compliance,
+    share_quarantine_result,
+)
 from flows.verification import (
     amend_certificate_of_origin,
     reply_origin_verification,
@@ -27,6 +34,13 @@ OFFICER_FLOWS = (
     revoke_certificate_of_origin,
     request_origin_verification,
     reply_origin_verification,
+    raise_alert,
+    handle_incoming_alert,
+    alert_step,
+    share_quarantine_result,
+    decide_recognition,
+    notify_non_compliance,
+    acknowledge_non_compliance,
 )
 WATCH_INTERVAL_SECONDS = 300
 

@@ -60,13 +60,13 @@ def make_node(
 ) -> Node:
     port = port or free_port()
     settings = Settings(
-        **SIDES[side],
+        # An override may name another agency of the same side (a border guard, say).
+        **{**SIDES[side], **overrides},
         base_url=f"http://127.0.0.1:{port}",
         port=port,
         data_dir=folder / side,
         database_url=db_url,
         poll_seconds=0.05,
-        **overrides,
     )
     return bootstrap(settings, clock=clock)
 

@@ -56,7 +56,32 @@ def _params(entry: AuditEntry, locale: str) -> dict[str, Any]:
         params["documents"] = _joined(translate(f"document_kind.{c}", locale) for c in codes)
     if "type" in params:
         params["type"] = translate(f"message_type.{params['type']}", locale)
+    if "alert_category" in params:
+        params["alert_category"] = translate(f"alert_category.{params['alert_category']}", locale)
+    if "alert_severity" in params:
+        params["alert_severity"] = translate(f"alert_severity.{params['alert_severity']}", locale)
+    _label_quarantine_codes(params, locale)
     return params
+
+
+def _label_quarantine_codes(params: dict[str, Any], locale: str) -> None:
+    """Plant quarantine: codes shown by their labels; a commodity we do not name stays unnamed."""
+    if "verdict" in params:
+        params["verdict"] = translate(f"verdict.{params['verdict']}", locale)
+    if "commodity" in params:
+        code = params["commodity"]
+        params["commodity"] = translate(f"commodity.{code}", locale) if code else "—"
+    if params.get("recognition_reason"):
+        code = params["recognition_reason"]
+        params["recognition_reason"] = translate(f"recognition_reason.{code}", locale)
+    if "findings" in params:
+        kinds = params["findings"] or []
+        params["findings"] = _joined(translate(f"non_compliance_kind.{c}", locale) for c in kinds)
+    if "actions" in params:
+        codes = params["actions"] or []
+        params["actions"] = _joined(translate(f"non_compliance_action.{c}", locale) for c in codes)
+    if "reply" in params:
+        params["reply"] = translate(f"reply.{params['reply']}", locale)
 
 
 def _actor(entry: AuditEntry, locale: str) -> str:

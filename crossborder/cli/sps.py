@@ -1,33 +1,82 @@
-"""``crossborder sps``: phytosanitary certificates (ePhyto SPSCertificate XML) at a desk.
+"""``crossborder sps``: phytosanitary certificates, quarantine results, recognition, ISPM 13.
 
-``import --dry-run`` prints our model of a certificate as JSON on standard
-output, and what an officer should know about the reading (schema errors,
-what was not kept, units missing) on standard error, so that
-``sps import CERT.xml --dry-run > CERT.json`` gives a file ``sps export`` takes.
+At a desk, without a node: ``import --dry-run`` prints our model of an ePhyto
+certificate as JSON on standard output, and what an officer should know about
+the reading (schema errors, what was not kept, units missing) on standard
+error, so that ``sps import CERT.xml --dry-run > CERT.json`` gives a file
+``sps export`` takes.
+
+On a node: ``import`` opens a consignment on the certificate; ``send`` shares
+its quarantine result; ``decide`` records a recognition decision by hand;
+``notify`` and ``acknowledge`` carry a notification of non-compliance;
+``rules load`` and ``rules list`` keep the recognition rules in force.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
+from rich.table import Table
 
 from crossborder.adapters.ephyto import (
     DEFAULT_MAX_BYTES,
     read_certificate_file,
     write_certificate,
 )
-from crossborder.cli.common import LangOption, err_console, say, user_errors
+from crossborder.audit.trail import Actor
+from crossborder.bootstrap import Node
+from crossborder.cli.common import (
+    ConfigOption,
+    LangOption,
+    console,
+    err_console,
+    officer,
+    open_node,
+    say,
+    user_errors,
+)
 from crossborder.domain.errors import InvalidInput, Violation
+from crossborder.domain.free_text import FreeText, LanguageTag
 from crossborder.domain.phytosanitary import PhytosanitaryCertificate
-from crossborder.domain.validation import violations_from
+from crossborder.domain.quarantine import NonComplianceNotice, QuarantineResult
+from crossborder.domain.recognition import (
+    NonRecognitionReason,
+    RecognitionDecision,
+    RecognitionOutcome,
+)
+from crossborder.domain.validation import schema_checked, violations_from
 from crossborder.i18n import normalize_locale, translate
+from crossborder.services import quarantine, recognition
+from crossborder.services.registry import only_counterpart
+from flows.quarantine import (
+    AcknowledgementRequest,
+    NonComplianceRequest,
+    RecognitionRequest,
+    ShareResultRequest,
+    acknowledge_non_compliance,
+    decide_recognition,
+    notify_non_compliance,
+    share_quarantine_result,
+)
+from flows.runtime import use
+
+#: How far delivery got when the command returned, as an officer reads it.
+DELIVERY_KEYS = {
+    "delivered": "cli.delivery.delivered",
+    "pending": "cli.delivery.pending",
+    "failed": "cli.delivery.failed",
+}
 
 app = typer.Typer(
-    help="Phytosanitary certificates (ePhyto SPSCertificate XML).", no_args_is_help=True
+    help="Plant quarantine: ePhyto certificates, quarantine results, recognition, ISPM 13.",
+    no_args_is_help=True,
 )
 
 
@@ -43,16 +92,40 @@ def import_certificate(
     max_bytes: Annotated[
         int, typer.Option("--max-bytes", help="Refuse files larger than this")
     ] = DEFAULT_MAX_BYTES,
+    case_id: Annotated[
+        str | None, typer.Option("--case", help="Attach to this consignment (a corrected copy)")
+    ] = None,
+    to: Annotated[str, typer.Option("--to", help="The importing side's agency code")] = "",
     lang: LangOption = "en",
+    config: ConfigOption = None,
 ) -> None:
-    """Read an ePhyto certificate; without --strict, keep what can be read and list problems."""
+    """Read an ePhyto certificate and open a consignment on it (--dry-run: only read and print).
+
+    Without --strict, keep what can be read and list every problem found.
+    """
     with user_errors(lang):
-        if not dry_run:
-            # Attaching a certificate to a consignment is the quarantine workflow's job.
-            raise InvalidInput("SPS_IMPORT_NEEDS_CONSIGNMENT")
+        # The file is read and checked before a node is opened: a refused file changes nothing.
         result = read_certificate_file(certificate, strict=strict, max_bytes=max_bytes)
-        typer.echo(result.certificate.model_dump_json(indent=2))
+        if dry_run:
+            typer.echo(result.certificate.model_dump_json(indent=2))
+            _report(result.problems, lang)
+            return
         _report(result.problems, lang)
+        with _node(config) as node:
+            attached = quarantine.attach_certificate(
+                node,
+                result.certificate,
+                Actor.officer(officer(), node.agency),
+                # A consignment already open has its importing side.
+                recipient=None if case_id else to or only_counterpart(node),
+                case_id=case_id,
+            )
+        say(
+            "cli.sps.attached",
+            lang,
+            number=attached.certificate_number,
+            case_id=attached.case_id,
+        )
 
 
 @app.command("export")
@@ -94,3 +167,192 @@ def _report(problems: tuple[Violation, ...], lang: str) -> None:
     # Paths like ram:Item[2] are not markup, and stay on one line to be copied.
     for line in lines:
         err_console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+@contextmanager
+def _node(config: Path | None) -> Iterator[Node]:
+    """The node for one command, its connections closed when the command is done."""
+    node = open_node(config)
+    try:
+        yield node
+    finally:
+        node.close()
+
+
+def _print_sent(key: str, lang: str, case_id: str, delivery_status: str) -> None:
+    delivery = translate(DELIVERY_KEYS[delivery_status], normalize_locale(lang))
+    say(key, lang, case_id=case_id, delivery=delivery)
+
+
+def _read_object(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput("FILE_UNREADABLE", path=str(path)) from exc
+    except ValueError as exc:
+        raise InvalidInput("JSON_MALFORMED") from exc
+    if not isinstance(data, dict):
+        raise InvalidInput("JSON_MALFORMED")
+    return data
+
+
+def _note(text: str | None, lang: str) -> FreeText | None:
+    if text is None:
+        return None
+    tags: dict[str, LanguageTag] = {"zh": "zh-Hans", "zh-hans": "zh-Hans", "vi": "vi", "en": "en"}
+    tag = tags.get(lang.lower().replace("_", "-"))
+    if tag is None:
+        raise InvalidInput("LANGUAGE_UNKNOWN", lang=lang)
+    with schema_checked():
+        return FreeText(lang=tag, text=text)
+
+
+NoteOption = Annotated[str | None, typer.Option("--note", help="Free text for the counterpart")]
+NoteLangOption = Annotated[str, typer.Option("--note-lang", help="zh-Hans, vi or en")]
+CaseOption = Annotated[
+    str | None,
+    typer.Option("--case", help="The consignment's case (default: by certificate number)"),
+]
+
+
+@app.command("send")
+def send_result(
+    result_file: Annotated[Path, typer.Argument(help="Quarantine result as JSON")],
+    case_id: CaseOption = None,
+    lang: LangOption = "en",
+    config: ConfigOption = None,
+) -> None:
+    """Share a quarantine result with the importing side (exporting side)."""
+    with user_errors(lang):
+        data = _read_object(result_file)
+        with schema_checked():
+            request = ShareResultRequest(
+                result=QuarantineResult.model_validate(data), case_id=case_id, officer=officer()
+            )
+        with _node(config) as node, use(node):
+            sent = share_quarantine_result(request)
+        _print_sent("cli.sps.result_shared", lang, sent.case_id, sent.delivery)
+
+
+@app.command("decide")
+def decide(
+    case_id: str,
+    outcome: Annotated[RecognitionOutcome, typer.Option()],
+    sampling_rate: Annotated[
+        Decimal | None, typer.Option(help="Percent of packages to sample (reduced_sampling)")
+    ] = None,
+    reason: Annotated[NonRecognitionReason | None, typer.Option(help="Why not recognised")] = None,
+    note: NoteOption = None,
+    note_lang: NoteLangOption = "en",
+    lang: LangOption = "en",
+    config: ConfigOption = None,
+) -> None:
+    """Record the recognition decision on a received result by hand (importing side)."""
+    with user_errors(lang):
+        with schema_checked():
+            request = RecognitionRequest(
+                case_id=case_id,
+                decision=RecognitionDecision(
+                    outcome=outcome, sampling_rate_percent=sampling_rate, reason=reason
+                ),
+                note=_note(note, note_lang),
+                officer=officer(),
+            )
+        with _node(config) as node, use(node):
+            sent = decide_recognition(request)
+        _print_sent("cli.sps.decided", lang, sent.case_id, sent.delivery)
+
+
+@app.command("notify")
+def notify(
+    notice_file: Annotated[Path, typer.Argument(help="Notification of non-compliance as JSON")],
+    case_id: CaseOption = None,
+    note: NoteOption = None,
+    note_lang: NoteLangOption = "en",
+    lang: LangOption = "en",
+    config: ConfigOption = None,
+) -> None:
+    """Notify the exporting side of non-compliance (ISPM 13) on a consignment (importing side)."""
+    with user_errors(lang):
+        data = _read_object(notice_file)
+        with schema_checked():
+            request = NonComplianceRequest(
+                notice=NonComplianceNotice.model_validate(data),
+                note=_note(note, note_lang),
+                case_id=case_id,
+                officer=officer(),
+            )
+        with _node(config) as node, use(node):
+            sent = notify_non_compliance(request)
+        _print_sent("cli.sps.notified", lang, sent.case_id, sent.delivery)
+
+
+@app.command("acknowledge")
+def acknowledge(
+    case_id: str,
+    note: NoteOption = None,
+    note_lang: NoteLangOption = "en",
+    lang: LangOption = "en",
+    config: ConfigOption = None,
+) -> None:
+    """Acknowledge a notification of non-compliance (exporting side)."""
+    with user_errors(lang):
+        with schema_checked():
+            request = AcknowledgementRequest(
+                case_id=case_id, note=_note(note, note_lang), officer=officer()
+            )
+        with _node(config) as node, use(node):
+            sent = acknowledge_non_compliance(request)
+        _print_sent("cli.sps.acknowledged", lang, sent.case_id, sent.delivery)
+
+
+rules_app = typer.Typer(help="Mutual-recognition rules in force.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+
+
+@rules_app.command("load")
+def load_rules(
+    rules_file: Annotated[Path, typer.Argument(help="Rule set as JSON (see the shipped seed)")],
+    lang: LangOption = "en",
+    config: ConfigOption = None,
+) -> None:
+    """Put a new version of the recognition rules in force (checked first; audited)."""
+    with user_errors(lang):
+        try:
+            text = rules_file.read_bytes()
+        except OSError as exc:
+            raise InvalidInput("FILE_UNREADABLE", path=str(rules_file)) from exc
+        with _node(config) as node:
+            version = recognition.load_rules(node, text, Actor.officer(officer(), node.agency))
+        say("cli.sps.rules_loaded", lang, version=version)
+
+
+@rules_app.command("list")
+def list_rules(lang: LangOption = "en", config: ConfigOption = None) -> None:
+    """Show the recognition rules in force, with their version."""
+    locale = normalize_locale(lang)
+    with user_errors(lang):
+        with _node(config) as node:
+            in_force = recognition.current_rules(node)
+    say("cli.sps.rules_version", locale, version=in_force.version)
+    table = Table()
+    # Rule ids and agency codes are copied into rule files: never cut or folded.
+    table.add_column(translate("cli.sps.rule_id", locale), no_wrap=True)
+    table.add_column(translate("cli.sps.rule_commodity", locale), no_wrap=True)
+    table.add_column(translate("cli.sps.rule_agency", locale), no_wrap=True)
+    table.add_column(translate("cli.sps.rule_valid", locale), overflow="fold")
+    table.add_column(translate("cli.sps.rule_outcome", locale), overflow="fold")
+    for rule in in_force.rule_set.rules:
+        outcome = translate(f"recognition_outcome.{rule.outcome.value}", locale)
+        if rule.sampling_rate_percent is not None:
+            outcome += f" {rule.sampling_rate_percent.normalize():f} %"
+        if rule.reason is not None:
+            outcome += " — " + translate(f"recognition_reason.{rule.reason.value}", locale)
+        table.add_row(
+            rule.id,
+            rule.hs_prefix,
+            rule.exporting_agency,
+            f"{rule.valid_from} – {rule.valid_to or '…'}",
+            outcome,
+        )
+    console.print(table)

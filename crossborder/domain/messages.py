@@ -16,13 +16,31 @@ from typing import Annotated, Final, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from crossborder.domain.alerts import (
+    AUDIENCE_SCOPES,
+    AlertAckPayload,
+    AlertClosePayload,
+    AlertFollowUpPayload,
+    AlertRaisePayload,
+    AlertUpdatePayload,
+    AlertWithdrawPayload,
+    Audience,
+    audience_scope,
+)
 from crossborder.domain.certificate_of_origin import AgencyCode, FormE
+from crossborder.domain.free_text import FreeText as FreeText  # re-exported
+from crossborder.domain.free_text import LanguageTag as LanguageTag
+from crossborder.domain.quarantine import (
+    NonComplianceAckPayload,
+    NonCompliancePayload,
+    QuarantineResultPayload,
+)
+from crossborder.domain.recognition import RecognitionDecisionPayload
 
 CONTRACT_VERSION: Final = "1.0"
 
 CASE_ID_PATTERN = r"^[A-Z]{2}(-[A-Z0-9]+)+-[0-9]{8}-[0-9A-F]{6}$"
 CaseId = Annotated[str, Field(pattern=CASE_ID_PATTERN, examples=["CN-NNCUS-20261127-7F3A2C"])]
-LanguageTag = Literal["zh-Hans", "vi", "en"]
 
 
 class MessageType(StrEnum):
@@ -33,6 +51,16 @@ class MessageType(StrEnum):
     CO_VERIFICATION_REQUEST = "co.verification_request"
     CO_VERIFICATION_REPLY = "co.verification_reply"
     CO_VERIFICATION_OVERDUE = "co.verification_overdue"
+    SPS_QUARANTINE_RESULT = "sps.quarantine_result"
+    SPS_RECOGNITION_DECISION = "sps.recognition_decision"
+    SPS_NON_COMPLIANCE = "sps.non_compliance"
+    SPS_NON_COMPLIANCE_ACK = "sps.non_compliance_ack"
+    ALERT_RAISE = "alert.raise"
+    ALERT_UPDATE = "alert.update"
+    ALERT_FOLLOW_UP = "alert.follow_up"
+    ALERT_ACK = "alert.ack"
+    ALERT_CLOSE = "alert.close"
+    ALERT_WITHDRAW = "alert.withdraw"
     AUDIT_CHECKPOINT = "audit.checkpoint"
 
 
@@ -45,17 +73,18 @@ SCOPE_FOR_TYPE: dict[MessageType, str] = {
     MessageType.CO_VERIFICATION_REQUEST: "co:write",
     MessageType.CO_VERIFICATION_REPLY: "co:write",
     MessageType.CO_VERIFICATION_OVERDUE: "co:write",
+    MessageType.SPS_QUARANTINE_RESULT: "sps:write",
+    MessageType.SPS_RECOGNITION_DECISION: "sps:write",
+    MessageType.SPS_NON_COMPLIANCE: "sps:write",
+    MessageType.SPS_NON_COMPLIANCE_ACK: "sps:write",
+    MessageType.ALERT_RAISE: "alert:write",
+    MessageType.ALERT_UPDATE: "alert:write",
+    MessageType.ALERT_FOLLOW_UP: "alert:write",
+    MessageType.ALERT_ACK: "alert:write",
+    MessageType.ALERT_CLOSE: "alert:write",
+    MessageType.ALERT_WITHDRAW: "alert:write",
     MessageType.AUDIT_CHECKPOINT: "audit:write",
 }
-
-
-class FreeText(BaseModel):
-    """Text written by a person, kept verbatim with its language; never machine-translated."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    lang: LanguageTag
-    text: str = Field(min_length=1, max_length=4000)
 
 
 class CertificateDecision(StrEnum):
@@ -283,6 +312,56 @@ class CoVerificationOverdueMessage(Envelope):
     payload: CoVerificationOverduePayload
 
 
+class SpsQuarantineResultMessage(Envelope):
+    type: Literal[MessageType.SPS_QUARANTINE_RESULT] = MessageType.SPS_QUARANTINE_RESULT
+    payload: QuarantineResultPayload
+
+
+class SpsRecognitionDecisionMessage(Envelope):
+    type: Literal[MessageType.SPS_RECOGNITION_DECISION] = MessageType.SPS_RECOGNITION_DECISION
+    payload: RecognitionDecisionPayload
+
+
+class SpsNonComplianceMessage(Envelope):
+    type: Literal[MessageType.SPS_NON_COMPLIANCE] = MessageType.SPS_NON_COMPLIANCE
+    payload: NonCompliancePayload
+
+
+class SpsNonComplianceAckMessage(Envelope):
+    type: Literal[MessageType.SPS_NON_COMPLIANCE_ACK] = MessageType.SPS_NON_COMPLIANCE_ACK
+    payload: NonComplianceAckPayload
+
+
+class AlertRaiseMessage(Envelope):
+    type: Literal[MessageType.ALERT_RAISE] = MessageType.ALERT_RAISE
+    payload: AlertRaisePayload
+
+
+class AlertUpdateMessage(Envelope):
+    type: Literal[MessageType.ALERT_UPDATE] = MessageType.ALERT_UPDATE
+    payload: AlertUpdatePayload
+
+
+class AlertFollowUpMessage(Envelope):
+    type: Literal[MessageType.ALERT_FOLLOW_UP] = MessageType.ALERT_FOLLOW_UP
+    payload: AlertFollowUpPayload
+
+
+class AlertAckMessage(Envelope):
+    type: Literal[MessageType.ALERT_ACK] = MessageType.ALERT_ACK
+    payload: AlertAckPayload
+
+
+class AlertCloseMessage(Envelope):
+    type: Literal[MessageType.ALERT_CLOSE] = MessageType.ALERT_CLOSE
+    payload: AlertClosePayload
+
+
+class AlertWithdrawMessage(Envelope):
+    type: Literal[MessageType.ALERT_WITHDRAW] = MessageType.ALERT_WITHDRAW
+    payload: AlertWithdrawPayload
+
+
 class AuditCheckpointMessage(Envelope):
     """Sent outside any case: ``case_id`` names the sender's log of the day (``…-000000``)."""
 
@@ -298,9 +377,38 @@ AnyMessage = (
     | CoVerificationRequestMessage
     | CoVerificationReplyMessage
     | CoVerificationOverdueMessage
+    | SpsQuarantineResultMessage
+    | SpsRecognitionDecisionMessage
+    | SpsNonComplianceMessage
+    | SpsNonComplianceAckMessage
+    | AlertRaiseMessage
+    | AlertUpdateMessage
+    | AlertFollowUpMessage
+    | AlertAckMessage
+    | AlertCloseMessage
+    | AlertWithdrawMessage
     | AuditCheckpointMessage
 )
 Message = Annotated[AnyMessage, Field(discriminator="type")]
+
+#: Every scope a counterpart's client may hold: one per message type's area, and one
+#: per restricted alert audience.
+KNOWN_SCOPES: Final = frozenset(SCOPE_FOR_TYPE.values()) | AUDIENCE_SCOPES
+
+
+def required_scopes(message: AnyMessage) -> frozenset[str]:
+    """The scopes a sender's token must carry for ``message``: its type's, and its audience's.
+
+    An alert restricted to border guards may be delivered only by a client the
+    recipient has allowed to address its border guards (``alert:border_guard``).
+    """
+    scopes = {SCOPE_FOR_TYPE[message.type]}
+    if isinstance(message, AlertRaiseMessage | AlertUpdateMessage):
+        audience = message.payload.alert.handling.audience
+        if audience is not Audience.ALL:
+            scopes.add(audience_scope(audience))
+    return frozenset(scopes)
+
 
 _CASE_ID = re.compile(CASE_ID_PATTERN)
 

@@ -19,13 +19,15 @@ from crossborder.audit.trail import Actor, record
 from crossborder.bootstrap import Node
 from crossborder.domain.errors import CrossborderError
 from crossborder.domain.messages import MessageType
-from crossborder.services import certificate_of_origin
+from crossborder.services import certificate_of_origin, recognition
 
 React = Callable[[Session, Node, InboxMessage], None]
 REACT: dict[str, React] = {
     MessageType.CO_SHARE.value: certificate_of_origin.auto_decide,
     # An amended certificate is a new version waiting for a decision, like the first.
     MessageType.CO_AMEND.value: certificate_of_origin.auto_decide,
+    # A received quarantine result is decided by the recognition rules in force.
+    MessageType.SPS_QUARANTINE_RESULT.value: recognition.auto_decide,
 }
 
 

@@ -37,18 +37,22 @@ from crossborder.audit.trail import Actor, record
 from crossborder.bootstrap import Node
 from crossborder.domain.errors import Conflict, CrossborderError, Forbidden, InvalidInput
 from crossborder.domain.messages import (
-    SCOPE_FOR_TYPE,
     AnyMessage,
     Message,
     MessageType,
     Receipt,
+    required_scopes,
 )
 from crossborder.domain.validation import violations_from
 from crossborder.services import (
+    alert_inbound,
     audit_log,
     certificate_of_origin,
     co_amendment,
     co_verification,
+    non_compliance,
+    quarantine,
+    recognition,
 )
 
 _MESSAGE = TypeAdapter[AnyMessage](Message)
@@ -68,6 +72,16 @@ ADMIT: dict[MessageType, Admit] = {
     MessageType.CO_VERIFICATION_REQUEST: co_verification.admit_request,
     MessageType.CO_VERIFICATION_REPLY: co_verification.admit_reply,
     MessageType.CO_VERIFICATION_OVERDUE: co_verification.admit_overdue,
+    MessageType.SPS_QUARANTINE_RESULT: quarantine.admit_result,
+    MessageType.SPS_RECOGNITION_DECISION: recognition.admit_decision,
+    MessageType.SPS_NON_COMPLIANCE: non_compliance.admit_notice,
+    MessageType.SPS_NON_COMPLIANCE_ACK: non_compliance.admit_ack,
+    MessageType.ALERT_RAISE: alert_inbound.admit_raise,
+    MessageType.ALERT_UPDATE: alert_inbound.admit_update,
+    MessageType.ALERT_FOLLOW_UP: alert_inbound.admit_follow_up,
+    MessageType.ALERT_ACK: alert_inbound.admit_ack,
+    MessageType.ALERT_CLOSE: alert_inbound.admit_close,
+    MessageType.ALERT_WITHDRAW: alert_inbound.admit_withdraw,
     MessageType.AUDIT_CHECKPOINT: audit_log.admit_checkpoint,
 }
 
@@ -122,9 +136,9 @@ def _receive(node: Node, body: bytes, token: AccessToken) -> Accepted:
         raise Forbidden("UNKNOWN_SENDER", sender=message.sender)
     if message.recipient != node.agency:
         raise InvalidInput("WRONG_RECIPIENT", recipient=message.recipient)
-    scope = SCOPE_FOR_TYPE[message.type]
-    if scope not in token.scopes:
-        raise Forbidden("SCOPE_MISSING", scope=scope)
+    missing = required_scopes(message) - token.scopes
+    if missing:
+        raise Forbidden("SCOPE_MISSING", scope=" ".join(sorted(missing)))
 
     message_digest = digest(body)
     received_at = node.now()

@@ -19,9 +19,7 @@ from crossborder.adapters.oauth.keys import key_set_from_jwks
 from crossborder.audit.trail import Actor, record
 from crossborder.bootstrap import Node
 from crossborder.domain.errors import InvalidInput
-from crossborder.domain.messages import SCOPE_FOR_TYPE
-
-KNOWN_SCOPES = frozenset(SCOPE_FOR_TYPE.values())
+from crossborder.domain.messages import KNOWN_SCOPES
 
 
 def load_jwks(node: Node, source: str) -> tuple[dict[str, Any], str | None]:

@@ -284,7 +284,7 @@ def test_no_valid_token_no_entry_and_no_record(
 
 def test_a_client_without_the_scope_is_forbidden(pair: tuple[Node, Node], clock: Clock) -> None:
     cn, vn = pair
-    auth = PrivateKeyJWTAuth(vn.settings.issuer, cn.agency, cn.signing_key, "alert:write", clock)
+    auth = PrivateKeyJWTAuth(vn.settings.issuer, cn.agency, cn.signing_key, "weather:write", clock)
     with httpx.Client(base_url=vn.settings.base_url, auth=auth) as client:
         with pytest.raises(Exception) as refused:
             post(client, sign(share_message(cn, vn, clock), cn.signing_key, MESSAGE_TYP))

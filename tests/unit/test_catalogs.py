@@ -24,6 +24,16 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
+from crossborder.domain.alert_lifecycle import AlertAction, AlertStatus
+from crossborder.domain.alerts import (
+    AlertCategory,
+    Audience,
+    Certainty,
+    ClosureReason,
+    NotificationKind,
+    Severity,
+    Urgency,
+)
 from crossborder.domain.certificate_lifecycle import CertificateStatus, VerificationStatus
 from crossborder.domain.messages import (
     CertificateDecision,
@@ -33,6 +43,14 @@ from crossborder.domain.messages import (
     VerificationReason,
     VerificationResult,
 )
+from crossborder.domain.quarantine import (
+    Commodity,
+    ConsignmentStatus,
+    NonComplianceAction,
+    NonComplianceKind,
+    Verdict,
+)
+from crossborder.domain.recognition import NonRecognitionReason, RecognitionOutcome
 from crossborder.i18n import LOCALES, LOCALES_DIR
 
 PROJECT = LOCALES_DIR.parent
@@ -179,6 +197,15 @@ EXPANSIONS: dict[str, tuple[str, ...]] = {
     "decision.value": tuple(decision.value for decision in CertificateDecision),
     "payload.result.value": tuple(result.value for result in VerificationResult),
     "message.payload.result.value": tuple(result.value for result in VerificationResult),
+    # A recognition decision, sent and received, is recorded under its outcome.
+    "decision.outcome.value": tuple(outcome.value for outcome in RecognitionOutcome),
+    "message.payload.decision.outcome.value": tuple(
+        outcome.value for outcome in RecognitionOutcome
+    ),
+    # An alert's later steps (its raise is recorded under literal event names).
+    "action.value": tuple(
+        action.value for action in AlertAction if action is not AlertAction.RAISE
+    ),
 }
 #: Key families built at run time (``f"reason.{code}"``), checked by what feeds them below;
 #: ``error.`` and ``audit.`` are fed by the raises and the ``record`` calls.
@@ -192,6 +219,21 @@ FAMILIES = frozenset(
         "message_type.",
         "status.",
         "workflow.",
+        "verdict.",
+        "commodity.",
+        "recognition_outcome.",
+        "recognition_reason.",
+        "non_compliance_kind.",
+        "non_compliance_action.",
+        "reply.",
+        "alert_category.",
+        "alert_severity.",
+        "alert_urgency.",
+        "alert_certainty.",
+        "alert_kind.",
+        "alert_audience.",
+        "alert_action.",
+        "alert_closure.",
     }
 )
 _LITERAL_CLI_KEY = re.compile(r"cli(\.[a-z0-9_]+)+")
@@ -395,8 +437,25 @@ def scan_sources(directories: Iterable[Path]) -> KeyUses:
             | {decision.value for decision in CertificateDecision}
             | {status.value for status in CertificateStatus}
             | {status.value for status in VerificationStatus}
+            | {status.value for status in ConsignmentStatus}
+            | {status.value for status in AlertStatus}
         ),
         "workflow": sorted(uses.workflows),
+        "verdict": [verdict.value for verdict in Verdict],
+        "commodity": [commodity.value for commodity in Commodity],
+        "recognition_outcome": [outcome.value for outcome in RecognitionOutcome],
+        "recognition_reason": [reason.value for reason in NonRecognitionReason],
+        "non_compliance_kind": [kind.value for kind in NonComplianceKind],
+        "non_compliance_action": [action.value for action in NonComplianceAction],
+        "reply": ["expected", "not_expected"],
+        "alert_category": [category.value for category in AlertCategory],
+        "alert_severity": [severity.value for severity in Severity],
+        "alert_urgency": [urgency.value for urgency in Urgency],
+        "alert_certainty": [certainty.value for certainty in Certainty],
+        "alert_kind": [kind.value for kind in NotificationKind],
+        "alert_audience": [audience.value for audience in Audience],
+        "alert_action": [action.value for action in AlertAction],
+        "alert_closure": [reason.value for reason in ClosureReason],
     }
     for family, values in families.items():
         for value in values:

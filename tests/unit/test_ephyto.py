@@ -399,11 +399,11 @@ def test_import_is_lenient_unless_told_strict() -> None:
     assert strict.stdout == ""
 
 
-def test_import_without_dry_run_needs_the_quarantine_workflow() -> None:
-    result = CliRunner().invoke(app, ["import", str(VALID), "--lang", "vi"])
+def test_import_without_dry_run_reads_the_file_before_opening_a_node() -> None:
+    # Attaching to a consignment needs a node; a file that is no certificate never gets that far.
+    result = CliRunner().invoke(app, ["import", str(FIXTURES / "not-sps.xml"), "--lang", "vi"])
     assert result.exit_code == 2
-    assert "SPS_IMPORT_NEEDS_CONSIGNMENT" in result.stderr
-    assert "kiểm dịch thực vật" in result.stderr
+    assert "SPS_NOT_AN_SPS_CERTIFICATE" in result.stderr
 
 
 def test_export_writes_xml_that_validates(

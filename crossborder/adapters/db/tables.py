@@ -321,3 +321,110 @@ class DeadlineStep(Base):
     #: ``reminder-30``, ``reminder-7``, ``overdue``.
     step: Mapped[str] = mapped_column(String(32))
     done_at: Mapped[datetime]
+
+
+class Alert(Base):
+    """An alert as it now stands, on the side that raised it and on the side that received it."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_status", "status", "raised_at"),)
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    sender: Mapped[str] = mapped_column(String(32))
+    recipient: Mapped[str] = mapped_column(String(32))
+    category: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(16))
+    #: Who on the receiving side may see it (``all``, ``border_guard``…).
+    audience: Mapped[str] = mapped_column(String(16))
+    #: sent / received → acknowledged → closed, or withdrawn.
+    status: Mapped[str] = mapped_column(String(16))
+    #: The alert's content (category, texts, vessel, position…) as last raised or updated.
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: Times the sender re-sent it because the acknowledgement was late.
+    resent: Mapped[int] = mapped_column(Integer, default=0)
+    #: Set when the acknowledgement deadline passed: the alert is shown first, as urgent.
+    escalated_at: Mapped[datetime | None]
+    #: None, ``required`` (send it by phone / fax / e-mail) or ``reconciled``.
+    fallback: Mapped[str | None] = mapped_column(String(16))
+    raised_at: Mapped[datetime]
+    acknowledged_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+
+class AlertEntry(Base):
+    """One step of an alert's thread: raised, updated, followed up, acknowledged, closed…"""
+
+    __tablename__ = "alert_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("alerts.case_id"), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    #: The agency that took the step.
+    author: Mapped[str] = mapped_column(String(32))
+    #: The message that carried it; none for steps taken by another channel.
+    message_id: Mapped[str | None] = mapped_column(String(36))
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    recorded_at: Mapped[datetime]
+
+
+class Consignment(Base):
+    """A fresh-produce consignment under plant quarantine: one per case, by certificate number."""
+
+    __tablename__ = "consignments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), unique=True)
+    certificate_number: Mapped[str] = mapped_column(String(35), index=True)
+    #: The phytosanitary certificate (our ePhyto model, as JSON) the consignment travels on.
+    certificate: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    certificate_digest: Mapped[str | None] = mapped_column(String(64))
+    exporting_agency: Mapped[str] = mapped_column(String(32))
+    importing_agency: Mapped[str] = mapped_column(String(32))
+    recorded_at: Mapped[datetime]
+
+
+class QuarantineResult(Base):
+    """The exporting side's quarantine result on a consignment, and the importer's decision."""
+
+    __tablename__ = "quarantine_results"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    #: One result per consignment: a second inspection is a new consignment's.
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), unique=True)
+    reference: Mapped[str] = mapped_column(String(64))
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    verdict: Mapped[str] = mapped_column(String(16))
+    recorded_at: Mapped[datetime]
+    #: The mutual-recognition decision, once taken (by rule or by an officer).
+    decision: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    decided_at: Mapped[datetime | None]
+
+
+class NonComplianceNotice(Base):
+    """A notification of non-compliance (ISPM 13) on a consignment, and its acknowledgement."""
+
+    __tablename__ = "non_compliance_notices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    #: One notice per consignment: everything found goes in that notice.
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), unique=True)
+    reference: Mapped[str] = mapped_column(String(64))
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: notified → acknowledged, or notified → overdue → acknowledged.
+    status: Mapped[str] = mapped_column(String(16))
+    notified_at: Mapped[datetime]
+    acknowledgement: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    acknowledged_at: Mapped[datetime | None]
+
+
+class RecognitionRuleSet(Base):
+    """A version of the mutual-recognition rules; the highest version is in force."""
+
+    __tablename__ = "recognition_rule_sets"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    rules: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    digest: Mapped[str] = mapped_column(String(64))
+    loaded_by: Mapped[str] = mapped_column(String(100))
+    loaded_at: Mapped[datetime]

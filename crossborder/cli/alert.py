@@ -1,0 +1,389 @@
+"""``crossborder alert``: raise alerts, answer them, and see what is open or late."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from crossborder.audit.trail import Actor
+from crossborder.cli.co import DELIVERY_KEYS, _free_text, read_json
+from crossborder.cli.common import (
+    ConfigOption,
+    LangOption,
+    console,
+    officer,
+    open_node,
+    user_errors,
+)
+from crossborder.domain.alerts import (
+    AlertAckPayload,
+    AlertClosePayload,
+    AlertContent,
+    AlertFollowUpPayload,
+    AlertUpdatePayload,
+    AlertWithdrawPayload,
+    Audience,
+    ClosureReason,
+)
+from crossborder.domain.validation import schema_checked
+from crossborder.i18n import format_datetime, normalize_locale, translate
+from crossborder.reference.agencies import agency, agency_name
+from crossborder.services import workflows  # noqa: F401  (registers every workflow's deadline hooks)
+from crossborder.services.alert_views import (
+    AlertView,
+    FallbackChannel,
+    alert_view,
+    export,
+    list_alerts,
+    mark_fallback_printed,
+    reconcile,
+)
+from crossborder.services.registry import only_counterpart
+from flows.alerts import AlertStepRequest, RaiseAlertRequest, Sent, alert_step, raise_alert
+from flows.runtime import use
+
+app = typer.Typer(help="Alerts between agencies.", no_args_is_help=True)
+
+RoleOption = Annotated[
+    str | None, typer.Option("--role", help="Show only what this role may see (border_guard…)")
+]
+TzOption = Annotated[str | None, typer.Option(help="Show times in this zone")]
+#: The language each country's officers read a fallback notice in.
+COUNTRY_LOCALE = {"CN": "zh_Hans", "VN": "vi"}
+FALLBACK_FLAGS = {
+    "required": "cli.alert.flag.fallback_required",
+    "reconciled": "cli.alert.flag.fallback_reconciled",
+}
+
+
+def say(key: str, lang: str, **params: object) -> None:
+    """Print a catalog text as it is: an officer's words may hold brackets, never console markup."""
+    console.print(translate(key, normalize_locale(lang), **params), highlight=False, markup=False)
+
+
+def _print_sent(sent: Sent, action: str, lang: str) -> None:
+    locale = normalize_locale(lang)
+    say(
+        "cli.alert.sent",
+        locale,
+        action=translate(f"alert_action.{action}", locale),
+        case_id=sent.case_id,
+        delivery=translate(DELIVERY_KEYS[sent.delivery], locale),
+    )
+
+
+def _step(case_id: str, step: object, action: str, lang: str, config: Path | None) -> None:
+    node = open_node(config)
+    with schema_checked():
+        request = AlertStepRequest.model_validate(
+            {"case_id": case_id, "step": step, "officer": officer()}
+        )
+    with use(node):
+        sent = alert_step(request)
+    _print_sent(sent, action, lang)
+
+
+@app.command("raise")
+def raise_(
+    alert_file: Annotated[Path, typer.Argument(help="The alert as JSON (see contracts/examples)")],
+    to: Annotated[str, typer.Option("--to", help="Recipient agency code")] = "",
+    lang: LangOption = "en",
+    config: ConfigOption = None,
+) -> None:
+    """Raise an alert to the counterpart; prints its case id."""
+    with user_errors(lang):
+        node = open_node(config)
+        data = read_json(alert_file)
+        with schema_checked():
+            request = RaiseAlertRequest(
+                alert=AlertContent.model_validate(data),
+                recipient=to or only_counterpart(node),
+                officer=officer(),
+            )
+        with use(node):
+            sent = raise_alert(request)
+        _print_sent(sent, "raise", lang)
+
+
+@app.command("ack")
+def ack(
+    case_id: str,
+    note: Annotated[str | None, typer.Option(help="What you are doing about it")] = None,
+    note_lang: Annotated[str, typer.Option(help="zh-Hans, vi or en")] = "en",
+    lang: LangOption = "en",
+    config: ConfigOption = None,
+) -> None:
+    """Acknowledge a received alert: it has been read and is being acted on."""
+    with user_errors(lang):
+        text = _free_text(note, note_lang) if note else None
+        _step(case_id, AlertAckPayload(note=text), "ack", lang, config)
+
+
+@app.command("update")
+def update(
+    case_id: str,
+    update_file: Annotated[Path, typer.Argument(help='{"alert": {...}, "note": {...}} as JSON')],
+    lang: LangOption = "en",
+    config: ConfigOption = None,
+) -> None:
+    """Send the alert as it now stands (sender only), with what changed."""
+    with user_errors(lang):
+        data = read_json(update_file)
+        with schema_checked():
+            payload = AlertUpdatePayload.model_validate(data)
+        _step(case_id, payload, "update", lang, config)
+
+
+@app.command("follow-up")
+def follow_up(
+    case_id: str,
+    follow_up_file: Annotated[Path, typer.Argument(help='{"text": {...}} as JSON')],
+    lang: LangOption = "en",
+    config: ConfigOption = None,
+) -> None:
+    """Add what your side has found or done (either side)."""
+    with user_errors(lang):
+        data = read_json(follow_up_file)
+        with schema_checked():
+            payload = AlertFollowUpPayload.model_validate(data)
+        _step(case_id, payload, "follow_up", lang, config)
+
+
+@app.command("close")
+def close(
+    case_id: str,
+    reason: Annotated[ClosureReason, typer.Option()] = ClosureReason.RESOLVED,
+    note: Annotated[str | None, typer.Option()] = None,
+    note_lang: Annotated[str, typer.Option(help="zh-Hans, vi or en")] = "en",
+    lang: LangOption = "en",
+    config: ConfigOption = None,
+) -> None:
+    """Close an alert: the matter is dealt with."""
+    with user_errors(lang):
+        text = _free_text(note, note_lang) if note else None
+        _step(case_id, AlertClosePayload(reason=reason, note=text), "close", lang, config)
+
+
+@app.command("withdraw")
+def withdraw(
+    case_id: str,
+    reason: Annotated[str, typer.Option(help="Why it is withdrawn")],
+    reason_lang: Annotated[str, typer.Option(help="zh-Hans, vi or en")] = "en",
+    lang: LangOption = "en",
+    config: ConfigOption = None,
+) -> None:
+    """Withdraw an alert raised in error (sender only)."""
+    with user_errors(lang):
+        payload = AlertWithdrawPayload(reason=_free_text(reason, reason_lang))
+        _step(case_id, payload, "withdraw", lang, config)
+
+
+def _due(view: AlertView, locale: str, zone: str) -> str:
+    deadline = view.deadline
+    return format_datetime(deadline.due_at, locale, zone) if deadline else "—"
+
+
+def _flags(view: AlertView, locale: str, now: datetime) -> str:
+    flags = []
+    if view.overdue(now):
+        flags.append(translate("cli.alert.flag.overdue", locale))
+    if view.alert.escalated_at is not None:
+        flags.append(translate("cli.alert.flag.escalated", locale))
+    if view.alert.fallback is not None:
+        flags.append(translate(FALLBACK_FLAGS[view.alert.fallback], locale))
+    return ", ".join(flags)
+
+
+@app.command("list")
+def list_(
+    open_: Annotated[bool, typer.Option("--open", help="Only alerts not yet closed")] = False,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only late acknowledgements")] = False,
+    role: RoleOption = None,
+    lang: LangOption = "en",
+    tz: TzOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """The duty officer's picture: escalated alerts first, then the newest."""
+    locale = normalize_locale(lang)
+    with user_errors(lang):
+        node = open_node(config)
+        views = list_alerts(node, open_only=open_, overdue_only=overdue, role=role)
+    if not views:
+        say("cli.alert.none", locale)
+        return
+    zone = tz or node.timezone
+    now = node.now()
+    table = Table()
+    for key in (
+        "cli.alert.col.case",
+        "cli.alert.col.category",
+        "cli.alert.col.severity",
+        "cli.alert.col.counterpart",
+        "cli.alert.col.status",
+        "cli.alert.col.due",
+        "cli.alert.col.flags",
+    ):
+        table.add_column(translate(key, locale, tz=zone), overflow="fold")
+    for view in views:
+        alert = view.alert
+        counterpart = alert.recipient if alert.sender == node.agency else alert.sender
+        table.add_row(
+            alert.case_id,
+            translate(f"alert_category.{alert.category}", locale),
+            translate(f"alert_severity.{alert.severity}", locale),
+            agency_name(counterpart, locale),
+            translate(f"status.{alert.status}", locale),
+            _due(view, locale, zone),
+            _flags(view, locale, now),
+        )
+    console.print(table)
+
+
+def _text_line(text: dict[str, str] | None) -> str | None:
+    return f"[{text['lang']}] {text['text']}" if text else None
+
+
+def _print_alert(view: AlertView, locale: str, zone: str) -> None:
+    alert, content = view.alert, view.alert.content
+    say(
+        "cli.alert.header",
+        locale,
+        case_id=alert.case_id,
+        sender=agency_name(alert.sender, locale),
+        recipient=agency_name(alert.recipient, locale),
+    )
+    say(
+        "cli.alert.classification",
+        locale,
+        category=translate(f"alert_category.{content['category']}", locale),
+        severity=translate(f"alert_severity.{content['severity']}", locale),
+        urgency=translate(f"alert_urgency.{content['urgency']}", locale),
+        certainty=translate(f"alert_certainty.{content['certainty']}", locale),
+        kind=translate(f"alert_kind.{content['kind']}", locale),
+    )
+    handling = content["handling"]
+    say(
+        "cli.alert.handling",
+        locale,
+        audience=translate(f"alert_audience.{handling['audience']}", locale),
+        personal_data=translate(
+            "cli.alert.personal_data_yes" if handling["personal_data"] else "cli.alert.no", locale
+        ),
+    )
+    say(
+        "cli.alert.times",
+        locale,
+        status=translate(f"status.{alert.status}", locale),
+        raised=format_datetime(alert.raised_at, locale, zone),
+        due=_due(view, locale, zone),
+    )
+    for name in ("description", "description_other"):
+        line = _text_line(content.get(name))
+        if line:
+            console.print(line, highlight=False, markup=False)
+    _print_details(content, locale)
+
+
+def _print_details(content: dict[str, object], locale: str) -> None:
+    position = content.get("position")
+    if isinstance(position, dict):
+        say("cli.alert.position", locale, lat=position["lat"], lon=position["lon"])
+    vessel = content.get("vessel")
+    if isinstance(vessel, dict):
+        say(
+            "cli.alert.vessel",
+            locale,
+            name=vessel.get("name") or "—",
+            imo=vessel.get("imo") or "—",
+            mmsi=vessel.get("mmsi") or "—",
+        )
+    vehicle = content.get("vehicle")
+    if isinstance(vehicle, dict):
+        say("cli.alert.vehicle", locale, plate=vehicle["plate"])
+    consignment = content.get("consignment")
+    if isinstance(consignment, dict):
+        say("cli.alert.consignment", locale, reference=consignment["reference"])
+    measures = content.get("measures")
+    if isinstance(measures, dict):
+        say("cli.alert.measures", locale, text=_text_line(measures))
+
+
+@app.command("show")
+def show(
+    case_id: str,
+    role: RoleOption = None,
+    lang: LangOption = "en",
+    tz: TzOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """One alert and its thread, in your language and time zone."""
+    locale = normalize_locale(lang)
+    with user_errors(lang):
+        node = open_node(config)
+        view = alert_view(node, case_id, role)
+    zone = tz or node.timezone
+    _print_alert(view, locale, zone)
+    for entry in view.entries:
+        say(
+            "cli.alert.entry",
+            locale,
+            when=format_datetime(entry.recorded_at, locale, zone),
+            action=translate(f"alert_action.{entry.action}", locale),
+            agency=agency_name(entry.author, locale),
+        )
+        for value in entry.content.values():
+            line = _text_line(value) if isinstance(value, dict) and "lang" in value else None
+            if line:
+                console.print(f"  {line}", highlight=False, markup=False)
+
+
+@app.command("export")
+def export_(
+    case_id: str,
+    audience: Annotated[Audience, typer.Option(help="Who the export is for")],
+    lang: LangOption = "en",
+    config: ConfigOption = None,
+) -> None:
+    """The alert as JSON for ``audience``; free text is withheld from other audiences."""
+    with user_errors(lang):
+        view = alert_view(open_node(config), case_id)
+    console.print_json(json.dumps(export(view, audience.value), ensure_ascii=False))
+
+
+@app.command("fallback")
+def fallback(case_id: str, lang: LangOption = "en", config: ConfigOption = None) -> None:
+    """Print the alert as a notice in both sides' languages, to send by phone, fax or e-mail."""
+    with user_errors(lang):
+        node = open_node(config)
+        view = alert_view(node, case_id)
+        mark_fallback_printed(node, case_id, _officer_actor(node.agency))
+    for code in (view.alert.sender, view.alert.recipient):
+        side = agency(code)
+        locale = COUNTRY_LOCALE[side.country]
+        say("cli.alert.notice_title", locale)
+        _print_alert(view, locale, side.time_zone)
+        console.print("")
+
+
+@app.command("reconcile")
+def reconcile_(
+    case_id: str,
+    channel: Annotated[FallbackChannel, typer.Option(help="How it was sent")],
+    reference: Annotated[str, typer.Option(help="Fax number and time, who took the call…")],
+    lang: LangOption = "en",
+    config: ConfigOption = None,
+) -> None:
+    """Record that an alert went by another channel while the system was down."""
+    with user_errors(lang):
+        node = open_node(config)
+        reconcile(node, case_id, channel, reference, _officer_actor(node.agency))
+    say("cli.alert.reconciled", lang, case_id=case_id)
+
+
+def _officer_actor(agency_code: str) -> Actor:
+    return Actor.officer(officer(), agency_code)
