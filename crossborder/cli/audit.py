@@ -14,7 +14,7 @@ from sqlalchemy import select
 from crossborder.adapters.db.tables import AuditEntry
 from crossborder.audit.render import render
 from crossborder.cli.common import ConfigOption, LangOption, open_node, say, user_errors
-from crossborder.i18n import normalize_locale
+from crossborder.i18n import N_, normalize_locale
 from crossborder.services.audit_log import b64, checkpoint, prove_entry, verify_log
 
 
@@ -23,10 +23,10 @@ class ExportFormat(StrEnum):
     CSV = "csv"
 
 
-app = typer.Typer(help="Audit trail: verify, prove, checkpoint, export.", no_args_is_help=True)
+app = typer.Typer(help=N_("cli.help.audit"), no_args_is_help=True)
 
 
-@app.command("verify")
+@app.command("verify", help=N_("cli.help.audit.verify"))
 def verify(lang: LangOption = "en", config: ConfigOption = None) -> None:
     """Recompute every entry's hash and check the log against our signed checkpoints."""
     with user_errors(lang):
@@ -44,7 +44,7 @@ def verify(lang: LangOption = "en", config: ConfigOption = None) -> None:
         raise typer.Exit(1)
 
 
-@app.command("checkpoint")
+@app.command("checkpoint", help=N_("cli.help.audit.checkpoint"))
 def make_checkpoint(lang: LangOption = "en", config: ConfigOption = None) -> None:
     """Sign the current tree head and send it to every counterpart to witness."""
     with user_errors(lang):
@@ -52,20 +52,26 @@ def make_checkpoint(lang: LangOption = "en", config: ConfigOption = None) -> Non
     say("cli.audit.checkpoint", lang, tree_size=row.tree_size, root=b64(row.root_hash))
 
 
-@app.command("prove")
-def prove(seq: int, lang: LangOption = "en", config: ConfigOption = None) -> None:
+@app.command("prove", help=N_("cli.help.audit.prove"))
+def prove(
+    seq: Annotated[int, typer.Argument(help=N_("cli.help.audit.prove.seq"))],
+    lang: LangOption = "en",
+    config: ConfigOption = None,
+) -> None:
     """Print an RFC 9162 inclusion proof of one entry, as JSON."""
     with user_errors(lang):
         proof = prove_entry(open_node(config), seq)
     typer.echo(json.dumps(proof.__dict__, indent=2))
 
 
-@app.command("export")
+@app.command("export", help=N_("cli.help.audit.export"))
 def export(
-    fmt: Annotated[ExportFormat, typer.Option("--format")] = ExportFormat.JSONL,
-    case: Annotated[str | None, typer.Option(help="Only this case")] = None,
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", help=N_("cli.help.audit.export.format"))
+    ] = ExportFormat.JSONL,
+    case: Annotated[str | None, typer.Option(help=N_("cli.help.audit.export.case"))] = None,
     lang: LangOption = "en",
-    tz: Annotated[str | None, typer.Option(help="Times in this zone")] = None,
+    tz: Annotated[str | None, typer.Option(help=N_("cli.help.tz"))] = None,
     config: ConfigOption = None,
 ) -> None:
     """Write the audit trail to standard output: the stored entry and its text in ``--lang``."""

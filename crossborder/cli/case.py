@@ -10,10 +10,10 @@ from rich.table import Table
 from crossborder.audit.render import render
 from crossborder.bootstrap import Node
 from crossborder.cli.common import ConfigOption, LangOption, console, open_node, say, user_errors
-from crossborder.i18n import normalize_locale, translate
+from crossborder.i18n import N_, normalize_locale, translate
 from crossborder.services.cases import case_view, list_cases
 
-app = typer.Typer(help="Follow cases.", no_args_is_help=True)
+app = typer.Typer(help=N_("cli.help.case"), no_args_is_help=True)
 
 
 def print_case(node: Node, case_id: str, lang: str, tz: str | None = None) -> None:
@@ -39,11 +39,11 @@ def print_case(node: Node, case_id: str, lang: str, tz: str | None = None) -> No
     console.print(table)
 
 
-@app.command("show")
+@app.command("show", help=N_("cli.help.case.show"))
 def show(
-    case_id: str,
+    case_id: Annotated[str, typer.Argument(help=N_("cli.help.case_id"))],
     lang: LangOption = "en",
-    tz: Annotated[str | None, typer.Option(help="Show times in this zone")] = None,
+    tz: Annotated[str | None, typer.Option(help=N_("cli.help.tz"))] = None,
     config: ConfigOption = None,
 ) -> None:
     """Show a case, its messages and its audit trail."""
@@ -51,7 +51,7 @@ def show(
         print_case(open_node(config), case_id, lang, tz)
 
 
-@app.command("list")
+@app.command("list", help=N_("cli.help.case.list"))
 def list_(lang: LangOption = "en", config: ConfigOption = None) -> None:
     """List the most recently updated cases."""
     locale = normalize_locale(lang)

@@ -31,7 +31,7 @@ from crossborder.domain.messages import (
     VerificationReason,
 )
 from crossborder.domain.validation import schema_checked
-from crossborder.i18n import format_datetime, normalize_locale, translate
+from crossborder.i18n import N_, format_datetime, normalize_locale, translate
 from crossborder.services.cases import certificate_view
 from crossborder.services.registry import only_counterpart
 from flows.certificate_of_origin import (
@@ -65,7 +65,7 @@ def _print_sent(key: str, lang: str, case_id: str, delivery_status: str) -> None
     say(key, lang, case_id=case_id, delivery=delivery)
 
 
-app = typer.Typer(help="Certificates of origin (ACFTA Form E).", no_args_is_help=True)
+app = typer.Typer(help=N_("cli.help.co"), no_args_is_help=True)
 
 
 def read_json(path: Path) -> dict[str, Any]:
@@ -86,10 +86,10 @@ def read_form_e(path: Path) -> FormE:
         return FormE.model_validate(data)
 
 
-@app.command("send")
+@app.command("send", help=N_("cli.help.co.send"))
 def send(
-    form_e: Annotated[Path, typer.Argument(help="Form E as JSON (see contracts/examples)")],
-    to: Annotated[str, typer.Option("--to", help="Recipient agency code")] = "",
+    form_e: Annotated[Path, typer.Argument(help=N_("cli.help.co.send.form_e"))],
+    to: Annotated[str, typer.Option("--to", help=N_("cli.help.co.send.to"))] = "",
     lang: LangOption = "en",
     config: ConfigOption = None,
 ) -> None:
@@ -105,13 +105,15 @@ def send(
         _print_sent("cli.co.shared", lang, result.case_id, result.delivery)
 
 
-@app.command("decide")
+@app.command("decide", help=N_("cli.help.co.decide"))
 def decide(
-    case_id: str,
-    decision: Annotated[CertificateDecision, typer.Option()],
-    reason: Annotated[list[DecisionReason] | None, typer.Option(help="Repeat for several")] = None,
-    note: Annotated[str | None, typer.Option(help="Free text for the issuing side")] = None,
-    note_lang: Annotated[str, typer.Option(help="Language of the note: zh-Hans, vi, en")] = "en",
+    case_id: Annotated[str, typer.Argument(help=N_("cli.help.case_id"))],
+    decision: Annotated[CertificateDecision, typer.Option(help=N_("cli.help.co.decide.decision"))],
+    reason: Annotated[
+        list[DecisionReason] | None, typer.Option(help=N_("cli.help.co.decide.reason"))
+    ] = None,
+    note: Annotated[str | None, typer.Option(help=N_("cli.help.co.decide.note"))] = None,
+    note_lang: Annotated[str, typer.Option(help=N_("cli.help.note_lang"))] = "en",
     lang: LangOption = "en",
     config: ConfigOption = None,
 ) -> None:
@@ -143,12 +145,12 @@ def _free_text(text: str, lang: str) -> FreeText:
     return FreeText(lang=_language_tag(lang), text=text)
 
 
-@app.command("amend")
+@app.command("amend", help=N_("cli.help.co.amend"))
 def amend(
-    case_id: str,
-    form_e: Annotated[Path, typer.Argument(help="The corrected Form E as JSON")],
-    reason: Annotated[str, typer.Option(help="Why it is amended")],
-    reason_lang: Annotated[str, typer.Option(help="zh-Hans, vi or en")] = "en",
+    case_id: Annotated[str, typer.Argument(help=N_("cli.help.case_id"))],
+    form_e: Annotated[Path, typer.Argument(help=N_("cli.help.co.amend.form_e"))],
+    reason: Annotated[str, typer.Option(help=N_("cli.help.co.amend.reason"))],
+    reason_lang: Annotated[str, typer.Option(help=N_("cli.help.reason_lang"))] = "en",
     lang: LangOption = "en",
     config: ConfigOption = None,
 ) -> None:
@@ -166,11 +168,11 @@ def amend(
         _print_sent("cli.co.amended", lang, result.case_id, result.delivery)
 
 
-@app.command("revoke")
+@app.command("revoke", help=N_("cli.help.co.revoke"))
 def revoke(
-    case_id: str,
-    reason: Annotated[str, typer.Option(help="Why it is revoked")],
-    reason_lang: Annotated[str, typer.Option(help="zh-Hans, vi or en")] = "en",
+    case_id: Annotated[str, typer.Argument(help=N_("cli.help.case_id"))],
+    reason: Annotated[str, typer.Option(help=N_("cli.help.co.revoke.reason"))],
+    reason_lang: Annotated[str, typer.Option(help=N_("cli.help.reason_lang"))] = "en",
     lang: LangOption = "en",
     config: ConfigOption = None,
 ) -> None:
@@ -185,13 +187,17 @@ def revoke(
         _print_sent("cli.co.revoked", lang, result.case_id, result.delivery)
 
 
-@app.command("verify-request")
+@app.command("verify-request", help=N_("cli.help.co.verify_request"))
 def verify_request(
-    case_id: str,
-    reason: Annotated[list[VerificationReason], typer.Option(help="Repeat for several")],
-    document: Annotated[list[DocumentKind] | None, typer.Option(help="Documents asked for")] = None,
-    note: Annotated[str | None, typer.Option(help="Free text (required with OTHER)")] = None,
-    note_lang: Annotated[str, typer.Option(help="zh-Hans, vi or en")] = "en",
+    case_id: Annotated[str, typer.Argument(help=N_("cli.help.case_id"))],
+    reason: Annotated[
+        list[VerificationReason], typer.Option(help=N_("cli.help.co.verify_request.reason"))
+    ],
+    document: Annotated[
+        list[DocumentKind] | None, typer.Option(help=N_("cli.help.co.verify_request.document"))
+    ] = None,
+    note: Annotated[str | None, typer.Option(help=N_("cli.help.co.verify_request.note"))] = None,
+    note_lang: Annotated[str, typer.Option(help=N_("cli.help.note_lang"))] = "en",
     lang: LangOption = "en",
     config: ConfigOption = None,
 ) -> None:
@@ -212,10 +218,10 @@ def verify_request(
         _print_sent("cli.co.verification_requested", lang, result.case_id, result.delivery)
 
 
-@app.command("verify-reply")
+@app.command("verify-reply", help=N_("cli.help.co.verify_reply"))
 def verify_reply(
-    case_id: str,
-    reply_file: Annotated[Path, typer.Argument(help="The reply as JSON (see contracts/examples)")],
+    case_id: Annotated[str, typer.Argument(help=N_("cli.help.case_id"))],
+    reply_file: Annotated[Path, typer.Argument(help=N_("cli.help.co.verify_reply.reply_file"))],
     lang: LangOption = "en",
     config: ConfigOption = None,
 ) -> None:
@@ -233,9 +239,9 @@ def verify_reply(
         _print_sent("cli.co.verification_replied", lang, result.case_id, result.delivery)
 
 
-@app.command("show")
+@app.command("show", help=N_("cli.help.co.show"))
 def show(
-    certificate_number: str,
+    certificate_number: Annotated[str, typer.Argument(help=N_("cli.help.certificate_number"))],
     lang: LangOption = "en",
     config: ConfigOption = None,
 ) -> None:

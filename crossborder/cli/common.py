@@ -14,18 +14,16 @@ from rich.console import Console
 
 from crossborder.bootstrap import Node, bootstrap
 from crossborder.domain.errors import CrossborderError
-from crossborder.i18n import normalize_locale, translate
+from crossborder.i18n import N_, normalize_locale, translate
 from crossborder.settings import Settings
 
 console = Console()
 err_console = Console(stderr=True)
 
-LangOption = Annotated[str, typer.Option("--lang", help="zh_Hans, vi or en")]
+LangOption = Annotated[str, typer.Option("--lang", help=N_("cli.help.lang"))]
 ConfigOption = Annotated[
     Path | None,
-    typer.Option(
-        "--config", envvar="CROSSBORDER_SETTINGS_FILE", help="Node settings file (.env format)"
-    ),
+    typer.Option("--config", envvar="CROSSBORDER_SETTINGS_FILE", help=N_("cli.help.config")),
 ]
 
 

@@ -15,7 +15,7 @@ from crossborder.reference.deadline_rules import rule_name_key
 from crossborder.services import workflows  # noqa: F401  (registers every workflow's deadline hooks)
 from crossborder.services.deadlines import DeadlineRow, list_deadlines, watch
 
-app = typer.Typer(help="Deadlines: what is due, what is late.", no_args_is_help=True)
+app = typer.Typer(help=N_("cli.help.deadlines"), no_args_is_help=True)
 
 STATUS_TEXT = {
     "open": N_("deadline.status.open"),
@@ -38,12 +38,14 @@ def _shown_status(row: DeadlineRow, now: datetime) -> str:
     return "overdue" if row.status == "open" and row.due_at < now else row.status
 
 
-@app.command("list")
+@app.command("list", help=N_("cli.help.deadlines.list"))
 def list_(
-    overdue: Annotated[bool, typer.Option("--overdue", help="Only those already passed")] = False,
-    closed: Annotated[bool, typer.Option("--all", help="Also met and cancelled ones")] = False,
+    overdue: Annotated[
+        bool, typer.Option("--overdue", help=N_("cli.help.deadlines.list.overdue"))
+    ] = False,
+    closed: Annotated[bool, typer.Option("--all", help=N_("cli.help.deadlines.list.all"))] = False,
     lang: LangOption = "en",
-    tz: Annotated[str | None, typer.Option(help="Show times in this zone")] = None,
+    tz: Annotated[str | None, typer.Option(help=N_("cli.help.tz"))] = None,
     config: ConfigOption = None,
 ) -> None:
     """List deadlines by due time, in the node's time zone (or ``--tz``)."""
@@ -72,7 +74,7 @@ def list_(
     console.print(table)
 
 
-@app.command("watch")
+@app.command("watch", help=N_("cli.help.deadlines.watch"))
 def watch_once(lang: LangOption = "en", config: ConfigOption = None) -> None:
     """Take the reminders and escalations that have come due: one pass of the watcher."""
     with user_errors(lang):

@@ -29,7 +29,7 @@ from crossborder.cli.case import print_case
 from crossborder.cli.co import read_form_e
 from crossborder.cli.common import LangOption, load_settings, say, user_errors
 from crossborder.domain.errors import CrossborderError
-from crossborder.i18n import normalize_locale
+from crossborder.i18n import N_, normalize_locale
 from crossborder.services.audit_log import b64, checkpoint, verify_log
 from crossborder.services.cases import case_view
 from crossborder.services.registry import connect_peer
@@ -133,9 +133,9 @@ def _exchange_checkpoints(cn: Node, vn: Node, lang: str) -> None:
 
 def demo(
     lang: LangOption = "",
-    folder: Annotated[
-        Path, typer.Option("--dir", help="Where the two nodes keep their data")
-    ] = Path("demo-data"),
+    folder: Annotated[Path, typer.Option("--dir", help=N_("cli.help.demo.dir"))] = Path(
+        "demo-data"
+    ),
 ) -> None:
     """Start two nodes, share a Form E from China to Vietnam, print both audit trails."""
     languages = [normalize_locale(lang)] if lang else ["zh_Hans", "vi"]

@@ -10,10 +10,13 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 import typer  # noqa: E402
 
-from crossborder.cli import audit, case, co, deadlines, demo, node, sps  # noqa: E402
+from crossborder.cli import alert, audit, case, co, deadlines, demo, node, sps  # noqa: E402
+from crossborder.cli.help import LocalizedGroup  # noqa: E402
+from crossborder.i18n import N_  # noqa: E402
 
 app = typer.Typer(
-    help="crossborder: China–Vietnam cross-border cooperation workflows.",
+    cls=LocalizedGroup,
+    help=N_("cli.help.main"),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
@@ -25,4 +28,5 @@ app.add_typer(case.app, name="case")
 app.add_typer(audit.app, name="audit")
 app.add_typer(sps.app, name="sps")
 app.add_typer(deadlines.app, name="deadlines")
-app.command("demo")(demo.demo)
+app.add_typer(alert.app, name="alert")
+app.command("demo", help=N_("cli.help.demo"))(demo.demo)

@@ -20,16 +20,15 @@ from crossborder.cli.common import (
     say,
     user_errors,
 )
+from crossborder.i18n import N_
 from crossborder.services.registry import add_client, add_counterpart
 
-node_app = typer.Typer(help="Run this agency's node.", no_args_is_help=True)
-counterpart_app = typer.Typer(
-    help="Counterpart agencies this node exchanges with.", no_args_is_help=True
-)
-client_app = typer.Typer(help="OAuth clients allowed to call this node.", no_args_is_help=True)
+node_app = typer.Typer(help=N_("cli.help.node"), no_args_is_help=True)
+counterpart_app = typer.Typer(help=N_("cli.help.counterpart"), no_args_is_help=True)
+client_app = typer.Typer(help=N_("cli.help.client"), no_args_is_help=True)
 
 
-@node_app.command("serve")
+@node_app.command("serve", help=N_("cli.help.node.serve"))
 def serve(config: ConfigOption = None) -> None:
     """Serve the API and run the delivery and dispatch loops until stopped."""
     node = open_node(config)
@@ -42,25 +41,23 @@ def serve(config: ConfigOption = None) -> None:
     )
 
 
-@node_app.command("jwks")
+@node_app.command("jwks", help=N_("cli.help.node.jwks"))
 def jwks(config: ConfigOption = None) -> None:
     """Print this node's public JWKS, to hand to a counterpart's operator."""
     node = open_node(config)
     console.print_json(json.dumps(public_jwks([node.signing_key, node.token_key])))
 
 
-@counterpart_app.command("add")
+@counterpart_app.command("add", help=N_("cli.help.counterpart.add"))
 def counterpart_add(
-    agency: Annotated[str, typer.Argument(help="Its agency code, e.g. VN-CUSKV6")],
-    url: Annotated[str, typer.Option(help="Its API base URL")],
-    jwks: Annotated[str, typer.Option(help="Its public JWKS: a file or an https URL")],
-    client_id: Annotated[
-        str, typer.Option(help="The client id we were given at its authorization server")
-    ],
-    scope: Annotated[str, typer.Option(help="Scopes we ask for")] = "audit:write co:write",
-    issuer: Annotated[
-        str | None, typer.Option(help="Its OAuth issuer, if not the base URL")
-    ] = None,
+    agency: Annotated[str, typer.Argument(help=N_("cli.help.counterpart.add.agency"))],
+    url: Annotated[str, typer.Option(help=N_("cli.help.counterpart.add.url"))],
+    jwks: Annotated[str, typer.Option(help=N_("cli.help.jwks_source"))],
+    client_id: Annotated[str, typer.Option(help=N_("cli.help.counterpart.add.client_id"))],
+    scope: Annotated[
+        str, typer.Option(help=N_("cli.help.counterpart.add.scope"))
+    ] = "audit:write co:write",
+    issuer: Annotated[str | None, typer.Option(help=N_("cli.help.counterpart.add.issuer"))] = None,
     lang: LangOption = "en",
     config: ConfigOption = None,
 ) -> None:
@@ -80,13 +77,13 @@ def counterpart_add(
         say("cli.counterpart.added", lang, agency=agency)
 
 
-@client_app.command("add")
+@client_app.command("add", help=N_("cli.help.client.add"))
 def client_add(
-    client_id: Annotated[str, typer.Argument(help="The client id the counterpart will use")],
-    agency: Annotated[str, typer.Option(help="The agency it speaks for")],
-    jwks: Annotated[str, typer.Option(help="Its public JWKS: a file or an https URL")],
+    client_id: Annotated[str, typer.Argument(help=N_("cli.help.client.add.client_id"))],
+    agency: Annotated[str, typer.Option(help=N_("cli.help.client.add.agency"))],
+    jwks: Annotated[str, typer.Option(help=N_("cli.help.jwks_source"))],
     scopes: Annotated[
-        str, typer.Option(help="Space-separated scopes it may use")
+        str, typer.Option(help=N_("cli.help.client.add.scopes"))
     ] = "audit:write co:write",
     lang: LangOption = "en",
     config: ConfigOption = None,
