@@ -30,6 +30,7 @@ from pydantic.json_schema import JsonSchemaMode, SkipJsonSchema
 
 from crossborder.adapters.oauth import CLIENT_ASSERTION_TYPE
 from crossborder.adapters.wire import signing
+from crossborder.domain.alerts import AUDIENCE_SCOPES
 from crossborder.domain.certificate_of_origin import AgencyCode
 from crossborder.domain.messages import (
     CONTRACT_VERSION,
@@ -430,7 +431,14 @@ def _scopes() -> dict[str, str]:
     types: dict[str, list[str]] = {}
     for message_type, scope in SCOPE_FOR_TYPE.items():
         types.setdefault(scope, []).append(f"`{message_type.value}`")
-    return {scope: "Send messages of type " + ", ".join(names) for scope, names in types.items()}
+    described = {
+        scope: "Send messages of type " + ", ".join(names) for scope, names in types.items()
+    }
+    for scope in sorted(AUDIENCE_SCOPES):
+        described[scope] = (
+            f"Also needed to send an alert restricted to the `{scope.split(':', 1)[1]}` audience"
+        )
+    return described
 
 
 def _post_message() -> dict[str, Any]:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from prefect.testing.utilities import prefect_test_harness
 from sqlalchemy import create_engine, text
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -35,6 +36,13 @@ class Clock:
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
+
+
+@pytest.fixture(scope="session")
+def prefect_local() -> Iterator[None]:
+    """One temporary Prefect server for every test that runs a flow: each start costs seconds."""
+    with prefect_test_harness(server_startup_timeout=60):
+        yield
 
 
 @pytest.fixture

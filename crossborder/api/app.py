@@ -23,11 +23,12 @@ from crossborder.api import errors
 from crossborder.api.workers import Workers
 from crossborder.bootstrap import Node
 from crossborder.domain.errors import InvalidInput
-from crossborder.domain.messages import SCOPE_FOR_TYPE
+from crossborder.domain.messages import KNOWN_SCOPES, SCOPE_FOR_TYPE
 from crossborder.services.inbound import receive, record_refusal
 
-#: Any message type's scope lets a caller in; the type's own scope is checked
-#: once the signed message says which type it is.
+#: Any message type's scope lets a caller in; the type's own scope (and, for a
+#: restricted alert, its audience's) is checked once the signed message says
+#: which type it is. Audience scopes alone open no door: they only narrow.
 MESSAGE_SCOPES = frozenset(SCOPE_FOR_TYPE.values())
 
 
@@ -41,7 +42,7 @@ def create_app(node: Node, *, run_workers: bool = True) -> FastAPI:  # noqa: C90
         audience=settings.audience,
         clock=node.clock,
         token_ttl=settings.access_token_ttl_seconds,
-        scopes_supported=MESSAGE_SCOPES,
+        scopes_supported=KNOWN_SCOPES,
     )
     validator = AccessTokenValidator(
         issuer=settings.issuer,

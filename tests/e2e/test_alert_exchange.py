@@ -269,7 +269,9 @@ def test_a_client_without_the_audience_scope_cannot_deliver_a_restricted_alert(
     assert row.last_error is not None and "SCOPE_MISSING" in row.last_error
 
 
-def test_the_flows_raise_acknowledge_and_close_an_alert(tmp_path: Path, clock: Clock) -> None:
+def test_the_flows_raise_acknowledge_and_close_an_alert(
+    prefect_local: None, tmp_path: Path, clock: Clock
+) -> None:
     cn = make_node("cn", f"sqlite:///{tmp_path / 'cn.db'}", tmp_path, clock, agency="CN-GXBC")
     vn = make_node("vn", f"sqlite:///{tmp_path / 'vn.db'}", tmp_path, clock, agency="VN-BGLS")
     connect(cn, vn, tmp_path)

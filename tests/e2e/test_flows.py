@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from prefect.states import Failed
-from prefect.testing.utilities import prefect_test_harness
 
 from crossborder.bootstrap import Node
 from crossborder.domain.messages import (
@@ -38,12 +37,6 @@ from tests.conftest import Clock
 from tests.factories import connect, form_e, make_node, serving, wait_for
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def prefect_local() -> Iterator[None]:
-    with prefect_test_harness(server_startup_timeout=60):
-        yield
 
 
 @pytest.fixture

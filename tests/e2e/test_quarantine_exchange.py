@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from prefect.testing.utilities import prefect_test_harness
 from sqlalchemy import func, select
 
 from crossborder.adapters.db.tables import (
@@ -274,12 +273,6 @@ def test_an_unacknowledged_notice_escalates_on_both_sides(
     assert ack_deadline(vn, case_id) == ack_deadline(cn, case_id) == "met"
     with cn.sessions() as session:
         assert session.scalars(select(NonComplianceNotice.status)).one() == "acknowledged"
-
-
-@pytest.fixture(scope="module")
-def prefect_local() -> Iterator[None]:
-    with prefect_test_harness(server_startup_timeout=60):
-        yield
 
 
 def test_the_officers_flows_share_decide_and_notify(

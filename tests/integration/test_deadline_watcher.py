@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pytest
-from prefect.testing.utilities import prefect_test_harness
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -431,13 +430,14 @@ def test_deadlines_list_and_watch_on_the_command_line(tmp_path: Path) -> None:
 # --- the scheduled flow ---
 
 
-def test_the_watch_deadlines_flow_takes_the_due_steps(tmp_path: Path, clock: Clock) -> None:
+def test_the_watch_deadlines_flow_takes_the_due_steps(
+    prefect_local: None, tmp_path: Path, clock: Clock
+) -> None:
     node = make_node("vn", f"sqlite:///{tmp_path / 'vn.db'}", tmp_path, clock)
     register_deadline(node, "test.ten_days")
     clock.now = utc(2026, 11, 30, 17)
     with use(node):
         assert [taken.step for taken in take_due_steps.fn(100).taken] == ["reminder-7"]
-        with prefect_test_harness(server_startup_timeout=60):
-            clock.now = utc(2026, 12, 5, 17)
-            assert [taken.step for taken in watch_deadlines().taken] == ["reminder-2"]
+        clock.now = utc(2026, 12, 5, 17)
+        assert [taken.step for taken in watch_deadlines().taken] == ["reminder-2"]
     node.close()
