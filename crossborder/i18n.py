@@ -77,6 +77,24 @@ def translate(key: str, locale: str = DEFAULT_LOCALE, /, **params: Any) -> str:
     return string.Formatter().vformat(template, (), _KeepMissing(params))
 
 
+#: Error parameters that hold a code, shown to a reader by its label (``status.sent``).
+LABELLED_ERROR_PARAMS = {"status": "status.", "action": "alert_step."}
+
+
+def error_message(code: str, locale: str, /, **params: Any) -> str:
+    """The text of error ``code``, with a status or step code shown by its label.
+
+    The error keeps its codes (they are the contract); only the reader's text
+    changes. A value with no label (a free word) is shown as it is.
+    """
+    texts = catalog(normalize_locale(locale))
+    for name, family in LABELLED_ERROR_PARAMS.items():
+        label = texts.get(f"{family}{params.get(name)}")
+        if name in params and label is not None:
+            params[name] = label
+    return translate(f"error.{code}", locale, **params)
+
+
 def format_datetime(moment: datetime, locale: str, tz: str) -> str:
     """A UTC instant as a person in ``tz`` reads it, with the zone named."""
     local = moment.astimezone(ZoneInfo(tz))

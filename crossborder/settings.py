@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     auto_accept_certificates: bool = True
     #: How often the background loops look for work they were not woken for.
     poll_seconds: float = Field(default=0.5, gt=0)
+    #: How often the node's deadline watcher looks for reminders and escalations due:
+    #: an alert of a vessel in distress has minutes, not a five-minute schedule's slack.
+    deadline_poll_seconds: float = Field(default=10.0, gt=0)
     delivery_max_attempts: int = 50
 
     @field_validator("base_url")

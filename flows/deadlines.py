@@ -2,8 +2,11 @@
 
 No flow run waits for a deadline. Deadlines are rows (``crossborder.services
 .deadlines``); this flow wakes every few minutes, takes the reminders and
-escalations that have come due, and ends. Serve it next to a node, with the
-node's settings in the environment::
+escalations that have come due, and ends. Every running node also takes the
+same steps every few seconds on its own (``api/workers.py``): this flow is
+the pass an operator sees in the Prefect UI, and the watcher of a database
+whose node is not running. Serve it with the node's settings in the
+environment::
 
     from flows.deadlines import watch_deadlines
     watch_deadlines.serve(name="deadline-watcher", interval=300)

@@ -61,7 +61,12 @@ def make_node(
     port = port or free_port()
     settings = Settings(
         # An override may name another agency of the same side (a border guard, say).
-        **{**SIDES[side], **overrides},
+        **{
+            # Tests move the clock and run the watcher themselves, when they choose.
+            "deadline_poll_seconds": 3600,
+            **SIDES[side],
+            **overrides,
+        },
         base_url=f"http://127.0.0.1:{port}",
         port=port,
         data_dir=folder / side,

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from crossborder.domain.errors import CrossborderError
-from crossborder.i18n import translate
+from crossborder.i18n import error_message, translate
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ def error_body(error: CrossborderError, locale: str) -> dict[str, Any]:
     return {
         "error": {
             "code": error.code,
-            "message": translate(f"error.{error.code}", locale, **error.params),
+            "message": error_message(error.code, locale, **error.params),
             "details": [
                 {
                     "code": violation.code,

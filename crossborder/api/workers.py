@@ -1,4 +1,4 @@
-"""The node's two background loops: deliver the outbox, dispatch the inbox.
+"""The node's background loops: deliver the outbox, dispatch the inbox, watch deadlines.
 
 They are plain threads, not Prefect flows: they sit on the per-message path,
 where a flow run's ~100 ms would cap a node at ten messages a second (DESIGN.md,
@@ -15,6 +15,8 @@ from collections.abc import Callable
 
 from crossborder.adapters.db.replay import DatabaseReplayStore
 from crossborder.bootstrap import Node
+from crossborder.services import workflows  # noqa: F401  (registers every workflow's deadline hooks)
+from crossborder.services.deadlines import watch
 from crossborder.services.delivery import deliver_due
 from crossborder.services.dispatch import process_inbox
 
@@ -23,6 +25,7 @@ log = logging.getLogger(__name__)
 #: Rows each pass of a loop takes at most.
 DELIVERY_BATCH = 50
 DISPATCH_BATCH = 100
+DEADLINE_BATCH = 100
 #: Expired one-time values (client-assertion ids) are forgotten this often.
 HOUSEKEEPING_SECONDS = 60.0
 
@@ -73,6 +76,14 @@ class Workers:
             "outbox-delivery", lambda: len(deliver_due(node, DELIVERY_BATCH)), poll, DELIVERY_BATCH
         )
         self.dispatch = Loop("inbox-dispatch", lambda: self._dispatch(node), poll, DISPATCH_BATCH)
+        # The node watches its own deadlines: escalation must not wait for a
+        # separate scheduler to be running (the Prefect flow is a second watcher).
+        self.deadlines = Loop(
+            "deadline-watcher",
+            lambda: self._watch(node),
+            node.settings.deadline_poll_seconds,
+            DEADLINE_BATCH,
+        )
         replay = DatabaseReplayStore(node.sessions)
         # One pass clears all that expired; a pass that found some looks once more.
         self.housekeeping = Loop(
@@ -86,12 +97,21 @@ class Workers:
             self.delivery.wake()
         return handled
 
+    def _watch(self, node: Node) -> int:
+        result = watch(node, limit=DEADLINE_BATCH)
+        if result.taken:
+            # Escalations may have queued a re-sent message.
+            self.delivery.wake()
+        return len(result.taken) + result.skipped
+
     def start(self) -> None:
         self.delivery.start()
         self.dispatch.start()
+        self.deadlines.start()
         self.housekeeping.start()
 
     def stop(self) -> None:
         self.housekeeping.stop()
+        self.deadlines.stop()
         self.dispatch.stop()
         self.delivery.stop()

@@ -60,6 +60,8 @@ def _params(entry: AuditEntry, locale: str) -> dict[str, Any]:
         params["alert_category"] = translate(f"alert_category.{params['alert_category']}", locale)
     if "alert_severity" in params:
         params["alert_severity"] = translate(f"alert_severity.{params['alert_severity']}", locale)
+    if "channel" in params:
+        params["channel"] = translate(f"alert_channel.{params['channel']}", locale)
     _label_quarantine_codes(params, locale)
     return params
 

@@ -18,6 +18,7 @@ from crossborder.cli.common import (
     console,
     officer,
     open_node,
+    say,
     user_errors,
 )
 from crossborder.domain.alerts import (
@@ -31,7 +32,7 @@ from crossborder.domain.alerts import (
     ClosureReason,
 )
 from crossborder.domain.validation import schema_checked
-from crossborder.i18n import format_datetime, normalize_locale, translate
+from crossborder.i18n import N_, format_datetime, normalize_locale, translate
 from crossborder.reference.agencies import agency, agency_name
 from crossborder.services import workflows  # noqa: F401  (registers every workflow's deadline hooks)
 from crossborder.services.alert_views import (
@@ -47,23 +48,18 @@ from crossborder.services.registry import only_counterpart
 from flows.alerts import AlertStepRequest, RaiseAlertRequest, Sent, alert_step, raise_alert
 from flows.runtime import use
 
-app = typer.Typer(help="Alerts between agencies.", no_args_is_help=True)
+app = typer.Typer(help=N_("cli.help.alert"), no_args_is_help=True)
 
-RoleOption = Annotated[
-    str | None, typer.Option("--role", help="Show only what this role may see (border_guard…)")
-]
-TzOption = Annotated[str | None, typer.Option(help="Show times in this zone")]
+CaseIdArgument = Annotated[str, typer.Argument(help=N_("cli.help.case_id"))]
+RoleOption = Annotated[str | None, typer.Option("--role", help=N_("cli.help.alert.role"))]
+TzOption = Annotated[str | None, typer.Option(help=N_("cli.help.tz"))]
+NoteLangOption = Annotated[str, typer.Option(help=N_("cli.help.note_lang"))]
 #: The language each country's officers read a fallback notice in.
 COUNTRY_LOCALE = {"CN": "zh_Hans", "VN": "vi"}
 FALLBACK_FLAGS = {
     "required": "cli.alert.flag.fallback_required",
     "reconciled": "cli.alert.flag.fallback_reconciled",
 }
-
-
-def say(key: str, lang: str, **params: object) -> None:
-    """Print a catalog text as it is: an officer's words may hold brackets, never console markup."""
-    console.print(translate(key, normalize_locale(lang), **params), highlight=False, markup=False)
 
 
 def _print_sent(sent: Sent, action: str, lang: str) -> None:
@@ -88,10 +84,10 @@ def _step(case_id: str, step: object, action: str, lang: str, config: Path | Non
     _print_sent(sent, action, lang)
 
 
-@app.command("raise")
+@app.command("raise", help=N_("cli.help.alert.raise"))
 def raise_(
-    alert_file: Annotated[Path, typer.Argument(help="The alert as JSON (see contracts/examples)")],
-    to: Annotated[str, typer.Option("--to", help="Recipient agency code")] = "",
+    alert_file: Annotated[Path, typer.Argument(help=N_("cli.help.alert.raise.alert_file"))],
+    to: Annotated[str, typer.Option("--to", help=N_("cli.help.alert.raise.to"))] = "",
     lang: LangOption = "en",
     config: ConfigOption = None,
 ) -> None:
@@ -110,11 +106,11 @@ def raise_(
         _print_sent(sent, "raise", lang)
 
 
-@app.command("ack")
+@app.command("ack", help=N_("cli.help.alert.ack"))
 def ack(
-    case_id: str,
-    note: Annotated[str | None, typer.Option(help="What you are doing about it")] = None,
-    note_lang: Annotated[str, typer.Option(help="zh-Hans, vi or en")] = "en",
+    case_id: CaseIdArgument,
+    note: Annotated[str | None, typer.Option(help=N_("cli.help.alert.ack.note"))] = None,
+    note_lang: NoteLangOption = "en",
     lang: LangOption = "en",
     config: ConfigOption = None,
 ) -> None:
@@ -124,10 +120,10 @@ def ack(
         _step(case_id, AlertAckPayload(note=text), "ack", lang, config)
 
 
-@app.command("update")
+@app.command("update", help=N_("cli.help.alert.update"))
 def update(
-    case_id: str,
-    update_file: Annotated[Path, typer.Argument(help='{"alert": {...}, "note": {...}} as JSON')],
+    case_id: CaseIdArgument,
+    update_file: Annotated[Path, typer.Argument(help=N_("cli.help.alert.update.update_file"))],
     lang: LangOption = "en",
     config: ConfigOption = None,
 ) -> None:
@@ -139,10 +135,12 @@ def update(
         _step(case_id, payload, "update", lang, config)
 
 
-@app.command("follow-up")
+@app.command("follow-up", help=N_("cli.help.alert.follow_up"))
 def follow_up(
-    case_id: str,
-    follow_up_file: Annotated[Path, typer.Argument(help='{"text": {...}} as JSON')],
+    case_id: CaseIdArgument,
+    follow_up_file: Annotated[
+        Path, typer.Argument(help=N_("cli.help.alert.follow_up.follow_up_file"))
+    ],
     lang: LangOption = "en",
     config: ConfigOption = None,
 ) -> None:
@@ -154,12 +152,14 @@ def follow_up(
         _step(case_id, payload, "follow_up", lang, config)
 
 
-@app.command("close")
+@app.command("close", help=N_("cli.help.alert.close"))
 def close(
-    case_id: str,
-    reason: Annotated[ClosureReason, typer.Option()] = ClosureReason.RESOLVED,
-    note: Annotated[str | None, typer.Option()] = None,
-    note_lang: Annotated[str, typer.Option(help="zh-Hans, vi or en")] = "en",
+    case_id: CaseIdArgument,
+    reason: Annotated[
+        ClosureReason, typer.Option(help=N_("cli.help.alert.close.reason"))
+    ] = ClosureReason.RESOLVED,
+    note: Annotated[str | None, typer.Option(help=N_("cli.help.alert.close.note"))] = None,
+    note_lang: NoteLangOption = "en",
     lang: LangOption = "en",
     config: ConfigOption = None,
 ) -> None:
@@ -169,11 +169,11 @@ def close(
         _step(case_id, AlertClosePayload(reason=reason, note=text), "close", lang, config)
 
 
-@app.command("withdraw")
+@app.command("withdraw", help=N_("cli.help.alert.withdraw"))
 def withdraw(
-    case_id: str,
-    reason: Annotated[str, typer.Option(help="Why it is withdrawn")],
-    reason_lang: Annotated[str, typer.Option(help="zh-Hans, vi or en")] = "en",
+    case_id: CaseIdArgument,
+    reason: Annotated[str, typer.Option(help=N_("cli.help.alert.withdraw.reason"))],
+    reason_lang: Annotated[str, typer.Option(help=N_("cli.help.reason_lang"))] = "en",
     lang: LangOption = "en",
     config: ConfigOption = None,
 ) -> None:
@@ -199,10 +199,12 @@ def _flags(view: AlertView, locale: str, now: datetime) -> str:
     return ", ".join(flags)
 
 
-@app.command("list")
+@app.command("list", help=N_("cli.help.alert.list"))
 def list_(
-    open_: Annotated[bool, typer.Option("--open", help="Only alerts not yet closed")] = False,
-    overdue: Annotated[bool, typer.Option("--overdue", help="Only late acknowledgements")] = False,
+    open_: Annotated[bool, typer.Option("--open", help=N_("cli.help.alert.list.open"))] = False,
+    overdue: Annotated[
+        bool, typer.Option("--overdue", help=N_("cli.help.alert.list.overdue"))
+    ] = False,
     role: RoleOption = None,
     lang: LangOption = "en",
     tz: TzOption = None,
@@ -313,9 +315,9 @@ def _print_details(content: dict[str, object], locale: str) -> None:
         say("cli.alert.measures", locale, text=_text_line(measures))
 
 
-@app.command("show")
+@app.command("show", help=N_("cli.help.alert.show"))
 def show(
-    case_id: str,
+    case_id: CaseIdArgument,
     role: RoleOption = None,
     lang: LangOption = "en",
     tz: TzOption = None,
@@ -342,10 +344,10 @@ def show(
                 console.print(f"  {line}", highlight=False, markup=False)
 
 
-@app.command("export")
+@app.command("export", help=N_("cli.help.alert.export"))
 def export_(
-    case_id: str,
-    audience: Annotated[Audience, typer.Option(help="Who the export is for")],
+    case_id: CaseIdArgument,
+    audience: Annotated[Audience, typer.Option(help=N_("cli.help.alert.export.audience"))],
     lang: LangOption = "en",
     config: ConfigOption = None,
 ) -> None:
@@ -355,8 +357,8 @@ def export_(
     console.print_json(json.dumps(export(view, audience.value), ensure_ascii=False))
 
 
-@app.command("fallback")
-def fallback(case_id: str, lang: LangOption = "en", config: ConfigOption = None) -> None:
+@app.command("fallback", help=N_("cli.help.alert.fallback"))
+def fallback(case_id: CaseIdArgument, lang: LangOption = "en", config: ConfigOption = None) -> None:
     """Print the alert as a notice in both sides' languages, to send by phone, fax or e-mail."""
     with user_errors(lang):
         node = open_node(config)
@@ -370,11 +372,11 @@ def fallback(case_id: str, lang: LangOption = "en", config: ConfigOption = None)
         console.print("")
 
 
-@app.command("reconcile")
+@app.command("reconcile", help=N_("cli.help.alert.reconcile"))
 def reconcile_(
-    case_id: str,
-    channel: Annotated[FallbackChannel, typer.Option(help="How it was sent")],
-    reference: Annotated[str, typer.Option(help="Fax number and time, who took the call…")],
+    case_id: CaseIdArgument,
+    channel: Annotated[FallbackChannel, typer.Option(help=N_("cli.help.alert.reconcile.channel"))],
+    reference: Annotated[str, typer.Option(help=N_("cli.help.alert.reconcile.reference"))],
     lang: LangOption = "en",
     config: ConfigOption = None,
 ) -> None:

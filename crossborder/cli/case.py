@@ -11,9 +11,17 @@ from crossborder.audit.render import render
 from crossborder.bootstrap import Node
 from crossborder.cli.common import ConfigOption, LangOption, console, open_node, say, user_errors
 from crossborder.i18n import N_, normalize_locale, translate
+from crossborder.services.alerts import WORKFLOW as ALERT_WORKFLOW
 from crossborder.services.cases import case_view, list_cases
 
 app = typer.Typer(help=N_("cli.help.case"), no_args_is_help=True)
+
+
+def shown_subject(workflow: str, subject: str, locale: str) -> str:
+    """A case's subject as a reader reads it: an alert's is its category, shown by its label."""
+    if workflow == ALERT_WORKFLOW:
+        return translate(f"alert_category.{subject}", locale)
+    return subject
 
 
 def print_case(node: Node, case_id: str, lang: str, tz: str | None = None) -> None:
@@ -21,7 +29,8 @@ def print_case(node: Node, case_id: str, lang: str, tz: str | None = None) -> No
     locale = normalize_locale(lang)
     view = case_view(node, case_id)
     zone = tz or node.timezone
-    say("cli.case.header", locale, case_id=view.case.id, subject=view.case.subject)
+    subject = shown_subject(view.case.workflow, view.case.subject, locale)
+    say("cli.case.header", locale, case_id=view.case.id, subject=subject)
     say(
         "cli.case.status",
         locale,
@@ -65,6 +74,9 @@ def list_(lang: LangOption = "en", config: ConfigOption = None) -> None:
         )
         for case in list_cases(node):
             table.add_row(
-                case.id, case.subject, case.counterpart, translate(f"status.{case.status}", locale)
+                case.id,
+                shown_subject(case.workflow, case.subject, locale),
+                case.counterpart,
+                translate(f"status.{case.status}", locale),
             )
         console.print(table)

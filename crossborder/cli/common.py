@@ -14,7 +14,7 @@ from rich.console import Console
 
 from crossborder.bootstrap import Node, bootstrap
 from crossborder.domain.errors import CrossborderError
-from crossborder.i18n import N_, normalize_locale, translate
+from crossborder.i18n import N_, error_message, normalize_locale, translate
 from crossborder.settings import Settings
 
 console = Console()
@@ -42,7 +42,8 @@ def officer() -> str:
 
 
 def say(key: str, lang: str, **params: Any) -> None:
-    console.print(translate(key, normalize_locale(lang), **params), highlight=False)
+    """Print a catalog text as it is: an officer's words may hold brackets, never console markup."""
+    console.print(translate(key, normalize_locale(lang), **params), highlight=False, markup=False)
 
 
 @contextmanager
@@ -52,7 +53,7 @@ def user_errors(lang: str) -> Iterator[None]:
         yield
     except CrossborderError as error:
         locale = normalize_locale(lang)
-        message = translate(f"error.{error.code}", locale, **error.params)
+        message = error_message(error.code, locale, **error.params)
         err_console.print(f"[bold red]{error.code}[/]: {message}", highlight=False)
         for violation in error.violations:
             message = translate(

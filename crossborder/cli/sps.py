@@ -52,7 +52,7 @@ from crossborder.domain.recognition import (
     RecognitionOutcome,
 )
 from crossborder.domain.validation import schema_checked, violations_from
-from crossborder.i18n import normalize_locale, translate
+from crossborder.i18n import N_, normalize_locale, translate
 from crossborder.services import quarantine, recognition
 from crossborder.services.registry import only_counterpart
 from flows.quarantine import (
@@ -74,28 +74,27 @@ DELIVERY_KEYS = {
     "failed": "cli.delivery.failed",
 }
 
-app = typer.Typer(
-    help="Plant quarantine: ePhyto certificates, quarantine results, recognition, ISPM 13.",
-    no_args_is_help=True,
-)
+app = typer.Typer(help=N_("cli.help.sps"), no_args_is_help=True)
+
+CaseIdArgument = Annotated[str, typer.Argument(help=N_("cli.help.case_id"))]
 
 
-@app.command("import")
+@app.command("import", help=N_("cli.help.sps.import"))
 def import_certificate(
-    certificate: Annotated[Path, typer.Argument(help="SPSCertificate XML file")],
+    certificate: Annotated[Path, typer.Argument(help=N_("cli.help.sps.import.certificate"))],
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Only read the file and print it as JSON")
+        bool, typer.Option("--dry-run", help=N_("cli.help.sps.import.dry_run"))
     ] = False,
     strict: Annotated[
-        bool, typer.Option("--strict", help="Refuse a file with any schema error")
+        bool, typer.Option("--strict", help=N_("cli.help.sps.import.strict"))
     ] = False,
     max_bytes: Annotated[
-        int, typer.Option("--max-bytes", help="Refuse files larger than this")
+        int, typer.Option("--max-bytes", help=N_("cli.help.sps.import.max_bytes"))
     ] = DEFAULT_MAX_BYTES,
     case_id: Annotated[
-        str | None, typer.Option("--case", help="Attach to this consignment (a corrected copy)")
+        str | None, typer.Option("--case", help=N_("cli.help.sps.import.case"))
     ] = None,
-    to: Annotated[str, typer.Option("--to", help="The importing side's agency code")] = "",
+    to: Annotated[str, typer.Option("--to", help=N_("cli.help.sps.import.to"))] = "",
     lang: LangOption = "en",
     config: ConfigOption = None,
 ) -> None:
@@ -128,10 +127,10 @@ def import_certificate(
         )
 
 
-@app.command("export")
+@app.command("export", help=N_("cli.help.sps.export"))
 def export_certificate(
-    certificate: Annotated[Path, typer.Argument(help="Certificate as JSON (from import)")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="SPSCertificate XML to write")],
+    certificate: Annotated[Path, typer.Argument(help=N_("cli.help.sps.export.certificate"))],
+    output: Annotated[Path, typer.Option("--output", "-o", help=N_("cli.help.sps.export.output"))],
     lang: LangOption = "en",
 ) -> None:
     """Write a certificate as SPSCertificate XML that validates against the schema."""
@@ -207,17 +206,14 @@ def _note(text: str | None, lang: str) -> FreeText | None:
         return FreeText(lang=tag, text=text)
 
 
-NoteOption = Annotated[str | None, typer.Option("--note", help="Free text for the counterpart")]
-NoteLangOption = Annotated[str, typer.Option("--note-lang", help="zh-Hans, vi or en")]
-CaseOption = Annotated[
-    str | None,
-    typer.Option("--case", help="The consignment's case (default: by certificate number)"),
-]
+NoteOption = Annotated[str | None, typer.Option("--note", help=N_("cli.help.sps.note"))]
+NoteLangOption = Annotated[str, typer.Option("--note-lang", help=N_("cli.help.note_lang"))]
+CaseOption = Annotated[str | None, typer.Option("--case", help=N_("cli.help.sps.case"))]
 
 
-@app.command("send")
+@app.command("send", help=N_("cli.help.sps.send"))
 def send_result(
-    result_file: Annotated[Path, typer.Argument(help="Quarantine result as JSON")],
+    result_file: Annotated[Path, typer.Argument(help=N_("cli.help.sps.send.result_file"))],
     case_id: CaseOption = None,
     lang: LangOption = "en",
     config: ConfigOption = None,
@@ -234,14 +230,16 @@ def send_result(
         _print_sent("cli.sps.result_shared", lang, sent.case_id, sent.delivery)
 
 
-@app.command("decide")
+@app.command("decide", help=N_("cli.help.sps.decide"))
 def decide(
-    case_id: str,
-    outcome: Annotated[RecognitionOutcome, typer.Option()],
+    case_id: CaseIdArgument,
+    outcome: Annotated[RecognitionOutcome, typer.Option(help=N_("cli.help.sps.decide.outcome"))],
     sampling_rate: Annotated[
-        Decimal | None, typer.Option(help="Percent of packages to sample (reduced_sampling)")
+        Decimal | None, typer.Option(help=N_("cli.help.sps.decide.sampling_rate"))
     ] = None,
-    reason: Annotated[NonRecognitionReason | None, typer.Option(help="Why not recognised")] = None,
+    reason: Annotated[
+        NonRecognitionReason | None, typer.Option(help=N_("cli.help.sps.decide.reason"))
+    ] = None,
     note: NoteOption = None,
     note_lang: NoteLangOption = "en",
     lang: LangOption = "en",
@@ -263,9 +261,9 @@ def decide(
         _print_sent("cli.sps.decided", lang, sent.case_id, sent.delivery)
 
 
-@app.command("notify")
+@app.command("notify", help=N_("cli.help.sps.notify"))
 def notify(
-    notice_file: Annotated[Path, typer.Argument(help="Notification of non-compliance as JSON")],
+    notice_file: Annotated[Path, typer.Argument(help=N_("cli.help.sps.notify.notice_file"))],
     case_id: CaseOption = None,
     note: NoteOption = None,
     note_lang: NoteLangOption = "en",
@@ -287,9 +285,9 @@ def notify(
         _print_sent("cli.sps.notified", lang, sent.case_id, sent.delivery)
 
 
-@app.command("acknowledge")
+@app.command("acknowledge", help=N_("cli.help.sps.acknowledge"))
 def acknowledge(
-    case_id: str,
+    case_id: CaseIdArgument,
     note: NoteOption = None,
     note_lang: NoteLangOption = "en",
     lang: LangOption = "en",
@@ -306,13 +304,13 @@ def acknowledge(
         _print_sent("cli.sps.acknowledged", lang, sent.case_id, sent.delivery)
 
 
-rules_app = typer.Typer(help="Mutual-recognition rules in force.", no_args_is_help=True)
+rules_app = typer.Typer(help=N_("cli.help.sps.rules"), no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
 
 
-@rules_app.command("load")
+@rules_app.command("load", help=N_("cli.help.sps.rules.load"))
 def load_rules(
-    rules_file: Annotated[Path, typer.Argument(help="Rule set as JSON (see the shipped seed)")],
+    rules_file: Annotated[Path, typer.Argument(help=N_("cli.help.sps.rules.load.rules_file"))],
     lang: LangOption = "en",
     config: ConfigOption = None,
 ) -> None:
@@ -327,7 +325,7 @@ def load_rules(
         say("cli.sps.rules_loaded", lang, version=version)
 
 
-@rules_app.command("list")
+@rules_app.command("list", help=N_("cli.help.sps.rules.list"))
 def list_rules(lang: LangOption = "en", config: ConfigOption = None) -> None:
     """Show the recognition rules in force, with their version."""
     locale = normalize_locale(lang)

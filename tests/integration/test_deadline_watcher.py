@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from crossborder.adapters.db.tables import AuditEntry, Deadline, DeadlineStep
+from crossborder.api.workers import Workers
 from crossborder.audit.trail import Actor
 from crossborder.bootstrap import Node
 from crossborder.cli.common import open_node
@@ -440,4 +441,28 @@ def test_the_watch_deadlines_flow_takes_the_due_steps(
         assert [taken.step for taken in take_due_steps.fn(100).taken] == ["reminder-7"]
         clock.now = utc(2026, 12, 5, 17)
         assert [taken.step for taken in watch_deadlines().taken] == ["reminder-2"]
+    node.close()
+
+
+# --- the node's own watcher ---
+
+
+def test_a_running_node_escalates_by_itself(
+    make_db_url: Callable[[str], str], tmp_path: Path, clock: Clock, notices: Notices
+) -> None:
+    """No scheduler needed: the node's background loop takes the step within its poll."""
+    node = make_node("vn", make_db_url("vn"), tmp_path, clock, deadline_poll_seconds=0.05)
+    register_deadline(node, "test.escalating")
+    workers = Workers(node)
+    workers.start()
+    try:
+        clock.now = utc(2026, 12, 8)
+        deadline = time.monotonic() + 10
+        while status(node) != "overdue" and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        workers.stop()
+    assert status(node) == "overdue"
+    assert escalated == [(CASE, "overdue")]
+    assert [key for _, key, _ in notices.sent] == ["audit.deadline.overdue"]
     node.close()

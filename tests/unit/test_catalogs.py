@@ -52,6 +52,7 @@ from crossborder.domain.quarantine import (
 )
 from crossborder.domain.recognition import NonRecognitionReason, RecognitionOutcome
 from crossborder.i18n import LOCALES, LOCALES_DIR
+from crossborder.services.alert_views import FallbackChannel
 
 PROJECT = LOCALES_DIR.parent
 SOURCE_DIRS = (PROJECT / "crossborder", PROJECT / "flows")
@@ -234,6 +235,8 @@ FAMILIES = frozenset(
         "alert_audience.",
         "alert_action.",
         "alert_closure.",
+        "alert_channel.",
+        "alert_step.",
     }
 )
 _LITERAL_CLI_KEY = re.compile(r"cli(\.[a-z0-9_]+)+")
@@ -456,6 +459,8 @@ def scan_sources(directories: Iterable[Path]) -> KeyUses:
         "alert_audience": [audience.value for audience in Audience],
         "alert_action": [action.value for action in AlertAction],
         "alert_closure": [reason.value for reason in ClosureReason],
+        "alert_channel": [channel.value for channel in FallbackChannel],
+        "alert_step": [action.value for action in AlertAction],
     }
     for family, values in families.items():
         for value in values:
