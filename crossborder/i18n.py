@@ -78,7 +78,12 @@ def translate(key: str, locale: str = DEFAULT_LOCALE, /, **params: Any) -> str:
 
 
 #: Error parameters that hold a code, shown to a reader by its label (``status.sent``).
-LABELLED_ERROR_PARAMS = {"status": "status.", "action": "alert_step."}
+LABELLED_ERROR_PARAMS = {
+    "status": "status.",
+    "action": "alert_step.",
+    "audience": "alert_audience.",
+    "kind": "agency_kind.",
+}
 
 
 def error_message(code: str, locale: str, /, **params: Any) -> str:

@@ -117,7 +117,7 @@ def attach_certificate(
             raise Conflict("CERTIFICATE_ALREADY_ATTACHED", number=number, case_id=existing)
         if recipient is None:
             raise InvalidInput("RECIPIENT_REQUIRED")
-        agency(recipient)
+        _check_countries(certificate, node.agency, recipient)
         case_id = new_case_id(node.agency, now, secrets.token_hex(3))
         insert_now(
             session,
@@ -174,6 +174,7 @@ def _replace_certificate(
             number=number,
             expected=consignment.certificate_number,
         )
+    _check_countries(certificate, node.agency, case.counterpart)
     if consignment.certificate_digest == digest:
         raise Conflict("CERTIFICATE_ALREADY_ATTACHED", number=number, case_id=case_id)
     if _result_of(session, case_id) is not None:
@@ -205,6 +206,27 @@ def result_of(session: Session, case_id: str) -> ResultRow:
     if row is None:
         raise NotFound("QUARANTINE_RESULT_UNKNOWN", case_id=case_id)
     return row
+
+
+def _check_countries(
+    certificate: PhytosanitaryCertificate, exporting_agency: str, importing_agency: str
+) -> None:
+    """The certificate is for this trade: from the exporting side's country to the importer's.
+
+    A certificate for Vietnamese durian bound for Laos must not become the basis
+    of a result shared with China, however valid it is otherwise.
+    """
+    consignment = certificate.consignment
+    exporting, importing = agency(exporting_agency).country, agency(importing_agency).country
+    if consignment.export_country.id != exporting or consignment.import_country.id != importing:
+        raise InvalidInput(
+            "CERTIFICATE_COUNTRY_MISMATCH",
+            number=certificate.document.id,
+            export_country=consignment.export_country.id,
+            import_country=consignment.import_country.id,
+            expected_export=exporting,
+            expected_import=importing,
+        )
 
 
 def _check_reference(node: Node, result: QuarantineResult, exporting_agency: str) -> None:
@@ -293,6 +315,7 @@ def admit_result(
     result = message.payload.result
     certificate = message.payload.certificate
     _check_reference(node, result, message.sender)
+    _check_countries(certificate, message.sender, node.agency)
     if session.get(Case, message.case_id) is not None:
         raise Conflict("CASE_ALREADY_EXISTS", case_id=message.case_id)
     now = node.now()

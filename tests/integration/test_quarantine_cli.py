@@ -89,6 +89,15 @@ def test_importing_a_certificate_opens_one_consignment(config: Path) -> None:
     assert counts(config) == before
 
 
+def test_a_certificate_for_another_trade_changes_nothing(config: Path) -> None:
+    """Dragon fruit certified for China cannot open a consignment to a Vietnamese body."""
+    before = counts(config)
+    refused = invoke(config, "sps", "import", str(CERTIFICATE), "--to", "VN-CUSKV6", "--lang", "vi")
+    assert refused.exit_code == 2
+    assert "CERTIFICATE_COUNTRY_MISMATCH" in refused.stderr and "đến CN" in refused.stderr
+    assert counts(config) == before
+
+
 #: ePhyto files refused before a node is opened, with the option that makes them so.
 BAD_FILES = [
     ("not-sps.xml", [], "SPS_NOT_AN_SPS_CERTIFICATE"),

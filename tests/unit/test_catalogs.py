@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator, Set
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import get_args
 
 import pytest
 from babel.messages.pofile import read_po
@@ -52,6 +53,7 @@ from crossborder.domain.quarantine import (
 )
 from crossborder.domain.recognition import NonRecognitionReason, RecognitionOutcome
 from crossborder.i18n import LOCALES, LOCALES_DIR
+from crossborder.reference.agencies import AgencyKind
 from crossborder.services.alert_views import FallbackChannel
 
 PROJECT = LOCALES_DIR.parent
@@ -237,6 +239,7 @@ FAMILIES = frozenset(
         "alert_closure.",
         "alert_channel.",
         "alert_step.",
+        "agency_kind.",
     }
 )
 _LITERAL_CLI_KEY = re.compile(r"cli(\.[a-z0-9_]+)+")
@@ -461,6 +464,8 @@ def scan_sources(directories: Iterable[Path]) -> KeyUses:
         "alert_closure": [reason.value for reason in ClosureReason],
         "alert_channel": [channel.value for channel in FallbackChannel],
         "alert_step": [action.value for action in AlertAction],
+        # Error texts show an agency's kind by its label (``crossborder.i18n.error_message``).
+        "agency_kind": list(get_args(AgencyKind)),
     }
     for family, values in families.items():
         for value in values:
