@@ -16,7 +16,9 @@ from functools import cache
 from importlib.resources import files
 from types import MappingProxyType
 
-from crossborder.domain.alerts import AlertCategory, Severity
+from pydantic import BaseModel, ConfigDict
+
+from crossborder.domain.alerts import AlertCategory, NotificationKind, Severity
 from crossborder.domain.deadlines import DeadlineRule
 from crossborder.reference.deadline_rules import RuleData, deadline_rule
 
@@ -41,3 +43,38 @@ def ack_rule_data(category: AlertCategory, severity: Severity) -> RuleData:
 def ack_rule(category: AlertCategory, severity: Severity) -> DeadlineRule:
     """The validated rule (``DEADLINE_RULE_INVALID`` if the data is wrong)."""
     return deadline_rule(ACK_RULE, {ACK_RULE: ack_rule_data(category, severity)})
+
+
+class AutoAckRule(BaseModel):
+    """Alerts the recipient's node acknowledges itself; ``None`` matches every value."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: NotificationKind
+    categories: frozenset[AlertCategory] | None = None
+    severities: frozenset[Severity] | None = None
+
+    def covers(self, kind: NotificationKind, category: AlertCategory, severity: Severity) -> bool:
+        return (
+            kind is self.kind
+            and (self.categories is None or category in self.categories)
+            and (self.severities is None or severity in self.severities)
+        )
+
+
+@cache
+def _auto_ack() -> tuple[AutoAckRule, ...]:
+    text = files("crossborder.reference").joinpath("data", "alert_auto_ack.json").read_text("utf-8")
+    return tuple(AutoAckRule.model_validate(rule) for rule in json.loads(text)["rules"])
+
+
+def acknowledged_by_rule(
+    kind: NotificationKind, category: AlertCategory, severity: Severity
+) -> bool:
+    """Whether the recipient's node acknowledges such an alert itself (``alert_auto_ack.json``).
+
+    A RASFF "information" notice of low severity asks for attention, not action:
+    "received and noted" needs no person, and a duty officer's time goes to the
+    alerts that do. Anything not listed waits for a person.
+    """
+    return any(rule.covers(kind, category, severity) for rule in _auto_ack())

@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from crossborder.adapters.db.tables import Alert, AlertEntry, Case
+from crossborder.adapters.db.tables import Alert, AlertEntry, Case, InboxMessage
 from crossborder.audit.trail import Actor, record
 from crossborder.bootstrap import Node
 from crossborder.domain.alert_lifecycle import (
@@ -60,7 +60,7 @@ from crossborder.domain.messages import (
     new_case_id,
 )
 from crossborder.reference.agencies import agency
-from crossborder.reference.alert_ack_rules import ACK_RULE, ack_rule_data
+from crossborder.reference.alert_ack_rules import ACK_RULE, ack_rule_data, acknowledged_by_rule
 from crossborder.services import deadlines
 from crossborder.services.exchange import send
 from crossborder.services.outbox import enqueue, new_message_id
@@ -289,30 +289,66 @@ def act(
 ) -> Sent:
     """Take a step on an alert from this side and tell the other side; returns the message."""
     with node.transaction() as session:
-        alert = locked(session, case_id)
-        side: Side = "sender" if alert is not None and alert.sender == node.agency else "recipient"
-        alert = apply_step(session, node, alert, action, side, payload, actor)
-        counterpart = alert.recipient if side == "sender" else alert.sender
-        message = _MESSAGES[action](
-            message_id=new_message_id(),
-            sender=node.agency,
-            recipient=counterpart,
-            case_id=case_id,
-            created_at=node.now(),
-            payload=payload,
-        )
-        queued = send(
+        return _take_step(session, node, case_id, action, payload, actor)
+
+
+def _take_step(
+    session: Session,
+    node: Node,
+    case_id: str,
+    action: AlertAction,
+    payload: ActionPayload,
+    actor: Actor,
+) -> Sent:
+    alert = locked(session, case_id)
+    side: Side = "sender" if alert is not None and alert.sender == node.agency else "recipient"
+    alert = apply_step(session, node, alert, action, side, payload, actor)
+    counterpart = alert.recipient if side == "sender" else alert.sender
+    message = _MESSAGES[action](
+        message_id=new_message_id(),
+        sender=node.agency,
+        recipient=counterpart,
+        case_id=case_id,
+        created_at=node.now(),
+        payload=payload,
+    )
+    queued = send(
+        session,
+        node,
+        message,
+        f"alert.{action.value}",
+        actor,
+        counterpart=counterpart,
+        **step_texts(payload, alert),
+    )
+    content = payload.model_dump(mode="json")
+    add_entry(session, node, alert, action, node.agency, queued.message_id, content)
+    return Sent(case_id, queued.message_id)
+
+
+def acknowledge_by_rule(session: Session, node: Node, row: InboxMessage) -> None:
+    """After a received alert is admitted: acknowledge it here if a rule says no person need.
+
+    Runs in the dispatcher's transaction for the inbox row, so the
+    acknowledgement, its message and its audit entry commit with the row's
+    "processed" mark, once. The actor is the node itself, which the trail shows.
+    """
+    alert = locked(session, row.case_id)
+    if alert is None or alert.recipient != node.agency:
+        return
+    if AlertStatus(alert.status) not in AWAITING_ACK:
+        # A re-sent alert we already acknowledged, or one closed meanwhile.
+        return
+    content = AlertContent.model_validate(alert.content)
+    if acknowledged_by_rule(content.kind, content.category, content.severity):
+        _take_step(
             session,
             node,
-            message,
-            f"alert.{action.value}",
-            actor,
-            counterpart=counterpart,
-            **step_texts(payload, alert),
+            row.case_id,
+            AlertAction.ACK,
+            AlertAckPayload(),
+            Actor.system(node.agency),
         )
-        content = payload.model_dump(mode="json")
-        add_entry(session, node, alert, action, node.agency, queued.message_id, content)
-        return Sent(case_id, queued.message_id)
 
 
 @deadlines.on_overdue(ACK_RULE)

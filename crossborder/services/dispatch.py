@@ -19,7 +19,7 @@ from crossborder.audit.trail import Actor, record
 from crossborder.bootstrap import Node
 from crossborder.domain.errors import CrossborderError
 from crossborder.domain.messages import MessageType
-from crossborder.services import certificate_of_origin, recognition
+from crossborder.services import alerts, certificate_of_origin, recognition
 
 React = Callable[[Session, Node, InboxMessage], None]
 REACT: dict[str, React] = {
@@ -28,6 +28,8 @@ REACT: dict[str, React] = {
     MessageType.CO_AMEND.value: certificate_of_origin.auto_decide,
     # A received quarantine result is decided by the recognition rules in force.
     MessageType.SPS_QUARANTINE_RESULT.value: recognition.auto_decide,
+    # Low-severity information notices are acknowledged by rule, not by a person.
+    MessageType.ALERT_RAISE.value: alerts.acknowledge_by_rule,
 }
 
 

@@ -176,6 +176,30 @@ def test_an_alert_is_raised_acknowledged_followed_up_and_closed(
     assert again.value.code == "ALERT_CLOSED"
 
 
+def test_a_low_severity_information_notice_is_acknowledged_by_rule(
+    guards: tuple[Node, Node],
+) -> None:
+    """The node notes a minor information notice itself (``alert_auto_ack.json``)."""
+    cn, vn = guards
+    notice = smuggling(kind="information", severity="minor", urgency="future")
+    with serving(cn), serving(vn):
+        noted = alerts.raise_alert(cn, notice, vn.agency, GUARD_CN).case_id
+        urgent = alerts.raise_alert(cn, smuggling(), vn.agency, GUARD_CN).case_id
+        deliver_due(cn)
+        wait_for(lambda: status(cn, noted) == "acknowledged")
+        wait_for(lambda: status(vn, urgent) == "received")
+    assert status(vn, noted) == "acknowledged"
+    assert ack_deadline(cn, noted).status == ack_deadline(vn, noted).status == "met"
+    with vn.sessions() as session:
+        ack = session.scalars(
+            select(AuditEntry).where(AuditEntry.case_id == noted, AuditEntry.event == "alert.ack")
+        ).one()
+    assert (ack.actor_kind, ack.actor_agency) == ("system", "VN-BGLS")
+    # Dispatched like the first, the severe one is still the duty officer's to acknowledge.
+    assert status(cn, urgent) == "sent"
+    assert ack_deadline(vn, urgent).status == "open"
+
+
 def test_a_late_acknowledgement_escalates_on_both_sides(
     guards: tuple[Node, Node], clock: Clock
 ) -> None:
