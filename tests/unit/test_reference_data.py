@@ -6,6 +6,7 @@ import unicodedata
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import get_args
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,7 +15,13 @@ from babel.messages.pofile import read_po
 
 from crossborder.domain.errors import NotFound
 from crossborder.i18n import LOCALES, LOCALES_DIR
-from crossborder.reference.agencies import agencies, agency, agency_active_on, agency_name
+from crossborder.reference.agencies import (
+    AgencyKind,
+    agencies,
+    agency,
+    agency_active_on,
+    agency_name,
+)
 from crossborder.reference.gates import gate, gate_name, gate_pair, gates
 
 #: Codes that other modules, messages and settings already use.
@@ -65,8 +72,9 @@ def _reference_catalog(locale: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("locale", LOCALES)
-def test_the_catalog_names_every_agency_and_gate_and_nothing_else(locale: str) -> None:
-    expected = {a.name_key for a in agencies()} | {g.name_key for g in gates()} | ERROR_KEYS
+def test_the_catalog_names_every_agency_gate_and_kind_and_nothing_else(locale: str) -> None:
+    kinds = {f"agency_kind.{kind}" for kind in get_args(AgencyKind)}
+    expected = {a.name_key for a in agencies()} | {g.name_key for g in gates()} | kinds | ERROR_KEYS
 
     assert set(_reference_catalog(locale)) == expected
 
