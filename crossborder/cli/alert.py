@@ -11,13 +11,15 @@ import typer
 from rich.table import Table
 
 from crossborder.audit.trail import Actor
-from crossborder.cli.co import DELIVERY_KEYS, _free_text, read_json
 from crossborder.cli.common import (
     ConfigOption,
     LangOption,
     console,
+    delivery_text,
+    free_text,
     officer,
     open_node,
+    read_json,
     say,
     user_errors,
 )
@@ -69,7 +71,7 @@ def _print_sent(sent: Sent, action: str, lang: str) -> None:
         locale,
         action=translate(f"alert_action.{action}", locale),
         case_id=sent.case_id,
-        delivery=translate(DELIVERY_KEYS[sent.delivery], locale),
+        delivery=delivery_text(sent.delivery, locale),
     )
 
 
@@ -116,7 +118,7 @@ def ack(
 ) -> None:
     """Acknowledge a received alert: it has been read and is being acted on."""
     with user_errors(lang):
-        text = _free_text(note, note_lang) if note else None
+        text = free_text(note, note_lang) if note else None
         _step(case_id, AlertAckPayload(note=text), "ack", lang, config)
 
 
@@ -165,7 +167,7 @@ def close(
 ) -> None:
     """Close an alert: the matter is dealt with."""
     with user_errors(lang):
-        text = _free_text(note, note_lang) if note else None
+        text = free_text(note, note_lang) if note else None
         _step(case_id, AlertClosePayload(reason=reason, note=text), "close", lang, config)
 
 
@@ -179,7 +181,7 @@ def withdraw(
 ) -> None:
     """Withdraw an alert raised in error (sender only)."""
     with user_errors(lang):
-        payload = AlertWithdrawPayload(reason=_free_text(reason, reason_lang))
+        payload = AlertWithdrawPayload(reason=free_text(reason, reason_lang))
         _step(case_id, payload, "withdraw", lang, config)
 
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -12,22 +11,22 @@ from crossborder.cli.common import (
     ConfigOption,
     LangOption,
     console,
+    free_text,
     officer,
     open_node,
+    print_sent,
+    read_json,
     say,
     user_errors,
 )
 from crossborder.cli.deadlines import STATUS_TEXT as DEADLINE_STATUS_TEXT
 from crossborder.domain.certificate_of_origin import FormE
-from crossborder.domain.errors import InvalidInput
 from crossborder.domain.messages import (
     CertificateDecision,
     CoVerificationReplyPayload,
     CoVerificationRequestPayload,
     DecisionReason,
     DocumentKind,
-    FreeText,
-    LanguageTag,
     VerificationReason,
 )
 from crossborder.domain.validation import schema_checked
@@ -52,32 +51,7 @@ from flows.verification import (
     revoke_certificate_of_origin,
 )
 
-#: How far delivery got when the command returned, as an officer reads it.
-DELIVERY_KEYS = {
-    "delivered": "cli.delivery.delivered",
-    "pending": "cli.delivery.pending",
-    "failed": "cli.delivery.failed",
-}
-
-
-def _print_sent(key: str, lang: str, case_id: str, delivery_status: str) -> None:
-    delivery = translate(DELIVERY_KEYS[delivery_status], normalize_locale(lang))
-    say(key, lang, case_id=case_id, delivery=delivery)
-
-
 app = typer.Typer(help=N_("cli.help.co"), no_args_is_help=True)
-
-
-def read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput("FILE_UNREADABLE", path=str(path)) from exc
-    except ValueError as exc:
-        raise InvalidInput("JSON_MALFORMED") from exc
-    if not isinstance(data, dict):
-        raise InvalidInput("JSON_MALFORMED")
-    return data
 
 
 def read_form_e(path: Path) -> FormE:
@@ -102,7 +76,7 @@ def send(
         )
         with use(node):
             result = share_certificate_of_origin(request)
-        _print_sent("cli.co.shared", lang, result.case_id, result.delivery)
+        print_sent("cli.co.shared", lang, result.case_id, result.delivery)
 
 
 @app.command("decide", help=N_("cli.help.co.decide"))
@@ -125,24 +99,12 @@ def decide(
                 case_id=case_id,
                 decision=decision,
                 reasons=reason or [],
-                note=FreeText(lang=_language_tag(note_lang), text=note) if note else None,
+                note=free_text(note, note_lang) if note else None,
                 officer=officer(),
             )
         with use(node):
             result = answer_certificate_of_origin(request)
-        _print_sent("cli.co.decided", lang, result.case_id, result.delivery)
-
-
-def _language_tag(value: str) -> LanguageTag:
-    tags: dict[str, LanguageTag] = {"zh": "zh-Hans", "zh-hans": "zh-Hans", "vi": "vi", "en": "en"}
-    tag = tags.get(value.lower().replace("_", "-"))
-    if tag is None:
-        raise InvalidInput("LANGUAGE_UNKNOWN", lang=value)
-    return tag
-
-
-def _free_text(text: str, lang: str) -> FreeText:
-    return FreeText(lang=_language_tag(lang), text=text)
+        print_sent("cli.co.decided", lang, result.case_id, result.delivery)
 
 
 @app.command("amend", help=N_("cli.help.co.amend"))
@@ -160,12 +122,12 @@ def amend(
         request = AmendRequest(
             case_id=case_id,
             certificate=read_form_e(form_e),
-            reason=_free_text(reason, reason_lang),
+            reason=free_text(reason, reason_lang),
             officer=officer(),
         )
         with use(node):
             result = amend_certificate_of_origin(request)
-        _print_sent("cli.co.amended", lang, result.case_id, result.delivery)
+        print_sent("cli.co.amended", lang, result.case_id, result.delivery)
 
 
 @app.command("revoke", help=N_("cli.help.co.revoke"))
@@ -180,11 +142,11 @@ def revoke(
     with user_errors(lang):
         node = open_node(config)
         request = RevokeRequest(
-            case_id=case_id, reason=_free_text(reason, reason_lang), officer=officer()
+            case_id=case_id, reason=free_text(reason, reason_lang), officer=officer()
         )
         with use(node):
             result = revoke_certificate_of_origin(request)
-        _print_sent("cli.co.revoked", lang, result.case_id, result.delivery)
+        print_sent("cli.co.revoked", lang, result.case_id, result.delivery)
 
 
 @app.command("verify-request", help=N_("cli.help.co.verify_request"))
@@ -209,13 +171,13 @@ def verify_request(
                 certificate_number="-",
                 reasons=reason,
                 documents_requested=document or [],
-                note=_free_text(note, note_lang) if note else None,
+                note=free_text(note, note_lang) if note else None,
             )
         with use(node):
             result = request_origin_verification(
                 VerificationRequest(case_id=case_id, request=payload, officer=officer())
             )
-        _print_sent("cli.co.verification_requested", lang, result.case_id, result.delivery)
+        print_sent("cli.co.verification_requested", lang, result.case_id, result.delivery)
 
 
 @app.command("verify-reply", help=N_("cli.help.co.verify_reply"))
@@ -236,7 +198,7 @@ def verify_reply(
             result = reply_origin_verification(
                 VerificationReply(case_id=case_id, reply=payload, officer=officer())
             )
-        _print_sent("cli.co.verification_replied", lang, result.case_id, result.delivery)
+        print_sent("cli.co.verification_replied", lang, result.case_id, result.delivery)
 
 
 @app.command("show", help=N_("cli.help.co.show"))

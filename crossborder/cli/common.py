@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,7 +14,9 @@ import typer
 from rich.console import Console
 
 from crossborder.bootstrap import Node, bootstrap
-from crossborder.domain.errors import CrossborderError
+from crossborder.domain.errors import CrossborderError, InvalidInput
+from crossborder.domain.free_text import FreeText, LanguageTag
+from crossborder.domain.validation import schema_checked
 from crossborder.i18n import N_, error_message, normalize_locale, translate
 from crossborder.settings import Settings
 
@@ -61,3 +64,49 @@ def user_errors(lang: str) -> Iterator[None]:
             )
             err_console.print(f"  - {violation.code} {violation.field}: {message}", highlight=False)
         sys.exit(2)
+
+
+#: How far delivery got when the command returned, as an officer reads it.
+DELIVERY_KEYS = {
+    "delivered": "cli.delivery.delivered",
+    "pending": "cli.delivery.pending",
+    "failed": "cli.delivery.failed",
+}
+
+
+def delivery_text(status: str, lang: str) -> str:
+    return translate(DELIVERY_KEYS[status], normalize_locale(lang))
+
+
+def print_sent(key: str, lang: str, case_id: str, delivery_status: str) -> None:
+    say(key, lang, case_id=case_id, delivery=delivery_text(delivery_status, lang))
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """A JSON object from a file an officer names; the codes say what is wrong with it."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput("FILE_UNREADABLE", path=str(path)) from exc
+    except ValueError as exc:
+        raise InvalidInput("JSON_MALFORMED") from exc
+    if not isinstance(data, dict):
+        raise InvalidInput("JSON_MALFORMED")
+    return data
+
+
+_LANGUAGE_TAGS: dict[str, LanguageTag] = {
+    "zh": "zh-Hans",
+    "zh-hans": "zh-Hans",
+    "vi": "vi",
+    "en": "en",
+}
+
+
+def free_text(text: str, lang: str) -> FreeText:
+    """An officer's words with the language they say they wrote in (``--note-lang vi``)."""
+    tag = _LANGUAGE_TAGS.get(lang.lower().replace("_", "-"))
+    if tag is None:
+        raise InvalidInput("LANGUAGE_UNKNOWN", lang=lang)
+    with schema_checked():
+        return FreeText(lang=tag, text=text)

@@ -14,15 +14,13 @@ its quarantine result; ``decide`` records a recognition decision by hand;
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.table import Table
 
 from crossborder.adapters.ephyto import (
@@ -37,13 +35,15 @@ from crossborder.cli.common import (
     LangOption,
     console,
     err_console,
+    free_text,
     officer,
     open_node,
+    print_sent,
+    read_json,
     say,
     user_errors,
 )
 from crossborder.domain.errors import InvalidInput, Violation
-from crossborder.domain.free_text import FreeText, LanguageTag
 from crossborder.domain.phytosanitary import PhytosanitaryCertificate
 from crossborder.domain.quarantine import NonComplianceNotice, QuarantineResult
 from crossborder.domain.recognition import (
@@ -51,7 +51,7 @@ from crossborder.domain.recognition import (
     RecognitionDecision,
     RecognitionOutcome,
 )
-from crossborder.domain.validation import schema_checked, violations_from
+from crossborder.domain.validation import schema_checked
 from crossborder.i18n import N_, normalize_locale, translate
 from crossborder.services import quarantine, recognition
 from crossborder.services.registry import only_counterpart
@@ -66,13 +66,6 @@ from flows.quarantine import (
     share_quarantine_result,
 )
 from flows.runtime import use
-
-#: How far delivery got when the command returned, as an officer reads it.
-DELIVERY_KEYS = {
-    "delivered": "cli.delivery.delivered",
-    "pending": "cli.delivery.pending",
-    "failed": "cli.delivery.failed",
-}
 
 app = typer.Typer(help=N_("cli.help.sps"), no_args_is_help=True)
 
@@ -135,7 +128,7 @@ def export_certificate(
 ) -> None:
     """Write a certificate as SPSCertificate XML that validates against the schema."""
     with user_errors(lang):
-        read = _read_json(certificate)
+        read = _read_certificate_json(certificate)
         xml = write_certificate(read)
         try:
             output.write_bytes(xml)
@@ -144,17 +137,10 @@ def export_certificate(
         say("cli.sps.exported", lang, number=read.document.id, path=str(output))
 
 
-def _read_json(path: Path) -> PhytosanitaryCertificate:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput("FILE_UNREADABLE", path=str(path)) from exc
-    except ValueError as exc:
-        raise InvalidInput("JSON_MALFORMED") from exc
-    try:
+def _read_certificate_json(path: Path) -> PhytosanitaryCertificate:
+    data = read_json(path)
+    with schema_checked():
         return PhytosanitaryCertificate.model_validate(data)
-    except ValidationError as exc:
-        raise InvalidInput("SCHEMA_INVALID", violations=violations_from(exc)) from exc
 
 
 def _report(problems: tuple[Violation, ...], lang: str) -> None:
@@ -178,34 +164,6 @@ def _node(config: Path | None) -> Iterator[Node]:
         node.close()
 
 
-def _print_sent(key: str, lang: str, case_id: str, delivery_status: str) -> None:
-    delivery = translate(DELIVERY_KEYS[delivery_status], normalize_locale(lang))
-    say(key, lang, case_id=case_id, delivery=delivery)
-
-
-def _read_object(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput("FILE_UNREADABLE", path=str(path)) from exc
-    except ValueError as exc:
-        raise InvalidInput("JSON_MALFORMED") from exc
-    if not isinstance(data, dict):
-        raise InvalidInput("JSON_MALFORMED")
-    return data
-
-
-def _note(text: str | None, lang: str) -> FreeText | None:
-    if text is None:
-        return None
-    tags: dict[str, LanguageTag] = {"zh": "zh-Hans", "zh-hans": "zh-Hans", "vi": "vi", "en": "en"}
-    tag = tags.get(lang.lower().replace("_", "-"))
-    if tag is None:
-        raise InvalidInput("LANGUAGE_UNKNOWN", lang=lang)
-    with schema_checked():
-        return FreeText(lang=tag, text=text)
-
-
 NoteOption = Annotated[str | None, typer.Option("--note", help=N_("cli.help.sps.note"))]
 NoteLangOption = Annotated[str, typer.Option("--note-lang", help=N_("cli.help.note_lang"))]
 CaseOption = Annotated[str | None, typer.Option("--case", help=N_("cli.help.sps.case"))]
@@ -220,14 +178,14 @@ def send_result(
 ) -> None:
     """Share a quarantine result with the importing side (exporting side)."""
     with user_errors(lang):
-        data = _read_object(result_file)
+        data = read_json(result_file)
         with schema_checked():
             request = ShareResultRequest(
                 result=QuarantineResult.model_validate(data), case_id=case_id, officer=officer()
             )
         with _node(config) as node, use(node):
             sent = share_quarantine_result(request)
-        _print_sent("cli.sps.result_shared", lang, sent.case_id, sent.delivery)
+        print_sent("cli.sps.result_shared", lang, sent.case_id, sent.delivery)
 
 
 @app.command("decide", help=N_("cli.help.sps.decide"))
@@ -253,12 +211,12 @@ def decide(
                 decision=RecognitionDecision(
                     outcome=outcome, sampling_rate_percent=sampling_rate, reason=reason
                 ),
-                note=_note(note, note_lang),
+                note=free_text(note, note_lang) if note else None,
                 officer=officer(),
             )
         with _node(config) as node, use(node):
             sent = decide_recognition(request)
-        _print_sent("cli.sps.decided", lang, sent.case_id, sent.delivery)
+        print_sent("cli.sps.decided", lang, sent.case_id, sent.delivery)
 
 
 @app.command("notify", help=N_("cli.help.sps.notify"))
@@ -272,17 +230,17 @@ def notify(
 ) -> None:
     """Notify the exporting side of non-compliance (ISPM 13) on a consignment (importing side)."""
     with user_errors(lang):
-        data = _read_object(notice_file)
+        data = read_json(notice_file)
         with schema_checked():
             request = NonComplianceRequest(
                 notice=NonComplianceNotice.model_validate(data),
-                note=_note(note, note_lang),
+                note=free_text(note, note_lang) if note else None,
                 case_id=case_id,
                 officer=officer(),
             )
         with _node(config) as node, use(node):
             sent = notify_non_compliance(request)
-        _print_sent("cli.sps.notified", lang, sent.case_id, sent.delivery)
+        print_sent("cli.sps.notified", lang, sent.case_id, sent.delivery)
 
 
 @app.command("acknowledge", help=N_("cli.help.sps.acknowledge"))
@@ -297,11 +255,13 @@ def acknowledge(
     with user_errors(lang):
         with schema_checked():
             request = AcknowledgementRequest(
-                case_id=case_id, note=_note(note, note_lang), officer=officer()
+                case_id=case_id,
+                note=free_text(note, note_lang) if note else None,
+                officer=officer(),
             )
         with _node(config) as node, use(node):
             sent = acknowledge_non_compliance(request)
-        _print_sent("cli.sps.acknowledged", lang, sent.case_id, sent.delivery)
+        print_sent("cli.sps.acknowledged", lang, sent.case_id, sent.delivery)
 
 
 rules_app = typer.Typer(help=N_("cli.help.sps.rules"), no_args_is_help=True)

@@ -75,25 +75,6 @@ def test_the_channel_an_alert_went_by_is_named_in_the_readers_language(
 # --- the command line (SQLite only: each command opens a node of its own and leaves it) ---
 
 
-@pytest.fixture
-def cli_node(tmp_path: Path, clock: Clock) -> Iterator[Node]:
-    node = make_node("cn", f"sqlite:///{tmp_path / 'cli.db'}", tmp_path, clock, agency="CN-GXBC")
-    yield node
-    node.close()
-
-
-@pytest.fixture
-def config(cli_node: Node, tmp_path: Path) -> Path:
-    path = tmp_path / "cn.env"
-    path.write_text(
-        "CROSSBORDER_AGENCY=CN-GXBC\nCROSSBORDER_COUNTRY=CN\nCROSSBORDER_TIMEZONE=Asia/Shanghai\n"
-        f"CROSSBORDER_BASE_URL=http://127.0.0.1:9\nCROSSBORDER_DATA_DIR={tmp_path / 'cn'}\n"
-        f"CROSSBORDER_DATABASE_URL={cli_node.settings.database_url}\n",
-        "utf-8",
-    )
-    return path
-
-
 def cli(config: Path, *arguments: str) -> Any:
     return runner.invoke(app, [*arguments, "--config", str(config)])
 
@@ -115,30 +96,34 @@ def received_alert(node: Node) -> str:
 
 
 def test_a_refused_step_names_the_alerts_status_and_the_step_by_their_labels(
-    prefect_local: None, cli_node: Node, config: Path
+    prefect_local: None, guard_node: Node, guard_config: Path
 ) -> None:
-    case_id = received_alert(cli_node)
-    alerts.act(cli_node, case_id, AlertAction.ACK, AlertAckPayload(), GUARD)
+    case_id = received_alert(guard_node)
+    alerts.act(guard_node, case_id, AlertAction.ACK, AlertAckPayload(), GUARD)
 
-    again = cli(config, "alert", "ack", case_id, "--lang", "vi")
+    again = cli(guard_config, "alert", "ack", case_id, "--lang", "vi")
     assert again.exit_code == 2
     assert "ALERT_TRANSITION_ILLEGAL" in again.stderr
     assert "Không thể thực hiện “xác nhận” với cảnh báo ở trạng thái “đã xác nhận”" in (
         again.stderr
     )
 
-    withdrawn = cli(config, "alert", "withdraw", case_id, "--reason", "误报", "--lang", "zh_Hans")
+    withdrawn = cli(
+        guard_config, "alert", "withdraw", case_id, "--reason", "误报", "--lang", "zh_Hans"
+    )
     assert withdrawn.exit_code == 2
     assert "ALERT_ACTION_SENDER_ONLY" in withdrawn.stderr
     assert "只有发出预警的一方可以执行“撤回预警”" in withdrawn.stderr
 
 
-def test_the_case_list_shows_an_alerts_category_by_its_label(cli_node: Node, config: Path) -> None:
-    case_id = received_alert(cli_node)
-    listed = cli(config, "case", "list", "--lang", "vi")
+def test_the_case_list_shows_an_alerts_category_by_its_label(
+    guard_node: Node, guard_config: Path
+) -> None:
+    case_id = received_alert(guard_node)
+    listed = cli(guard_config, "case", "list", "--lang", "vi")
     assert listed.exit_code == 0 and case_id in listed.output
     assert "tìm kiếm, cứu nạn trên biển" in listed.output
     assert "maritime_sar" not in listed.output
 
-    shown = cli(config, "case", "show", case_id, "--lang", "zh_Hans")
+    shown = cli(guard_config, "case", "show", case_id, "--lang", "zh_Hans")
     assert shown.exit_code == 0 and "海上搜救" in shown.output

@@ -244,50 +244,33 @@ def test_views_and_exports_keep_the_handling_restriction(cn: Node) -> None:
 # --- the command line (SQLite only: each command opens a node of its own and leaves it) ---
 
 
-@pytest.fixture
-def cli_node(tmp_path: Path, clock: Clock) -> Iterator[Node]:
-    node = make_node("cn", f"sqlite:///{tmp_path / 'cli.db'}", tmp_path, clock, agency="CN-GXBC")
-    yield node
-    node.close()
-
-
-@pytest.fixture
-def config(cli_node: Node, tmp_path: Path) -> Path:
-    path = tmp_path / "cn.env"
-    path.write_text(
-        "CROSSBORDER_AGENCY=CN-GXBC\nCROSSBORDER_COUNTRY=CN\nCROSSBORDER_TIMEZONE=Asia/Shanghai\n"
-        f"CROSSBORDER_BASE_URL=http://127.0.0.1:9\nCROSSBORDER_DATA_DIR={tmp_path / 'cn'}\n"
-        f"CROSSBORDER_DATABASE_URL={cli_node.settings.database_url}\n",
-        "utf-8",
-    )
-    return path
-
-
 def cli(config: Path, *arguments: str) -> Any:
     return runner.invoke(app, ["alert", *arguments, "--config", str(config)])
 
 
 def test_the_duty_officer_lists_shows_and_falls_back(
-    cli_node: Node, config: Path, clock: Clock
+    guard_node: Node, guard_config: Path, clock: Clock
 ) -> None:
-    cn = cli_node
+    cn = guard_node
     case_id = alerts.raise_alert(cn, distress(), "VN-MRCC", GUARD).case_id
     clock.advance(minutes=16)
     watch(cn)
-    listed = cli(config, "list", "--open", "--overdue", "--lang", "vi")
+    listed = cli(guard_config, "list", "--open", "--overdue", "--lang", "vi")
     assert listed.exit_code == 0 and case_id in listed.output
     assert "quá hạn xác nhận" in listed.output
 
-    shown = cli(config, "show", case_id, "--lang", "vi")
+    shown = cli(guard_config, "show", case_id, "--lang", "vi")
     assert "tìm kiếm, cứu nạn trên biển" in shown.output and TEXT["text"] in shown.output
 
-    notice = cli(config, "fallback", case_id)
+    notice = cli(guard_config, "fallback", case_id)
     assert notice.exit_code == 0
     assert "预警通知" in notice.output and "THÔNG BÁO CẢNH BÁO" in notice.output
 
-    reconciled = cli(config, "reconcile", case_id, "--channel", "fax", "--reference", "+84 ...")
+    reconciled = cli(
+        guard_config, "reconcile", case_id, "--channel", "fax", "--reference", "+84 ..."
+    )
     assert reconciled.exit_code == 0
-    again = cli(config, "reconcile", case_id, "--channel", "fax", "--reference", "+84 ...")
+    again = cli(guard_config, "reconcile", case_id, "--channel", "fax", "--reference", "+84 ...")
     assert again.exit_code == 2 and "ALERT_FALLBACK_NOT_REQUIRED" in again.stderr
     with cn.sessions() as session:
         events = list(
@@ -297,11 +280,11 @@ def test_the_duty_officer_lists_shows_and_falls_back(
 
 
 def test_a_bad_alert_file_is_refused_in_the_officers_language(
-    cli_node: Node, config: Path, tmp_path: Path
+    guard_node: Node, guard_config: Path, tmp_path: Path
 ) -> None:
     alert_file = tmp_path / "alert.json"
     alert_file.write_text(json.dumps({"description": TEXT}), "utf-8")
-    result = cli(config, "raise", str(alert_file), "--to", "VN-BGLS", "--lang", "zh_Hans")
+    result = cli(guard_config, "raise", str(alert_file), "--to", "VN-BGLS", "--lang", "zh_Hans")
     assert result.exit_code == 2
     assert "ALERT_CATEGORY_MISSING" in result.stderr and "预警缺少类别" in result.stderr
-    assert counts(cli_node)[1] == 0
+    assert counts(guard_node)[1] == 0
