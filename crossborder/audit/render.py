@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from crossborder.adapters.db.tables import AuditEntry
-from crossborder.i18n import format_datetime, translate
+from crossborder.i18n import catalog, format_datetime, normalize_locale, translate
 from crossborder.reference.agencies import agency_name
+from crossborder.reference.deadline_rules import rule_name_key
 
 #: Parameters that hold an agency code, shown by name.
 AGENCY_PARAMS = frozenset({"sender", "recipient", "agency", "issuer", "counterpart"})
@@ -56,6 +57,10 @@ def _params(entry: AuditEntry, locale: str) -> dict[str, Any]:
         params["documents"] = _joined(translate(f"document_kind.{c}", locale) for c in codes)
     if "type" in params:
         params["type"] = translate(f"message_type.{params['type']}", locale)
+    if "rule" in params:
+        # A deadline rule by its name; one no longer shipped (or a test's own) by its key.
+        key = str(params["rule"])
+        params["rule"] = catalog(normalize_locale(locale)).get(rule_name_key(key), key)
     if "alert_category" in params:
         params["alert_category"] = translate(f"alert_category.{params['alert_category']}", locale)
     if "alert_severity" in params:

@@ -1,10 +1,12 @@
-"""``crossborder demo``: two real nodes on loopback exchange a Form E.
+"""``crossborder demo``: two real nodes on loopback exchange a Form E, then an alert.
 
 The Chinese node (Nanning Customs, Youyiguan) shares an ACFTA Form E with the
 Vietnamese node (Regional Customs Branch VI, Lạng Sơn); the Vietnamese node
-verifies and accepts it; the demo then prints the case's audit trail as each
-side recorded it, in each side's time zone. Each node is its own process with
-its own database, keys and authorization server; they meet only over HTTP.
+verifies and accepts it. The Chinese node then sends a food-safety information
+notice, which the Vietnamese node acknowledges by rule. The demo prints both
+cases' audit trails as each side recorded them, in each side's time zone.
+Each node is its own process with its own database, keys and authorization
+server; they meet only over HTTP.
 """
 
 from __future__ import annotations
@@ -27,18 +29,20 @@ from crossborder.audit.trail import Actor
 from crossborder.bootstrap import Node, bootstrap
 from crossborder.cli.case import print_case
 from crossborder.cli.co import read_form_e
-from crossborder.cli.common import LangOption, load_settings, say, user_errors
+from crossborder.cli.common import LangOption, load_settings, read_json, say, user_errors
+from crossborder.domain.alerts import AlertContent
 from crossborder.domain.errors import CrossborderError
 from crossborder.i18n import N_, normalize_locale
 from crossborder.services.audit_log import b64, checkpoint, verify_log
 from crossborder.services.cases import case_view
 from crossborder.services.registry import connect_peer
+from flows.alerts import RaiseAlertRequest, raise_alert
 from flows.certificate_of_origin import ShareCertificateRequest, share_certificate_of_origin
 from flows.runtime import use
 
-EXAMPLE = (
-    Path(__file__).resolve().parents[2] / "contracts" / "examples" / "payloads" / "form-e.json"
-)
+EXAMPLES = Path(__file__).resolve().parents[2] / "contracts" / "examples"
+EXAMPLE = EXAMPLES / "payloads" / "form-e.json"
+ALERT_EXAMPLE = EXAMPLES / "alerts" / "food-safety-information.json"
 SIDES = {
     "cn": {"agency": "CN-NNCUS", "country": "CN", "timezone": "Asia/Shanghai", "gate": "CNYYG"},
     "vn": {
@@ -131,6 +135,21 @@ def _exchange_checkpoints(cn: Node, vn: Node, lang: str) -> None:
         )
 
 
+def _alert_acknowledged(cn: Node, vn: Node) -> str:
+    """China informs Vietnam of a residue near its limit; Vietnam's node notes it by rule."""
+    request = RaiseAlertRequest(
+        alert=AlertContent.model_validate(read_json(ALERT_EXAMPLE)),
+        recipient=vn.agency,
+        officer="duty.officer",
+    )
+    with use(cn):
+        sent = raise_alert(request)
+    status = _wait_status(cn, sent.case_id, {"acknowledged"})
+    if status != "acknowledged":
+        raise CrossborderError("DEMO_NOT_ACCEPTED", status=status)
+    return sent.case_id
+
+
 def demo(
     lang: LangOption = "",
     folder: Annotated[Path, typer.Option("--dir", help=N_("cli.help.demo.dir"))] = Path(
@@ -183,9 +202,11 @@ def run_demo(folder: Path, languages: list[str]) -> None:
         status = _wait_status(cn, result.case_id, {"accepted", "queried", "rejected"})
         if status != "accepted":
             raise CrossborderError("DEMO_NOT_ACCEPTED", status=status)
+        alert_case = _alert_acknowledged(cn, vn)
         for language in languages:
-            print_case(cn, result.case_id, language)
-            print_case(vn, result.case_id, language)
+            for case_id in (result.case_id, alert_case):
+                print_case(cn, case_id, language)
+                print_case(vn, case_id, language)
         _exchange_checkpoints(cn, vn, languages[0])
         say("cli.demo.done", languages[0], folder=str(base))
     finally:

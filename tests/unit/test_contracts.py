@@ -25,6 +25,7 @@ from crossborder.adapters.oauth.keys import generate_signing_key, public_jwks
 from crossborder.adapters.oauth.replay import InMemoryReplayStore
 from crossborder.api.errors import error_body, error_response
 from crossborder.domain import errors as domain_errors
+from crossborder.domain.alerts import AlertContent
 from crossborder.domain.certificate_of_origin import FormE
 from crossborder.domain.errors import InvalidInput, Violation
 from crossborder.domain.messages import Message, MessageType, Receipt
@@ -176,6 +177,11 @@ def message_examples() -> list[Path]:
 FOLDERS: dict[str, tuple[TypeAdapter[Any], str, str]] = {
     "messages": (TypeAdapter(Message), "message.schema.json", "Message"),
     "payloads": (TypeAdapter(FormE), "message.schema.json#/$defs/FormE", "FormE"),
+    "alerts": (
+        TypeAdapter(AlertContent),
+        "message.schema.json#/$defs/AlertContent",
+        "AlertContent",
+    ),
     "receipts": (TypeAdapter(Receipt), "receipt.schema.json", "Receipt"),
     "errors": (TypeAdapter(contracts.ErrorResponse), "error.schema.json", "ErrorResponse"),
 }
