@@ -248,11 +248,22 @@ def apply_step(
     if isinstance(payload, AlertUpdatePayload):
         sender, recipient = alert.sender, alert.recipient
         check_audience(payload.alert, sender, recipient)
-        # The acknowledgement deadline stays as registered: the parties were told it.
         alert.content = payload.alert.model_dump(mode="json")
         alert.category = payload.alert.category.value
         alert.severity = payload.alert.severity.value
         alert.audience = payload.alert.handling.audience.value
+        if AlertStatus(alert.status) in AWAITING_ACK:
+            # The acknowledgement is owed for the alert as it now stands: a raised
+            # severity shortens the time, counted on both sides from the raise.
+            new_rule = ack_rule_data(payload.alert.category, payload.alert.severity)
+            deadlines.reschedule(
+                session,
+                node,
+                case_id=alert.case_id,
+                rule_key=ACK_RULE,
+                actor=actor,
+                rules={ACK_RULE: new_rule},
+            )
     if action is AlertAction.ACK:
         alert.acknowledged_at = now
         deadlines.settle(session, node, case_id=alert.case_id, rule_key=ACK_RULE, actor=actor)

@@ -154,13 +154,9 @@ def register(
     calendar and its own time zone. ``rules`` replaces the shipped rule data
     (a workflow's or a test's own rules).
     """
-    rule = deadline_rule(rule_key, rules)
-    tz = _acting_zone(acting_agency, acting_country)
+    due, steps = _scheduled(rule_key, rules, starts_at, acting_agency, acting_country)
     if _find(session, case_id, rule_key) is not None:
         raise Conflict("DEADLINE_EXISTS", case_id=case_id, rule_key=rule_key)
-    calendar, office = calendar_for(acting_country), office_hours_for(acting_country)
-    due = due_at(starts_at, rule, calendar, tz, office)
-    steps = plan(starts_at, due, rule, calendar, tz, office)
     now = node.now()
     row = Deadline(
         case_id=case_id,
@@ -171,7 +167,7 @@ def register(
         starts_at=starts_at,
         due_at=due,
         status=OPEN,
-        plan=[{"step": step.name, "at": step.at.isoformat()} for step in steps],
+        plan=_stored(steps),
         next_step_at=steps[0].at,
         created_at=now,
     )
@@ -187,6 +183,68 @@ def register(
         rule=rule_key,
         subject=subject,
         agency=acting_agency,
+        due=_due_text(row),
+    )
+    return row
+
+
+def _scheduled(
+    rule_key: str,
+    rules: Mapping[str, RuleData] | None,
+    starts_at: datetime,
+    acting_agency: str,
+    acting_country: str,
+) -> tuple[datetime, list[Step]]:
+    """The due time and the steps of ``rule_key`` from ``starts_at``, on the acting side's clock."""
+    rule = deadline_rule(rule_key, rules)
+    tz = _acting_zone(acting_agency, acting_country)
+    calendar, office = calendar_for(acting_country), office_hours_for(acting_country)  # type: ignore[arg-type]
+    due = due_at(starts_at, rule, calendar, tz, office)
+    return due, plan(starts_at, due, rule, calendar, tz, office)
+
+
+def _stored(steps: list[Step]) -> list[dict[str, str]]:
+    return [{"step": step.name, "at": step.at.isoformat()} for step in steps]
+
+
+def reschedule(
+    session: Session,
+    node: Node,
+    *,
+    case_id: str,
+    rule_key: str,
+    actor: Actor,
+    rules: Mapping[str, RuleData] | None = None,
+) -> Deadline:
+    """Count an open deadline again under ``rules``, from the same start.
+
+    For a deadline whose length depends on what it is about: an alert raised
+    from "moderate" to "extreme" is owed an acknowledgement in minutes, not
+    hours. Both sides count from the same start, so they agree again. Steps
+    already taken are not taken again (their names are kept); a deadline
+    already overdue stays overdue, because its escalation has happened.
+    """
+    row = _unsettled(session, case_id, rule_key)
+    if row.status != OPEN:
+        return row
+    due, steps = _scheduled(rule_key, rules, row.starts_at, row.acting_agency, row.acting_country)
+    if due == row.due_at:
+        return row
+    row.due_at = due
+    row.plan = _stored(steps)
+    # Possibly in the past: the watcher then takes the latest step due at once.
+    row.next_step_at = steps[0].at
+    now = node.now()
+    record(
+        session,
+        "deadline.rescheduled",
+        actor=actor,
+        occurred_at=now,
+        source_tz=node.timezone,
+        case_id=case_id,
+        rule=rule_key,
+        subject=row.subject,
+        agency=row.acting_agency,
         due=_due_text(row),
     )
     return row

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from crossborder.domain.alerts import (
     AlertClosePayload,
     AlertContent,
     AlertFollowUpPayload,
+    AlertUpdatePayload,
     ClosureReason,
 )
 from crossborder.domain.errors import Conflict, Forbidden
@@ -198,6 +200,29 @@ def test_a_low_severity_information_notice_is_acknowledged_by_rule(
     # Dispatched like the first, the severe one is still the duty officer's to acknowledge.
     assert status(cn, urgent) == "sent"
     assert ack_deadline(vn, urgent).status == "open"
+
+
+def test_a_raised_severity_shortens_the_acknowledgement_time_on_both_sides(
+    guards: tuple[Node, Node], clock: Clock
+) -> None:
+    cn, vn = guards
+    with serving(cn), serving(vn):
+        case_id = raised(cn, vn, smuggling())  # severe: 8 hours
+        first_due = ack_deadline(vn, case_id).due_at
+        clock.advance(minutes=30)
+        worse = smuggling(severity="extreme")  # 2 hours, still from the raise
+        note = FreeText(lang="zh-Hans", text="嫌疑人携带武器。")
+        update = AlertUpdatePayload(alert=worse, note=note)
+        alerts.act(cn, case_id, AlertAction.UPDATE, update, GUARD_CN)
+        deliver_due(cn)
+        wait_for(lambda: ack_deadline(vn, case_id).due_at != first_due)
+    assert ack_deadline(cn, case_id).due_at == ack_deadline(vn, case_id).due_at
+    assert ack_deadline(vn, case_id).due_at == first_due - timedelta(hours=6)
+    assert "deadline.rescheduled" in events(cn, case_id)
+    assert "deadline.rescheduled" in events(vn, case_id)
+    # The new time is what the watcher holds the recipient to.
+    clock.now = first_due - timedelta(hours=6) + timedelta(seconds=1)
+    assert [taken.step for taken in watch(vn).taken] == ["overdue"]
 
 
 def test_a_late_acknowledgement_escalates_on_both_sides(
