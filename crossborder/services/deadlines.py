@@ -130,6 +130,16 @@ def _due_text(row: Deadline) -> str:
     return row.due_at.astimezone(zone).isoformat(sep=" ", timespec="seconds")
 
 
+def _facts(row: Deadline) -> dict[str, str]:
+    """What every entry about a deadline says: its rule, its subject, who must act, by when."""
+    return {
+        "rule": row.rule_key,
+        "subject": row.subject,
+        "agency": row.acting_agency,
+        "due": _due_text(row),
+    }
+
+
 def _find(session: Session, case_id: str, rule_key: str, *, lock: bool = False) -> Deadline | None:
     query = select(Deadline).where(Deadline.case_id == case_id, Deadline.rule_key == rule_key)
     return session.scalars(query.with_for_update() if lock else query).one_or_none()
@@ -180,10 +190,7 @@ def register(
         occurred_at=now,
         source_tz=node.timezone,
         case_id=case_id,
-        rule=rule_key,
-        subject=subject,
-        agency=acting_agency,
-        due=_due_text(row),
+        **_facts(row),
     )
     return row
 
@@ -242,10 +249,7 @@ def reschedule(
         occurred_at=now,
         source_tz=node.timezone,
         case_id=case_id,
-        rule=rule_key,
-        subject=row.subject,
-        agency=row.acting_agency,
-        due=_due_text(row),
+        **_facts(row),
     )
     return row
 
@@ -279,10 +283,7 @@ def settle(session: Session, node: Node, *, case_id: str, rule_key: str, actor: 
             occurred_at=now,
             source_tz=node.timezone,
             case_id=case_id,
-            rule=rule_key,
-            subject=row.subject,
-            agency=row.acting_agency,
-            due=_due_text(row),
+            **_facts(row),
         )
     else:
         record(
@@ -292,10 +293,7 @@ def settle(session: Session, node: Node, *, case_id: str, rule_key: str, actor: 
             occurred_at=now,
             source_tz=node.timezone,
             case_id=case_id,
-            rule=rule_key,
-            subject=row.subject,
-            agency=row.acting_agency,
-            due=_due_text(row),
+            **_facts(row),
         )
 
 
@@ -311,10 +309,7 @@ def cancel(session: Session, node: Node, *, case_id: str, rule_key: str, actor: 
         occurred_at=now,
         source_tz=node.timezone,
         case_id=case_id,
-        rule=rule_key,
-        subject=row.subject,
-        agency=row.acting_agency,
-        due=_due_text(row),
+        **_facts(row),
     )
 
 
@@ -356,7 +351,6 @@ def _due_ids(node: Node, now: datetime, limit: int) -> list[int]:
 
 
 def _remind(session: Session, node: Node, row: Deadline, step: str, now: datetime) -> _Notice:
-    due = _due_text(row)
     record(
         session,
         "deadline.reminder",
@@ -364,25 +358,18 @@ def _remind(session: Session, node: Node, row: Deadline, step: str, now: datetim
         occurred_at=now,
         source_tz=node.timezone,
         case_id=row.case_id,
-        rule=row.rule_key,
-        subject=row.subject,
-        agency=row.acting_agency,
-        due=due,
         step=step,
+        **_facts(row),
     )
+    notice = _Notice("audit.deadline.reminder", _facts(row) | {"step": step})
     hook = REMINDERS.get(row.rule_key)
     if hook is not None:
         hook(session, node, row, step)
-    return _Notice(
-        "audit.deadline.reminder",
-        {"rule": row.rule_key, "subject": row.subject, "agency": row.acting_agency, "due": due}
-        | {"step": step},
-    )
+    return notice
 
 
 def _escalate(session: Session, node: Node, row: Deadline, now: datetime) -> _Notice:
     row.status = OVERDUE_STATUS
-    due = _due_text(row)
     record(
         session,
         "deadline.overdue",
@@ -390,18 +377,13 @@ def _escalate(session: Session, node: Node, row: Deadline, now: datetime) -> _No
         occurred_at=now,
         source_tz=node.timezone,
         case_id=row.case_id,
-        rule=row.rule_key,
-        subject=row.subject,
-        agency=row.acting_agency,
-        due=due,
+        **_facts(row),
     )
+    notice = _Notice("audit.deadline.overdue", _facts(row))
     hook = ESCALATIONS.get(row.rule_key)
     if hook is not None:
         hook(session, node, row)
-    return _Notice(
-        "audit.deadline.overdue",
-        {"rule": row.rule_key, "subject": row.subject, "agency": row.acting_agency, "due": due},
-    )
+    return notice
 
 
 def _take_in(

@@ -308,6 +308,14 @@ class _Scanner(ast.NodeVisitor):
             for target in node.targets
             if isinstance(target, ast.Name)
         }
+        # Functions returning one dict literal: ``**_facts(row)`` passes that dict's keys.
+        self.returned_keys = {
+            node.name: frozenset(key for key in map(_string, returned.keys) if key is not None)
+            for node in module.body
+            if isinstance(node, ast.FunctionDef)
+            and isinstance(last := node.body[-1], ast.Return)
+            and isinstance(returned := last.value, ast.Dict)
+        }
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
         outer, self.function = self.function, node.name
@@ -324,6 +332,12 @@ class _Scanner(ast.NodeVisitor):
                 names.add(keyword.arg)
             elif isinstance(keyword.value, ast.Name) and keyword.value.id in self.dict_keys:
                 names |= self.dict_keys[keyword.value.id]
+            elif (
+                isinstance(keyword.value, ast.Call)
+                and isinstance(keyword.value.func, ast.Name)
+                and keyword.value.func.id in self.returned_keys
+            ):
+                names |= self.returned_keys[keyword.value.func.id]
             else:
                 return None
         return frozenset(names - ignore)
