@@ -192,14 +192,23 @@ def due_at(
 
 
 def _reminder_at(
-    due: datetime, before: int, rule: DeadlineRule, calendar: WorkingCalendar, zone: ZoneInfo
+    start: datetime,
+    due: datetime,
+    before: int,
+    rule: DeadlineRule,
+    calendar: WorkingCalendar,
+    zone: ZoneInfo,
+    office: OfficeHours,
 ) -> datetime:
     """When ``before`` units are left, the due day counting as the last of them.
 
     For ``reminders_before=[7]`` on a deadline ending 31 March, the reminder goes
     at midnight opening 25 March (25…31 March: seven days left), so the acting
     side has the whole of the seventh-last day, not a message at 23:59:59.
+    ``before`` office hours left is ``amount - before`` office hours gone.
     """
+    if rule.counting is CountingMethod.OFFICE_HOURS:
+        return _add_office_time(start, rule.amount - before, calendar, zone, office)
     if rule.counting in _ELAPSED:
         return due - timedelta(**{_ELAPSED[rule.counting]: before})
     last = _local_day(due, zone)
@@ -218,20 +227,10 @@ def reminder_times(
 ) -> list[tuple[str, datetime]]:
     """``[("reminder-30", when), ("reminder-7", when)]``, earliest first, all after ``start``."""
     zone = ZoneInfo(tz)
-    if rule.counting is CountingMethod.OFFICE_HOURS:
-        # ``before`` office hours left is ``amount - before`` office hours gone.
-        times = [
-            (
-                reminder_step(before),
-                _add_office_time(start, rule.amount - before, calendar, zone, office),
-            )
-            for before in rule.reminders_before
-        ]
-    else:
-        times = [
-            (reminder_step(before), _reminder_at(due, before, rule, calendar, zone))
-            for before in rule.reminders_before
-        ]
+    times = [
+        (reminder_step(before), _reminder_at(start, due, before, rule, calendar, zone, office))
+        for before in rule.reminders_before
+    ]
     return sorted(((name, at) for name, at in times if at > start), key=lambda item: item[1])
 
 
