@@ -77,6 +77,30 @@ def translate(key: str, locale: str = DEFAULT_LOCALE, /, **params: Any) -> str:
     return string.Formatter().vformat(template, (), _KeepMissing(params))
 
 
+def labelled(params: Mapping[str, Any], families: Mapping[str, str], locale: str) -> dict[str, Any]:
+    """``params`` with each code, or list of codes, that ``families`` names shown by its label.
+
+    ``families`` maps a parameter to its key family (``{"status": "status."}``).
+    A value with no label (a free word, a rule a test made up) is shown as it
+    is; an empty list or a missing value as a dash.
+    """
+    texts = catalog(normalize_locale(locale))
+    shown = dict(params)
+    for name, family in families.items():
+        if name not in shown:
+            continue
+        value = shown[name]
+        if isinstance(value, list):
+            shown[name] = (
+                "; ".join(texts.get(f"{family}{code}", str(code)) for code in value) or "—"
+            )
+        elif value is None or value == "":
+            shown[name] = "—"
+        else:
+            shown[name] = texts.get(f"{family}{value}", value)
+    return shown
+
+
 #: Error parameters that hold a code, shown to a reader by its label (``status.sent``).
 LABELLED_ERROR_PARAMS = {
     "status": "status.",
@@ -90,14 +114,9 @@ def error_message(code: str, locale: str, /, **params: Any) -> str:
     """The text of error ``code``, with a status or step code shown by its label.
 
     The error keeps its codes (they are the contract); only the reader's text
-    changes. A value with no label (a free word) is shown as it is.
+    changes.
     """
-    texts = catalog(normalize_locale(locale))
-    for name, family in LABELLED_ERROR_PARAMS.items():
-        label = texts.get(f"{family}{params.get(name)}")
-        if name in params and label is not None:
-            params[name] = label
-    return translate(f"error.{code}", locale, **params)
+    return translate(f"error.{code}", locale, **labelled(params, LABELLED_ERROR_PARAMS, locale))
 
 
 def format_datetime(moment: datetime, locale: str, tz: str) -> str:

@@ -25,6 +25,7 @@ from typing import get_args
 import pytest
 from babel.messages.pofile import read_po
 
+from crossborder.audit import render
 from crossborder.domain.alert_lifecycle import AlertAction, AlertStatus
 from crossborder.domain.alerts import (
     AlertCategory,
@@ -52,7 +53,7 @@ from crossborder.domain.quarantine import (
     Verdict,
 )
 from crossborder.domain.recognition import NonRecognitionReason, RecognitionOutcome
-from crossborder.i18n import LOCALES, LOCALES_DIR
+from crossborder.i18n import LABELLED_ERROR_PARAMS, LOCALES, LOCALES_DIR
 from crossborder.reference.agencies import AgencyKind
 from crossborder.services.alert_views import FallbackChannel
 
@@ -240,6 +241,7 @@ FAMILIES = frozenset(
         "alert_channel.",
         "alert_step.",
         "agency_kind.",
+        "deadline_rule.",
     }
 )
 _LITERAL_CLI_KEY = re.compile(r"cli(\.[a-z0-9_]+)+")
@@ -501,6 +503,12 @@ def test_every_catalog_has_every_message_in_every_language() -> None:
 
 def test_the_scan_understands_every_key_the_code_builds() -> None:
     assert project_keys().problems == []
+
+
+def test_every_family_shown_as_labels_is_one_the_scan_checks() -> None:
+    """Codes in audit and error texts are shown by label: their families must be known here."""
+    tables = {**render.LABELLED_PARAMS, **LABELLED_ERROR_PARAMS}
+    assert {family for family in tables.values() if family not in FAMILIES} == set()
 
 
 def test_the_scan_finds_keys_of_every_kind() -> None:
