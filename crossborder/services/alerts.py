@@ -63,7 +63,7 @@ from crossborder.reference.agencies import agency
 from crossborder.reference.alert_ack_rules import ACK_RULE, ack_rule_data, acknowledged_by_rule
 from crossborder.services import deadlines
 from crossborder.services.exchange import send
-from crossborder.services.outbox import enqueue, new_message_id
+from crossborder.services.outbox import enqueue, new_message
 
 WORKFLOW = "alert"
 
@@ -213,12 +213,11 @@ def raise_alert(node: Node, content: AlertContent, recipient: str, actor: Actor)
         case_id = new_case_id(node.agency, node.now(), secrets.token_hex(3))
         alert = new_alert(session, node, case_id, node.agency, recipient, content, node.now())
         register_ack_deadline(session, node, alert, content, actor)
-        message = AlertRaiseMessage(
-            message_id=new_message_id(),
-            sender=node.agency,
+        message = new_message(
+            node,
+            AlertRaiseMessage,
             recipient=recipient,
             case_id=case_id,
-            created_at=node.now(),
             payload=AlertRaisePayload(alert=content),
         )
         queued = send(
@@ -315,12 +314,11 @@ def _take_step(
     side: Side = "sender" if alert is not None and alert.sender == node.agency else "recipient"
     alert = apply_step(session, node, alert, action, side, payload, actor)
     counterpart = alert.recipient if side == "sender" else alert.sender
-    message = _MESSAGES[action](
-        message_id=new_message_id(),
-        sender=node.agency,
+    message = new_message(
+        node,
+        _MESSAGES[action],
         recipient=counterpart,
         case_id=case_id,
-        created_at=node.now(),
         payload=payload,
     )
     queued = send(
@@ -389,9 +387,9 @@ def escalate(session: Session, node: Node, deadline: deadlines.DeadlineRow) -> N
     queued = enqueue(
         session,
         node,
-        AlertRaiseMessage(
-            message_id=new_message_id(),
-            sender=node.agency,
+        new_message(
+            node,
+            AlertRaiseMessage,
             recipient=alert.recipient,
             case_id=alert.case_id,
             created_at=now,

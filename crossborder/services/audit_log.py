@@ -29,7 +29,7 @@ from crossborder.domain.messages import (
     AuditCheckpointPayload,
     new_case_id,
 )
-from crossborder.services.outbox import enqueue, new_message_id
+from crossborder.services.outbox import enqueue, new_message
 
 CHECKPOINT_TYP = "crossborder-checkpoint+jws"
 
@@ -141,9 +141,9 @@ def checkpoint(node: Node) -> AuditCheckpoint:
             enqueue(
                 session,
                 node,
-                AuditCheckpointMessage(
-                    message_id=new_message_id(),
-                    sender=node.agency,
+                new_message(
+                    node,
+                    AuditCheckpointMessage,
                     recipient=agency,
                     case_id=new_case_id(node.agency, now, "000000"),
                     created_at=now,

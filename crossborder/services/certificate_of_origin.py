@@ -39,7 +39,7 @@ from crossborder.domain.messages import (
 from crossborder.domain.rules import validate_form_e
 from crossborder.domain.validation import schema_checked
 from crossborder.services.exchange import note_received, send
-from crossborder.services.outbox import new_message_id
+from crossborder.services.outbox import new_message
 
 WORKFLOW = "certificate_of_origin"
 
@@ -117,9 +117,9 @@ def share(node: Node, form: FormE, recipient: str, actor: Actor) -> Shared:
                 recorded_at=now,
             ),
         )
-        message = CoShareMessage(
-            message_id=new_message_id(),
-            sender=node.agency,
+        message = new_message(
+            node,
+            CoShareMessage,
             recipient=recipient,
             case_id=case_id,
             created_at=now,
@@ -245,9 +245,9 @@ def decide_in(
             InboxMessage.case_id == case_id, InboxMessage.type == MessageType.CO_SHARE.value
         )
     )
-    message = CoDecisionMessage(
-        message_id=new_message_id(),
-        sender=node.agency,
+    message = new_message(
+        node,
+        CoDecisionMessage,
         recipient=case.counterpart,
         case_id=case_id,
         in_reply_to=uuid.UUID(shared_by) if shared_by else None,

@@ -32,7 +32,7 @@ from crossborder.domain.messages import (
 )
 from crossborder.domain.rules import validate_form_e
 from crossborder.services.exchange import note_received, send
-from crossborder.services.outbox import new_message_id
+from crossborder.services.outbox import new_message
 
 
 def latest_certificate(session: Session, case_id: str) -> tuple[Case, Certificate]:
@@ -87,12 +87,11 @@ def amend(node: Node, case_id: str, form: FormE, reason: FreeText, actor: Actor)
         row = send(
             session,
             node,
-            CoAmendMessage(
-                message_id=new_message_id(),
-                sender=node.agency,
+            new_message(
+                node,
+                CoAmendMessage,
                 recipient=case.counterpart,
                 case_id=case_id,
-                created_at=node.now(),
                 payload=CoAmendPayload(certificate=form, version=version.version, reason=reason),
             ),
             "co.amended",
@@ -156,12 +155,11 @@ def revoke(node: Node, case_id: str, reason: FreeText, actor: Actor) -> str:
         row = send(
             session,
             node,
-            CoRevokeMessage(
-                message_id=new_message_id(),
-                sender=node.agency,
+            new_message(
+                node,
+                CoRevokeMessage,
                 recipient=case.counterpart,
                 case_id=case_id,
-                created_at=node.now(),
                 payload=CoRevokePayload(certificate_number=current.number, reason=reason),
             ),
             "co.revoked",

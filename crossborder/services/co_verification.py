@@ -35,7 +35,7 @@ from crossborder.domain.messages import (
 from crossborder.services import deadlines
 from crossborder.services.co_amendment import latest_certificate
 from crossborder.services.exchange import note_received, send
-from crossborder.services.outbox import enqueue, new_message_id
+from crossborder.services.outbox import enqueue, new_message
 
 REPLY_RULE = "co.verification_reply"
 
@@ -90,12 +90,11 @@ def request(node: Node, case_id: str, payload: CoVerificationRequestPayload, act
         row = send(
             session,
             node,
-            CoVerificationRequestMessage(
-                message_id=new_message_id(),
-                sender=node.agency,
+            new_message(
+                node,
+                CoVerificationRequestMessage,
                 recipient=case.counterpart,
                 case_id=case_id,
-                created_at=node.now(),
                 payload=payload,
             ),
             "co.verification_requested",
@@ -183,12 +182,11 @@ def reply(node: Node, case_id: str, payload: CoVerificationReplyPayload, actor: 
         row = send(
             session,
             node,
-            CoVerificationReplyMessage(
-                message_id=new_message_id(),
-                sender=node.agency,
+            new_message(
+                node,
+                CoVerificationReplyMessage,
                 recipient=case.counterpart,
                 case_id=case_id,
-                created_at=node.now(),
                 payload=payload,
             ),
             f"co.verification_{payload.result.value}",
@@ -242,12 +240,11 @@ def escalate(session: Session, node: Node, deadline: deadlines.DeadlineRow) -> N
         enqueue(
             session,
             node,
-            CoVerificationOverdueMessage(
-                message_id=new_message_id(),
-                sender=node.agency,
+            new_message(
+                node,
+                CoVerificationOverdueMessage,
                 recipient=case.counterpart,
                 case_id=case.id,
-                created_at=node.now(),
                 payload=CoVerificationOverduePayload(
                     certificate_number=verification.certificate_number, due_at=deadline.due_at
                 ),

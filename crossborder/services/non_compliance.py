@@ -36,7 +36,7 @@ from crossborder.domain.quarantine import (
 )
 from crossborder.services import deadlines
 from crossborder.services.exchange import note_received, send
-from crossborder.services.outbox import new_message_id
+from crossborder.services.outbox import new_message
 from crossborder.services.quarantine import consignment_case, find_consignment
 
 ACK_RULE = "sps.non_compliance_ack"
@@ -121,12 +121,11 @@ def notify(
         queued = send(
             session,
             node,
-            SpsNonComplianceMessage(
-                message_id=new_message_id(),
-                sender=node.agency,
+            new_message(
+                node,
+                SpsNonComplianceMessage,
                 recipient=case.counterpart,
                 case_id=case.id,
-                created_at=node.now(),
                 payload=NonCompliancePayload(notice=notice, note=note),
             ),
             "sps.non_compliance_notified",
@@ -193,12 +192,11 @@ def acknowledge(node: Node, case_id: str, actor: Actor, note: FreeText | None = 
         queued = send(
             session,
             node,
-            SpsNonComplianceAckMessage(
-                message_id=new_message_id(),
-                sender=node.agency,
+            new_message(
+                node,
+                SpsNonComplianceAckMessage,
                 recipient=case.counterpart,
                 case_id=case_id,
-                created_at=node.now(),
                 payload=NonComplianceAckPayload(
                     notice_reference=row.reference,
                     certificate_number=consignment.certificate_number,

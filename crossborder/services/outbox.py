@@ -7,7 +7,10 @@ counterpart will receive and digest, however many times delivery is retried.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 from uuid6 import uuid7
@@ -16,11 +19,36 @@ from crossborder.adapters.db.engine import insert_now
 from crossborder.adapters.db.tables import OutboxMessage
 from crossborder.adapters.wire.signing import MESSAGE_TYP, digest, sign
 from crossborder.bootstrap import Node
-from crossborder.domain.messages import AnyMessage
+from crossborder.domain.messages import AnyMessage, Envelope
 
 
 def new_message_id() -> uuid.UUID:
     return uuid.UUID(str(uuid7()))
+
+
+Outgoing = TypeVar("Outgoing", bound=Envelope)
+
+
+def new_message(
+    node: Node,
+    kind: Callable[..., Outgoing],
+    *,
+    recipient: str,
+    case_id: str,
+    payload: Any,
+    created_at: datetime | None = None,
+    in_reply_to: uuid.UUID | None = None,
+) -> Outgoing:
+    """A message from this node: a fresh UUIDv7, our agency as sender, made now."""
+    return kind(
+        message_id=new_message_id(),
+        sender=node.agency,
+        recipient=recipient,
+        case_id=case_id,
+        in_reply_to=in_reply_to,
+        created_at=created_at or node.now(),
+        payload=payload,
+    )
 
 
 @dataclass(frozen=True)

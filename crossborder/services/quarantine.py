@@ -38,7 +38,7 @@ from crossborder.domain.validation import schema_checked
 from crossborder.reference.agencies import agency
 from crossborder.reference.gates import gate
 from crossborder.services.exchange import note_received, send
-from crossborder.services.outbox import new_message_id
+from crossborder.services.outbox import new_message
 
 WORKFLOW = "quarantine"
 
@@ -271,9 +271,9 @@ def share_result(
         queued = send(
             session,
             node,
-            SpsQuarantineResultMessage(
-                message_id=new_message_id(),
-                sender=node.agency,
+            new_message(
+                node,
+                SpsQuarantineResultMessage,
                 recipient=case.counterpart,
                 case_id=case.id,
                 created_at=now,

@@ -38,7 +38,7 @@ from crossborder.domain.recognition import (
 from crossborder.domain.recognition import RecognitionRuleSet as RuleSet
 from crossborder.reference.recognition_rules import parse_rule_set, shipped_rule_set
 from crossborder.services.exchange import note_received, send
-from crossborder.services.outbox import new_message_id
+from crossborder.services.outbox import new_message
 from crossborder.services.quarantine import consignment_case, result_of
 
 #: The version number of the shipped seed, below any version an officer loads.
@@ -164,9 +164,9 @@ def decide_in(
     queued = send(
         session,
         node,
-        SpsRecognitionDecisionMessage(
-            message_id=new_message_id(),
-            sender=node.agency,
+        new_message(
+            node,
+            SpsRecognitionDecisionMessage,
             recipient=case.counterpart,
             case_id=case_id,
             created_at=now,
