@@ -12,8 +12,12 @@ from rich.table import Table
 
 from crossborder.audit.trail import Actor
 from crossborder.cli.common import (
+    CaseIdArgument,
     ConfigOption,
     LangOption,
+    NoteLangOption,
+    ReasonLangOption,
+    TzOption,
     console,
     delivery_text,
     free_text,
@@ -52,10 +56,7 @@ from flows.runtime import use
 
 app = typer.Typer(help=N_("cli.help.alert"), no_args_is_help=True)
 
-CaseIdArgument = Annotated[str, typer.Argument(help=N_("cli.help.case_id"))]
 RoleOption = Annotated[str | None, typer.Option("--role", help=N_("cli.help.alert.role"))]
-TzOption = Annotated[str | None, typer.Option(help=N_("cli.help.tz"))]
-NoteLangOption = Annotated[str, typer.Option(help=N_("cli.help.note_lang"))]
 #: The language each country's officers read a fallback notice in.
 COUNTRY_LOCALE = {"CN": "zh_Hans", "VN": "vi"}
 FALLBACK_FLAGS = {
@@ -175,7 +176,7 @@ def close(
 def withdraw(
     case_id: CaseIdArgument,
     reason: Annotated[str, typer.Option(help=N_("cli.help.alert.withdraw.reason"))],
-    reason_lang: Annotated[str, typer.Option(help=N_("cli.help.reason_lang"))] = "en",
+    reason_lang: ReasonLangOption = "en",
     lang: LangOption = "en",
     config: ConfigOption = None,
 ) -> None:

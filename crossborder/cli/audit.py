@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from crossborder.adapters.db.tables import AuditEntry
 from crossborder.audit.render import render
-from crossborder.cli.common import ConfigOption, LangOption, open_node, say, user_errors
+from crossborder.cli.common import ConfigOption, LangOption, TzOption, open_node, say, user_errors
 from crossborder.i18n import N_, normalize_locale
 from crossborder.services.audit_log import b64, checkpoint, prove_entry, verify_log
 
@@ -71,7 +71,7 @@ def export(
     ] = ExportFormat.JSONL,
     case: Annotated[str | None, typer.Option(help=N_("cli.help.audit.export.case"))] = None,
     lang: LangOption = "en",
-    tz: Annotated[str | None, typer.Option(help=N_("cli.help.tz"))] = None,
+    tz: TzOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Write the audit trail to standard output: the stored entry and its text in ``--lang``."""

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 from rich.table import Table
 
 from crossborder.audit.render import render
 from crossborder.bootstrap import Node
-from crossborder.cli.common import ConfigOption, LangOption, console, open_node, say, user_errors
+from crossborder.cli.common import (
+    CaseIdArgument,
+    ConfigOption,
+    LangOption,
+    TzOption,
+    console,
+    open_node,
+    say,
+    user_errors,
+)
 from crossborder.i18n import N_, normalize_locale, translate
 from crossborder.services.alerts import WORKFLOW as ALERT_WORKFLOW
 from crossborder.services.cases import case_view, list_cases
@@ -50,9 +57,9 @@ def print_case(node: Node, case_id: str, lang: str, tz: str | None = None) -> No
 
 @app.command("show", help=N_("cli.help.case.show"))
 def show(
-    case_id: Annotated[str, typer.Argument(help=N_("cli.help.case_id"))],
+    case_id: CaseIdArgument,
     lang: LangOption = "en",
-    tz: Annotated[str | None, typer.Option(help=N_("cli.help.tz"))] = None,
+    tz: TzOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Show a case, its messages and its audit trail."""

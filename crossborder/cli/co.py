@@ -8,8 +8,11 @@ from typing import Annotated
 import typer
 
 from crossborder.cli.common import (
+    CaseIdArgument,
     ConfigOption,
     LangOption,
+    NoteLangOption,
+    ReasonLangOption,
     console,
     free_text,
     officer,
@@ -81,13 +84,13 @@ def send(
 
 @app.command("decide", help=N_("cli.help.co.decide"))
 def decide(
-    case_id: Annotated[str, typer.Argument(help=N_("cli.help.case_id"))],
+    case_id: CaseIdArgument,
     decision: Annotated[CertificateDecision, typer.Option(help=N_("cli.help.co.decide.decision"))],
     reason: Annotated[
         list[DecisionReason] | None, typer.Option(help=N_("cli.help.co.decide.reason"))
     ] = None,
     note: Annotated[str | None, typer.Option(help=N_("cli.help.co.decide.note"))] = None,
-    note_lang: Annotated[str, typer.Option(help=N_("cli.help.note_lang"))] = "en",
+    note_lang: NoteLangOption = "en",
     lang: LangOption = "en",
     config: ConfigOption = None,
 ) -> None:
@@ -109,10 +112,10 @@ def decide(
 
 @app.command("amend", help=N_("cli.help.co.amend"))
 def amend(
-    case_id: Annotated[str, typer.Argument(help=N_("cli.help.case_id"))],
+    case_id: CaseIdArgument,
     form_e: Annotated[Path, typer.Argument(help=N_("cli.help.co.amend.form_e"))],
     reason: Annotated[str, typer.Option(help=N_("cli.help.co.amend.reason"))],
-    reason_lang: Annotated[str, typer.Option(help=N_("cli.help.reason_lang"))] = "en",
+    reason_lang: ReasonLangOption = "en",
     lang: LangOption = "en",
     config: ConfigOption = None,
 ) -> None:
@@ -132,9 +135,9 @@ def amend(
 
 @app.command("revoke", help=N_("cli.help.co.revoke"))
 def revoke(
-    case_id: Annotated[str, typer.Argument(help=N_("cli.help.case_id"))],
+    case_id: CaseIdArgument,
     reason: Annotated[str, typer.Option(help=N_("cli.help.co.revoke.reason"))],
-    reason_lang: Annotated[str, typer.Option(help=N_("cli.help.reason_lang"))] = "en",
+    reason_lang: ReasonLangOption = "en",
     lang: LangOption = "en",
     config: ConfigOption = None,
 ) -> None:
@@ -151,7 +154,7 @@ def revoke(
 
 @app.command("verify-request", help=N_("cli.help.co.verify_request"))
 def verify_request(
-    case_id: Annotated[str, typer.Argument(help=N_("cli.help.case_id"))],
+    case_id: CaseIdArgument,
     reason: Annotated[
         list[VerificationReason], typer.Option(help=N_("cli.help.co.verify_request.reason"))
     ],
@@ -159,7 +162,7 @@ def verify_request(
         list[DocumentKind] | None, typer.Option(help=N_("cli.help.co.verify_request.document"))
     ] = None,
     note: Annotated[str | None, typer.Option(help=N_("cli.help.co.verify_request.note"))] = None,
-    note_lang: Annotated[str, typer.Option(help=N_("cli.help.note_lang"))] = "en",
+    note_lang: NoteLangOption = "en",
     lang: LangOption = "en",
     config: ConfigOption = None,
 ) -> None:
@@ -182,7 +185,7 @@ def verify_request(
 
 @app.command("verify-reply", help=N_("cli.help.co.verify_reply"))
 def verify_reply(
-    case_id: Annotated[str, typer.Argument(help=N_("cli.help.case_id"))],
+    case_id: CaseIdArgument,
     reply_file: Annotated[Path, typer.Argument(help=N_("cli.help.co.verify_reply.reply_file"))],
     lang: LangOption = "en",
     config: ConfigOption = None,

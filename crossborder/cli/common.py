@@ -28,6 +28,11 @@ ConfigOption = Annotated[
     Path | None,
     typer.Option("--config", envvar="CROSSBORDER_SETTINGS_FILE", help=N_("cli.help.config")),
 ]
+#: Options and arguments many commands take, with one help text each.
+CaseIdArgument = Annotated[str, typer.Argument(help=N_("cli.help.case_id"))]
+TzOption = Annotated[str | None, typer.Option("--tz", help=N_("cli.help.tz"))]
+NoteLangOption = Annotated[str, typer.Option("--note-lang", help=N_("cli.help.note_lang"))]
+ReasonLangOption = Annotated[str, typer.Option("--reason-lang", help=N_("cli.help.reason_lang"))]
 
 
 def load_settings(config: Path | None) -> Settings:

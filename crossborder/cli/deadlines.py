@@ -8,7 +8,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from crossborder.cli.common import ConfigOption, LangOption, console, open_node, say, user_errors
+from crossborder.cli.common import (
+    ConfigOption,
+    LangOption,
+    TzOption,
+    console,
+    open_node,
+    say,
+    user_errors,
+)
 from crossborder.i18n import N_, format_datetime, normalize_locale, translate
 from crossborder.reference.agencies import agency_name
 from crossborder.reference.deadline_rules import rule_name_key
@@ -45,7 +53,7 @@ def list_(
     ] = False,
     closed: Annotated[bool, typer.Option("--all", help=N_("cli.help.deadlines.list.all"))] = False,
     lang: LangOption = "en",
-    tz: Annotated[str | None, typer.Option(help=N_("cli.help.tz"))] = None,
+    tz: TzOption = None,
     config: ConfigOption = None,
 ) -> None:
     """List deadlines by due time, in the node's time zone (or ``--tz``)."""

@@ -31,8 +31,10 @@ from crossborder.adapters.ephyto import (
 from crossborder.audit.trail import Actor
 from crossborder.bootstrap import Node
 from crossborder.cli.common import (
+    CaseIdArgument,
     ConfigOption,
     LangOption,
+    NoteLangOption,
     console,
     err_console,
     free_text,
@@ -68,8 +70,6 @@ from flows.quarantine import (
 from flows.runtime import use
 
 app = typer.Typer(help=N_("cli.help.sps"), no_args_is_help=True)
-
-CaseIdArgument = Annotated[str, typer.Argument(help=N_("cli.help.case_id"))]
 
 
 @app.command("import", help=N_("cli.help.sps.import"))
@@ -165,7 +165,6 @@ def _node(config: Path | None) -> Iterator[Node]:
 
 
 NoteOption = Annotated[str | None, typer.Option("--note", help=N_("cli.help.sps.note"))]
-NoteLangOption = Annotated[str, typer.Option("--note-lang", help=N_("cli.help.note_lang"))]
 CaseOption = Annotated[str | None, typer.Option("--case", help=N_("cli.help.sps.case"))]
 
 
