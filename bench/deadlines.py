@@ -29,7 +29,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import statistics
 import sys
 import tempfile
@@ -42,9 +41,23 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from itertools import pairwise
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
+from measuring import (
+    NOISY,
+    POSTGRES_URL,
+    SATURATED,
+    BenchFailed,
+    cpus,
+    free_port,
+    machine_cpu_seconds,
+    median_rate,
+    minus,
+    out,
+    postgres_cpu_seconds,
+    quantile_ms,
+    terminated,
+)
 from sqlalchemy import Engine, create_engine, event, func, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
@@ -59,7 +72,6 @@ from crossborder.services import alerts, deadlines
 from crossborder.services.registry import connect_peer
 from crossborder.settings import Settings
 
-POSTGRES_URL = "postgresql+psycopg://root@127.0.0.1:5432/test"
 AGENCY = "CN-MRCC"
 COUNTERPART = "VN-MRCC"
 #: A Friday morning; every round starts a day later (case ids are unique per agency and day).
@@ -73,21 +85,8 @@ DISTRESS = {
     "description": {"lang": "zh-Hans", "text": "渔船机舱进水，船上九人，请求协助。"},
     "position": {"lat": 21.35, "lon": 108.12},
 }
-#: This process this busy (in cores) is taken to be CPU-bound.
-SATURATED = 0.85
-#: Other processes this busy (in cores) make the figures a shared machine's, not ours.
-NOISY = 0.25
 #: Tries at raising one alert: its random case id may, rarely, be one already taken that day.
 RAISE_TRIES = 5
-
-
-class BenchFailed(RuntimeError):
-    """The run could not measure what it claims to (a deadline not escalated, no database)."""
-
-
-def out(line: str = "") -> None:
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
 
 
 # --- the node, its database and its clock --------------------------------------------------------
@@ -101,12 +100,6 @@ class ManualClock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager
@@ -192,37 +185,6 @@ def pass_deadlines(node: Node, clock: ManualClock, case_ids: list[str]) -> None:
 # --- CPU accounting (from /proc on Linux; elsewhere only this process's own time) --------------
 
 
-def postgres_cpu_seconds() -> float | None:
-    """CPU seconds of the PostgreSQL server processes on this machine, whoever they serve."""
-    if not Path("/proc/self/stat").exists():
-        return None
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            name, _, rest = stat.read_text().partition("(")[2].rpartition(")")
-        except OSError:
-            continue  # the process ended meanwhile
-        if name == "postgres":
-            # utime and stime, fields 14 and 15 of proc(5): the 12th and 13th after the name.
-            fields = rest.split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
-
-
-def machine_cpu_seconds() -> float | None:
-    """Busy CPU seconds of the whole machine so far: every process, every CPU."""
-    try:
-        ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-    except (OSError, ValueError):
-        return None
-    idle = ticks[3] + ticks[4]  # idle and iowait
-    return (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK")
-
-
-def _minus(end: float | None, start: float | None) -> float | None:
-    return None if end is None or start is None else end - start
-
-
 @dataclass(frozen=True)
 class CpuUse:
     """CPU seconds: this process, PostgreSQL, the whole machine."""
@@ -246,8 +208,8 @@ class CpuUse:
     def since(self, start: CpuUse) -> CpuUse:
         return CpuUse(
             self.here - start.here,
-            _minus(self.database, start.database),
-            _minus(self.machine, start.machine),
+            minus(self.database, start.database),
+            minus(self.machine, start.machine),
         )
 
 
@@ -463,12 +425,7 @@ def measure(options: Options, node: Node, clock: ManualClock) -> Results:
 
 
 def percentile_ms(rounds: list[Round], percent: int) -> float:
-    values = [step for r in rounds for step in r.steps]
-    return statistics.quantiles(values, n=100, method="inclusive")[percent - 1] * 1000
-
-
-def median_rate(rounds: list[Round]) -> float:
-    return statistics.median(r.rate for r in rounds)
+    return quantile_ms((step for r in rounds for step in r.steps), percent)
 
 
 def per_step(rounds: list[Round], total: Callable[[Round], float]) -> float:
@@ -509,7 +466,7 @@ def limit(options: Options, watcher: list[Round]) -> str:
             "so the statements and their ORM work add up"
         )
     machine = cores(watcher, lambda cpu: cpu.machine)
-    if machine is not None and machine >= SATURATED * (os.cpu_count() or 1):
+    if machine is not None and machine >= SATURATED * cpus():
         return "the machine's CPU: every core was busy, so the watcher waited for one too"
     waiting = "SQLite's commits" if options.db == "sqlite" else "PostgreSQL: round trips, commits"
     return f"waiting on {waiting} ({1 - here:.0%} of the time), not this process's CPU"
@@ -596,14 +553,9 @@ def parse(argv: Sequence[str] | None) -> Options:
     return Options(args.n, args.rounds, args.warmup, args.db, args.postgres_url)
 
 
-def _terminated(_signum: int, _frame: FrameType | None) -> None:
-    # A SIGTERM stops the run as a Ctrl-C does, so the same cleanup runs.
-    raise KeyboardInterrupt
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     options = parse(argv)
-    signal.signal(signal.SIGTERM, _terminated)
+    signal.signal(signal.SIGTERM, terminated)
     with tempfile.TemporaryDirectory(prefix="crossborder-bench-") as folder:
         try:
             results = run(options, Path(folder))

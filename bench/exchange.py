@@ -24,7 +24,6 @@ import itertools
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,13 +37,28 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from types import FrameType
 from typing import TypeVar
 
 import httpx
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from measuring import (
+    NOISY,
+    POSTGRES_URL,
+    SATURATED,
+    BenchFailed,
+    cpus,
+    free_port,
+    machine_cpu_seconds,
+    median_rate,
+    minus,
+    out,
+    postgres_cpu_seconds,
+    process_cpu_seconds,
+    quantile_ms,
+    terminated,
+)
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import OperationalError
 
@@ -61,7 +75,6 @@ from crossborder.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 FORM_E_EXAMPLE = ROOT / "contracts" / "examples" / "payloads" / "form-e.json"
-POSTGRES_URL = "postgresql+psycopg://root@127.0.0.1:5432/test"
 RECEIVER = {
     "agency": "VN-CUSKV6",
     "country": "VN",
@@ -71,30 +84,11 @@ RECEIVER = {
 MESSAGE_CONTENT_TYPE = "application/jose"
 #: Messages timed one at a time for the "where the time goes" split.
 PROFILE_MESSAGES = 15
-#: A process this busy (in cores) is taken to be CPU-bound.
-SATURATED = 0.85
-#: Other processes this busy (in cores) make the figures a shared machine's, not ours.
-NOISY = 0.25
 
 Item = TypeVar("Item")
 
 
-class BenchFailed(RuntimeError):
-    """The run could not measure what it claims to (a message not delivered, a node down)."""
-
-
-def out(line: str = "") -> None:
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
-
-
 # --- the two nodes, their databases and processes ------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager
@@ -274,45 +268,6 @@ def serve_baseline(port: int) -> None:
 # --- CPU accounting (from /proc on Linux; elsewhere only this process's own time) --------------
 
 
-def _stat_cpu(stat: Path) -> tuple[str, float] | None:
-    """A process's name and its user + system CPU seconds, from its ``/proc/<pid>/stat``."""
-    try:
-        text = stat.read_text()
-    except OSError:
-        return None
-    name, _, rest = text.partition("(")[2].rpartition(")")
-    fields = rest.split()
-    # utime and stime, fields 14 and 15 of proc(5): the 12th and 13th after the name.
-    return name, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def process_cpu_seconds(pid: int) -> float | None:
-    found = _stat_cpu(Path(f"/proc/{pid}/stat"))
-    return None if found is None else found[1]
-
-
-def postgres_cpu_seconds() -> float | None:
-    """CPU seconds of the PostgreSQL server processes on this machine, whoever they serve."""
-    if not Path("/proc/self/stat").exists():
-        return None
-    readings = (_stat_cpu(stat) for stat in Path("/proc").glob("[0-9]*/stat"))
-    return sum(found[1] for found in readings if found is not None and found[0] == "postgres")
-
-
-def machine_cpu_seconds() -> float | None:
-    """Busy CPU seconds of the whole machine so far: every process, every CPU."""
-    try:
-        ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-    except (OSError, ValueError):
-        return None
-    idle = ticks[3] + ticks[4]  # idle and iowait
-    return (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK")
-
-
-def _minus(end: float | None, start: float | None) -> float | None:
-    return None if end is None or start is None else end - start
-
-
 @dataclass(frozen=True)
 class CpuUse:
     """CPU seconds: this process, the server it calls, PostgreSQL, the whole machine."""
@@ -334,9 +289,9 @@ class CpuUse:
     def since(self, start: CpuUse) -> CpuUse:
         return CpuUse(
             self.here - start.here,
-            _minus(self.server, start.server),
-            _minus(self.database, start.database),
-            _minus(self.machine, start.machine),
+            minus(self.server, start.server),
+            minus(self.database, start.database),
+            minus(self.machine, start.machine),
         )
 
 
@@ -571,16 +526,7 @@ def measure(
 
 
 def percentile_ms(rounds: list[Round], percent: int) -> float:
-    values = [sample.total for r in rounds for sample in r.samples]
-    return statistics.quantiles(values, n=100, method="inclusive")[percent - 1] * 1000
-
-
-def median_rate(rounds: list[Round]) -> float:
-    return statistics.median(r.rate for r in rounds)
-
-
-def cpus() -> int:
-    return os.cpu_count() or 1
+    return quantile_ms((sample.total for r in rounds for sample in r.samples), percent)
 
 
 def report(options: Options, results: Results) -> None:
@@ -770,17 +716,12 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, int | None]:
     return options, args.serve_baseline
 
 
-def _terminated(_signum: int, _frame: FrameType | None) -> None:
-    # A SIGTERM stops the run as a Ctrl-C does, so the same cleanup runs.
-    raise KeyboardInterrupt
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     options, baseline_port = parse(argv)
     if baseline_port is not None:
         serve_baseline(baseline_port)
         return 0
-    signal.signal(signal.SIGTERM, _terminated)
+    signal.signal(signal.SIGTERM, terminated)
     with tempfile.TemporaryDirectory(prefix="crossborder-bench-") as folder:
         try:
             results = run(options, Path(folder))
