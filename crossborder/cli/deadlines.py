@@ -21,7 +21,7 @@ from crossborder.i18n import N_, format_datetime, normalize_locale, translate
 from crossborder.reference.agencies import agency_name
 from crossborder.reference.deadline_rules import rule_name_key
 from crossborder.services import workflows  # noqa: F401  (registers every workflow's deadline hooks)
-from crossborder.services.deadlines import DeadlineRow, list_deadlines, watch
+from crossborder.services.deadlines import DeadlineRow, is_late, list_deadlines, watch
 
 app = typer.Typer(help=N_("cli.help.deadlines"), no_args_is_help=True)
 
@@ -43,7 +43,7 @@ COLUMNS = (
 
 def _shown_status(row: DeadlineRow, now: datetime) -> str:
     """Past its due time is overdue, whether or not the watcher has been round yet."""
-    return "overdue" if row.status == "open" and row.due_at < now else row.status
+    return "overdue" if is_late(row, now) else row.status
 
 
 @app.command("list", help=N_("cli.help.deadlines.list"))

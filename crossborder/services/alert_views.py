@@ -11,10 +11,11 @@ here once it has gone (:func:`reconcile`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from crossborder.adapters.db.tables import Alert, AlertEntry, Deadline
@@ -24,6 +25,7 @@ from crossborder.domain.alert_lifecycle import OPEN
 from crossborder.domain.alerts import Audience, visible_to
 from crossborder.domain.errors import Conflict, NotFound
 from crossborder.reference.alert_ack_rules import ACK_RULE
+from crossborder.services.deadlines import is_late, late_at
 
 #: Fields of an alert's content that a person wrote.
 FREE_TEXT_FIELDS = ("description", "description_other", "measures")
@@ -42,12 +44,9 @@ class AlertView:
     entries: list[AlertEntry]
     deadline: Deadline | None
 
-    def overdue(self, now: Any) -> bool:
+    def overdue(self, now: datetime) -> bool:
         """The acknowledgement is late, whether or not the watcher has been round yet."""
-        deadline = self.deadline
-        if deadline is None:
-            return False
-        return deadline.status == "overdue" or (deadline.status == "open" and deadline.due_at < now)
+        return self.deadline is not None and is_late(self.deadline, now)
 
 
 def _ack_deadline(session: Session, case_id: str) -> Deadline | None:
@@ -78,13 +77,9 @@ def list_alerts(
     if open_only:
         query = query.where(Alert.status.in_([status.value for status in OPEN]))
     if overdue_only:
-        late = or_(
-            Deadline.status == "overdue",
-            and_(Deadline.status == "open", Deadline.due_at < node.now()),
-        )
         query = query.join(
             Deadline, and_(Deadline.case_id == Alert.case_id, Deadline.rule_key == ACK_RULE)
-        ).where(late)
+        ).where(late_at(node.now()))
     with node.sessions() as session:
         alerts = [
             alert for alert in session.scalars(query) if visible_to(Audience(alert.audience), role)

@@ -32,7 +32,7 @@ from datetime import datetime
 from typing import Any, Literal, Protocol, TypeAlias
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -458,6 +458,18 @@ def watch(node: Node, *, limit: int = 100) -> WatchResult:
     return WatchResult(taken=taken, skipped=skipped, failed=failed)
 
 
+def is_late(row: Deadline, now: datetime) -> bool:
+    """Past its due time: marked overdue, or still open because the watcher has not been round."""
+    return row.status == OVERDUE_STATUS or (row.status == OPEN and row.due_at < now)
+
+
+def late_at(now: datetime) -> ColumnElement[bool]:
+    """:func:`is_late`, as a condition on the ``deadlines`` table."""
+    return or_(
+        Deadline.status == OVERDUE_STATUS, and_(Deadline.status == OPEN, Deadline.due_at < now)
+    )
+
+
 def list_deadlines(
     node: Node, *, overdue_only: bool = False, open_only: bool = True, case_id: str | None = None
 ) -> list[DeadlineRow]:
@@ -469,8 +481,7 @@ def list_deadlines(
     if open_only:
         query = query.where(Deadline.status.in_(UNSETTLED))
     if overdue_only:
-        late = and_(Deadline.status == OPEN, Deadline.due_at < node.now())
-        query = query.where(or_(Deadline.status == OVERDUE_STATUS, late))
+        query = query.where(late_at(node.now()))
     if case_id is not None:
         query = query.where(Deadline.case_id == case_id)
     with node.sessions() as session:
