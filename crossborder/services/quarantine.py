@@ -13,7 +13,6 @@ happens next — the recognition decision, a notice of non-compliance — is in
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +23,7 @@ from sqlalchemy.orm import Session
 from crossborder.adapters.db.engine import insert_now
 from crossborder.adapters.db.tables import Case, Consignment
 from crossborder.adapters.db.tables import QuarantineResult as ResultRow
+from crossborder.adapters.wire.signing import canonical_json
 from crossborder.audit.trail import Actor, record
 from crossborder.bootstrap import Node
 from crossborder.domain.errors import Conflict, InvalidInput, NotFound
@@ -56,10 +56,8 @@ class Shared:
 
 
 def certificate_digest(certificate: PhytosanitaryCertificate) -> str:
-    canonical = json.dumps(
-        certificate.model_dump(mode="json"), sort_keys=True, separators=(",", ":")
-    )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    """Two reads of the same certificate have the same digest (a re-import is noticed)."""
+    return hashlib.sha256(canonical_json(certificate.model_dump(mode="json"))).hexdigest()
 
 
 def consignment_case(session: Session, case_id: str) -> tuple[Case, Consignment]:
