@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 
 from crossborder.bootstrap import Node, bootstrap
-from crossborder.domain.errors import CrossborderError, InvalidInput
+from crossborder.domain.errors import CrossborderError, InvalidInput, Violation
 from crossborder.domain.free_text import FreeText, LanguageTag
 from crossborder.domain.validation import schema_checked
 from crossborder.i18n import N_, error_message, normalize_locale, translate
@@ -63,12 +63,22 @@ def user_errors(lang: str) -> Iterator[None]:
         locale = normalize_locale(lang)
         message = error_message(error.code, locale, **error.params)
         err_console.print(f"[bold red]{error.code}[/]: {message}", highlight=False)
-        for violation in error.violations:
-            message = translate(
-                f"error.{violation.code}", locale, field=violation.field, **violation.params
-            )
-            err_console.print(f"  - {violation.code} {violation.field}: {message}", highlight=False)
+        print_violations(error.violations, locale)
         sys.exit(2)
+
+
+def print_violations(violations: Iterable[Violation], lang: str) -> None:
+    """Each broken rule on a line of its own: code, field path, text in the user's language.
+
+    Paths like ``items[0].hs_code`` or ``ram:Item[2]`` are not console markup, and
+    stay on one line to be copied.
+    """
+    locale = normalize_locale(lang)
+    for violation in violations:
+        params = violation.params
+        message = translate(f"error.{violation.code}", locale, field=violation.field, **params)
+        line = f"  - {violation.code} {violation.field}: {message}"
+        err_console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 #: How far delivery got when the command returned, as an officer reads it.

@@ -41,6 +41,7 @@ from crossborder.cli.common import (
     officer,
     open_node,
     print_sent,
+    print_violations,
     read_json,
     say,
     user_errors,
@@ -144,14 +145,9 @@ def _read_certificate_json(path: Path) -> PhytosanitaryCertificate:
 
 
 def _report(problems: tuple[Violation, ...], lang: str) -> None:
-    locale = normalize_locale(lang)
-    lines = [translate("cli.sps.problems", locale, count=len(problems))]
-    for problem in problems:
-        message = translate(f"error.{problem.code}", locale, field=problem.field, **problem.params)
-        lines.append(f"  - {problem.code} {problem.field}: {message}")
-    # Paths like ram:Item[2] are not markup, and stay on one line to be copied.
-    for line in lines:
-        err_console.print(line, markup=False, highlight=False, soft_wrap=True)
+    count = translate("cli.sps.problems", normalize_locale(lang), count=len(problems))
+    err_console.print(count, markup=False, highlight=False, soft_wrap=True)
+    print_violations(problems, lang)
 
 
 @contextmanager
