@@ -16,6 +16,8 @@ from pathlib import Path
 import httpx
 from joserfc.jwk import Key
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crossborder.adapters.counterpart import CounterpartClient
@@ -23,6 +25,7 @@ from crossborder.adapters.db.clients import DatabaseClientRegistry
 from crossborder.adapters.db.engine import make_engine, make_session_factory
 from crossborder.adapters.db.migrate import upgrade
 from crossborder.adapters.oauth.keys import generate_signing_key, load_private_key, save_private_key
+from crossborder.domain.errors import ConfigurationError
 from crossborder.reference.form_e_reference import FormEReferenceData
 from crossborder.settings import Settings
 
@@ -81,11 +84,35 @@ class Node:
 
 def load_or_create_key(path: Path, kid: str) -> Key:
     """The node's key at ``path``, made on first start (the operator then publishes its JWKS)."""
-    if path.exists():
-        return load_private_key(path)
-    key = generate_signing_key(kid)
-    save_private_key(path, key)
+    try:
+        if path.exists():
+            return load_private_key(path)
+        key = generate_signing_key(kid)
+        save_private_key(path, key)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigurationError("KEY_UNREADABLE", path=str(path)) from exc
     return key
+
+
+def shown_url(url: str) -> str:
+    """A database URL fit for an error line: never its password."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url.split("@")[-1]
+
+
+def open_database(url: str, *, migrate: bool) -> Engine:
+    """The engine at the newest schema; a wrong URL or a database that is down is one coded line."""
+    try:
+        engine = make_engine(url)
+        if migrate:
+            upgrade(engine)
+    except (ArgumentError, NoSuchModuleError) as exc:
+        raise ConfigurationError("DATABASE_URL_INVALID", url=shown_url(url)) from exc
+    except DBAPIError as exc:
+        raise ConfigurationError("DATABASE_UNREACHABLE", url=shown_url(url)) from exc
+    return engine
 
 
 def bootstrap(
@@ -95,10 +122,11 @@ def bootstrap(
     transport: httpx.BaseTransport | None = None,
     migrate: bool = True,
 ) -> Node:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.db_url)
-    if migrate:
-        upgrade(engine)
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigurationError("DATA_DIR_UNWRITABLE", path=str(settings.data_dir)) from exc
+    engine = open_database(settings.db_url, migrate=migrate)
     return Node(
         settings=settings,
         engine=engine,

@@ -50,6 +50,22 @@ def normalize_locale(tag: str | None) -> str:
     return DEFAULT_LOCALE
 
 
+def parse_locale(tag: str) -> str | None:
+    """One of :data:`LOCALES` for what a person typed (``vi``, ``zh-Hans``, ``zh_CN.UTF-8``).
+
+    Unlike :func:`normalize_locale`, which must answer every ``Accept-Language``,
+    a person who typed ``vn`` gets None, and is told so rather than silently given English.
+    """
+    lang = tag.split(".")[0].replace("-", "_").lower()
+    if lang in ("zh", "zh_hans", "zh_cn", "zh_sg"):
+        return "zh_Hans"
+    if lang in ("vi", "vi_vn"):
+        return "vi"
+    if lang == "en" or lang.startswith("en_"):
+        return "en"
+    return None
+
+
 @cache
 def catalog(locale: str) -> Mapping[str, str]:
     """All translated messages of one locale, merged from every ``.po`` file."""

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -36,7 +39,8 @@ class Settings(BaseSettings):
     #: Border gate this node works at (UN/LOCODE or our own gate code).
     gate: str | None = None
     host: str = "127.0.0.1"
-    port: int = 8400
+    #: Where ``node serve`` listens; by default the port written in ``base_url``, else 8400.
+    port: int = Field(default=8400, ge=1, le=65535)
     #: Largest accepted request body; a Form E with a hundred items is ~100 kB.
     max_body_bytes: int = 1_000_000
     access_token_ttl_seconds: int = 300
@@ -49,11 +53,38 @@ class Settings(BaseSettings):
     #: an alert of a vessel in distress has minutes, not a five-minute schedule's slack.
     deadline_poll_seconds: float = Field(default=10.0, gt=0)
     delivery_max_attempts: int = 50
+    #: The long-lived Prefect server (``make prefect-server``). When set, ``node serve``
+    #: also serves this node's flows there: the deadline watcher on a schedule and the
+    #: officer workflows as deployments other systems and the Prefect UI can start.
+    prefect_api_url: str | None = None
 
     @field_validator("base_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise PydanticCustomError("TIMEZONE_UNKNOWN", "unknown time zone") from exc
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _port_from_base_url(cls, data: Any) -> Any:
+        # Two nodes on one machine differ by the port in their base URL; asking for
+        # the same port twice, once in CROSSBORDER_PORT, would be a trap.
+        if isinstance(data, dict) and "port" not in data and isinstance(data.get("base_url"), str):
+            try:
+                port = urlsplit(data["base_url"]).port
+            except ValueError:
+                port = None
+            if port is not None:
+                return {**data, "port": port}
+        return data
 
     @property
     def issuer(self) -> str:

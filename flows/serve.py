@@ -1,9 +1,11 @@
 """Serve the officers' workflows as Prefect deployments, and the deadline watcher on a schedule.
 
-``python -m flows.serve`` (with the node's ``CROSSBORDER_*`` settings in the
-environment) registers one deployment per workflow; the Prefect UI then shows
-each as a form generated from its pydantic input — how a liaison officer
-answers a verification request without the CLI.
+``crossborder node serve`` starts this (``python -m flows.serve``, with the
+node's ``CROSSBORDER_*`` settings and ``PREFECT_API_URL`` in the environment)
+when ``CROSSBORDER_PREFECT_API_URL`` names a Prefect server. It registers one
+deployment per workflow, named after the node's agency so that every node can
+share one server; the Prefect UI shows each as a form generated from its
+pydantic input, and other systems can start a run through Prefect's API.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from prefect import serve
 
 from crossborder.services import workflows  # noqa: F401  (registers every workflow's deadline hooks)
+from crossborder.settings import Settings
 from flows.alerts import alert_step, handle_incoming_alert, raise_alert
 from flows.certificate_of_origin import answer_certificate_of_origin, share_certificate_of_origin
 from flows.deadlines import watch_deadlines
@@ -45,13 +48,12 @@ OFFICER_FLOWS = (
 WATCH_INTERVAL_SECONDS = 300
 
 
-def deployments() -> list[object]:
-    officer = [flow.to_deployment(name=flow.name) for flow in OFFICER_FLOWS]
-    watcher = watch_deadlines.to_deployment(
-        name="deadline-watcher", interval=WATCH_INTERVAL_SECONDS
-    )
+def deployments(agency: str) -> list[object]:
+    """Each flow's deployment for one node: ``share-certificate-of-origin/CN-NNCUS``."""
+    officer = [flow.to_deployment(name=agency) for flow in OFFICER_FLOWS]
+    watcher = watch_deadlines.to_deployment(name=agency, interval=WATCH_INTERVAL_SECONDS)
     return [*officer, watcher]
 
 
 if __name__ == "__main__":
-    serve(*deployments())  # type: ignore[arg-type]
+    serve(*deployments(Settings().agency))  # type: ignore[arg-type]

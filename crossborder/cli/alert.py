@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from crossborder.audit.trail import Actor
+from crossborder.bootstrap import Node
 from crossborder.cli.common import (
     CaseIdArgument,
     ConfigOption,
@@ -18,15 +18,17 @@ from crossborder.cli.common import (
     NoteLangOption,
     ReasonLangOption,
     TzOption,
+    acting,
     console,
-    delivery_text,
     free_text,
-    officer,
+    on_node,
     open_node,
     read_json,
+    report_sent,
     say,
     user_errors,
 )
+from crossborder.domain.alert_lifecycle import AlertAction
 from crossborder.domain.alerts import (
     AlertAckPayload,
     AlertClosePayload,
@@ -40,7 +42,7 @@ from crossborder.domain.alerts import (
 from crossborder.domain.validation import schema_checked
 from crossborder.i18n import N_, format_datetime, normalize_locale, translate
 from crossborder.reference.agencies import agency, agency_name
-from crossborder.services import workflows  # noqa: F401  (registers every workflow's deadline hooks)
+from crossborder.services import alerts, workflows  # noqa: F401  (workflows: deadline hooks)
 from crossborder.services.alert_views import (
     AlertView,
     FallbackChannel,
@@ -51,8 +53,6 @@ from crossborder.services.alert_views import (
     reconcile,
 )
 from crossborder.services.registry import only_counterpart
-from flows.alerts import AlertStepRequest, RaiseAlertRequest, Sent, alert_step, raise_alert
-from flows.runtime import use
 
 app = typer.Typer(help=N_("cli.help.alert"), no_args_is_help=True)
 
@@ -65,48 +65,34 @@ FALLBACK_FLAGS = {
 }
 
 
-def _print_sent(sent: Sent, action: str, lang: str) -> None:
+def _report(node: Node, sent: alerts.Sent, action: AlertAction, lang: str) -> None:
     locale = normalize_locale(lang)
-    say(
-        "cli.alert.sent",
-        locale,
-        action=translate(f"alert_action.{action}", locale),
-        case_id=sent.case_id,
-        delivery=delivery_text(sent.delivery, locale),
-    )
+    shown = translate(f"alert_action.{action.value}", locale)
+    report_sent(node, "cli.alert.sent", locale, sent.case_id, sent.message_id, action=shown)
 
 
-def _step(case_id: str, step: object, action: str, lang: str, config: Path | None) -> None:
-    node = open_node(config)
-    with schema_checked():
-        request = AlertStepRequest.model_validate(
-            {"case_id": case_id, "step": step, "officer": officer()}
-        )
-    with use(node):
-        sent = alert_step(request)
-    _print_sent(sent, action, lang)
+def _step(
+    case_id: str, step: alerts.ActionPayload, action: AlertAction, lang: str, config: Path | None
+) -> None:
+    with on_node(config) as node:
+        _report(node, alerts.act(node, case_id, action, step, acting(node)), action, lang)
 
 
 @app.command("raise", help=N_("cli.help.alert.raise"))
 def raise_(
     alert_file: Annotated[Path, typer.Argument(help=N_("cli.help.alert.raise.alert_file"))],
     to: Annotated[str, typer.Option("--to", help=N_("cli.help.alert.raise.to"))] = "",
-    lang: LangOption = "en",
+    lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
     """Raise an alert to the counterpart; prints its case id."""
     with user_errors(lang):
-        node = open_node(config)
         data = read_json(alert_file)
         with schema_checked():
-            request = RaiseAlertRequest(
-                alert=AlertContent.model_validate(data),
-                recipient=to or only_counterpart(node),
-                officer=officer(),
-            )
-        with use(node):
-            sent = raise_alert(request)
-        _print_sent(sent, "raise", lang)
+            content = AlertContent.model_validate(data)
+        with on_node(config) as node:
+            sent = alerts.raise_alert(node, content, to or only_counterpart(node), acting(node))
+            _report(node, sent, AlertAction.RAISE, lang)
 
 
 @app.command("ack", help=N_("cli.help.alert.ack"))
@@ -114,20 +100,20 @@ def ack(
     case_id: CaseIdArgument,
     note: Annotated[str | None, typer.Option(help=N_("cli.help.alert.ack.note"))] = None,
     note_lang: NoteLangOption = "en",
-    lang: LangOption = "en",
+    lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
     """Acknowledge a received alert: it has been read and is being acted on."""
     with user_errors(lang):
         text = free_text(note, note_lang) if note else None
-        _step(case_id, AlertAckPayload(note=text), "ack", lang, config)
+        _step(case_id, AlertAckPayload(note=text), AlertAction.ACK, lang, config)
 
 
 @app.command("update", help=N_("cli.help.alert.update"))
 def update(
     case_id: CaseIdArgument,
     update_file: Annotated[Path, typer.Argument(help=N_("cli.help.alert.update.update_file"))],
-    lang: LangOption = "en",
+    lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
     """Send the alert as it now stands (sender only), with what changed."""
@@ -135,7 +121,7 @@ def update(
         data = read_json(update_file)
         with schema_checked():
             payload = AlertUpdatePayload.model_validate(data)
-        _step(case_id, payload, "update", lang, config)
+        _step(case_id, payload, AlertAction.UPDATE, lang, config)
 
 
 @app.command("follow-up", help=N_("cli.help.alert.follow_up"))
@@ -144,7 +130,7 @@ def follow_up(
     follow_up_file: Annotated[
         Path, typer.Argument(help=N_("cli.help.alert.follow_up.follow_up_file"))
     ],
-    lang: LangOption = "en",
+    lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
     """Add what your side has found or done (either side)."""
@@ -152,7 +138,7 @@ def follow_up(
         data = read_json(follow_up_file)
         with schema_checked():
             payload = AlertFollowUpPayload.model_validate(data)
-        _step(case_id, payload, "follow_up", lang, config)
+        _step(case_id, payload, AlertAction.FOLLOW_UP, lang, config)
 
 
 @app.command("close", help=N_("cli.help.alert.close"))
@@ -163,13 +149,13 @@ def close(
     ] = ClosureReason.RESOLVED,
     note: Annotated[str | None, typer.Option(help=N_("cli.help.alert.close.note"))] = None,
     note_lang: NoteLangOption = "en",
-    lang: LangOption = "en",
+    lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
     """Close an alert: the matter is dealt with."""
     with user_errors(lang):
         text = free_text(note, note_lang) if note else None
-        _step(case_id, AlertClosePayload(reason=reason, note=text), "close", lang, config)
+        _step(case_id, AlertClosePayload(reason=reason, note=text), AlertAction.CLOSE, lang, config)
 
 
 @app.command("withdraw", help=N_("cli.help.alert.withdraw"))
@@ -177,13 +163,13 @@ def withdraw(
     case_id: CaseIdArgument,
     reason: Annotated[str, typer.Option(help=N_("cli.help.alert.withdraw.reason"))],
     reason_lang: ReasonLangOption = "en",
-    lang: LangOption = "en",
+    lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
     """Withdraw an alert raised in error (sender only)."""
     with user_errors(lang):
         payload = AlertWithdrawPayload(reason=free_text(reason, reason_lang))
-        _step(case_id, payload, "withdraw", lang, config)
+        _step(case_id, payload, AlertAction.WITHDRAW, lang, config)
 
 
 def _due(view: AlertView, locale: str, zone: str) -> str:
@@ -209,7 +195,7 @@ def list_(
         bool, typer.Option("--overdue", help=N_("cli.help.alert.list.overdue"))
     ] = False,
     role: RoleOption = None,
-    lang: LangOption = "en",
+    lang: LangOption = "",
     tz: TzOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -322,7 +308,7 @@ def _print_details(content: dict[str, object], locale: str) -> None:
 def show(
     case_id: CaseIdArgument,
     role: RoleOption = None,
-    lang: LangOption = "en",
+    lang: LangOption = "",
     tz: TzOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -351,7 +337,7 @@ def show(
 def export_(
     case_id: CaseIdArgument,
     audience: Annotated[Audience, typer.Option(help=N_("cli.help.alert.export.audience"))],
-    lang: LangOption = "en",
+    lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
     """The alert as JSON for ``audience``; free text is withheld from other audiences."""
@@ -361,12 +347,12 @@ def export_(
 
 
 @app.command("fallback", help=N_("cli.help.alert.fallback"))
-def fallback(case_id: CaseIdArgument, lang: LangOption = "en", config: ConfigOption = None) -> None:
+def fallback(case_id: CaseIdArgument, lang: LangOption = "", config: ConfigOption = None) -> None:
     """Print the alert as a notice in both sides' languages, to send by phone, fax or e-mail."""
     with user_errors(lang):
         node = open_node(config)
         view = alert_view(node, case_id)
-        mark_fallback_printed(node, case_id, _officer_actor(node.agency))
+        mark_fallback_printed(node, case_id, acting(node))
     for code in (view.alert.sender, view.alert.recipient):
         side = agency(code)
         locale = COUNTRY_LOCALE[side.country]
@@ -380,15 +366,11 @@ def reconcile_(
     case_id: CaseIdArgument,
     channel: Annotated[FallbackChannel, typer.Option(help=N_("cli.help.alert.reconcile.channel"))],
     reference: Annotated[str, typer.Option(help=N_("cli.help.alert.reconcile.reference"))],
-    lang: LangOption = "en",
+    lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
     """Record that an alert went by another channel while the system was down."""
     with user_errors(lang):
         node = open_node(config)
-        reconcile(node, case_id, channel, reference, _officer_actor(node.agency))
+        reconcile(node, case_id, channel, reference, acting(node))
     say("cli.alert.reconciled", lang, case_id=case_id)
-
-
-def _officer_actor(agency_code: str) -> Actor:
-    return Actor.officer(officer(), agency_code)

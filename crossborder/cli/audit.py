@@ -27,7 +27,7 @@ app = typer.Typer(help=N_("cli.help.audit"), no_args_is_help=True)
 
 
 @app.command("verify", help=N_("cli.help.audit.verify"))
-def verify(lang: LangOption = "en", config: ConfigOption = None) -> None:
+def verify(lang: LangOption = "", config: ConfigOption = None) -> None:
     """Recompute every entry's hash and check the log against our signed checkpoints."""
     with user_errors(lang):
         report = verify_log(open_node(config))
@@ -45,7 +45,7 @@ def verify(lang: LangOption = "en", config: ConfigOption = None) -> None:
 
 
 @app.command("checkpoint", help=N_("cli.help.audit.checkpoint"))
-def make_checkpoint(lang: LangOption = "en", config: ConfigOption = None) -> None:
+def make_checkpoint(lang: LangOption = "", config: ConfigOption = None) -> None:
     """Sign the current tree head and send it to every counterpart to witness."""
     with user_errors(lang):
         row = checkpoint(open_node(config))
@@ -55,7 +55,7 @@ def make_checkpoint(lang: LangOption = "en", config: ConfigOption = None) -> Non
 @app.command("prove", help=N_("cli.help.audit.prove"))
 def prove(
     seq: Annotated[int, typer.Argument(help=N_("cli.help.audit.prove.seq"))],
-    lang: LangOption = "en",
+    lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
     """Print an RFC 9162 inclusion proof of one entry, as JSON."""
@@ -70,7 +70,7 @@ def export(
         ExportFormat, typer.Option("--format", help=N_("cli.help.audit.export.format"))
     ] = ExportFormat.JSONL,
     case: Annotated[str | None, typer.Option(help=N_("cli.help.audit.export.case"))] = None,
-    lang: LangOption = "en",
+    lang: LangOption = "",
     tz: TzOption = None,
     config: ConfigOption = None,
 ) -> None:

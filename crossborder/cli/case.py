@@ -58,7 +58,7 @@ def print_case(node: Node, case_id: str, lang: str, tz: str | None = None) -> No
 @app.command("show", help=N_("cli.help.case.show"))
 def show(
     case_id: CaseIdArgument,
-    lang: LangOption = "en",
+    lang: LangOption = "",
     tz: TzOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -68,7 +68,7 @@ def show(
 
 
 @app.command("list", help=N_("cli.help.case.list"))
-def list_(lang: LangOption = "en", config: ConfigOption = None) -> None:
+def list_(lang: LangOption = "", config: ConfigOption = None) -> None:
     """List the most recently updated cases."""
     locale = normalize_locale(lang)
     with user_errors(lang):

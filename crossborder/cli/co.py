@@ -13,12 +13,12 @@ from crossborder.cli.common import (
     LangOption,
     NoteLangOption,
     ReasonLangOption,
+    acting,
     console,
     free_text,
-    officer,
-    open_node,
-    print_sent,
+    on_node,
     read_json,
+    report_sent,
     say,
     user_errors,
 )
@@ -34,25 +34,9 @@ from crossborder.domain.messages import (
 )
 from crossborder.domain.validation import schema_checked
 from crossborder.i18n import N_, format_datetime, normalize_locale, translate
+from crossborder.services import certificate_of_origin, co_amendment, co_verification
 from crossborder.services.cases import certificate_view
 from crossborder.services.registry import only_counterpart
-from flows.certificate_of_origin import (
-    CertificateDecisionRequest,
-    ShareCertificateRequest,
-    answer_certificate_of_origin,
-    share_certificate_of_origin,
-)
-from flows.runtime import use
-from flows.verification import (
-    AmendRequest,
-    RevokeRequest,
-    VerificationReply,
-    VerificationRequest,
-    amend_certificate_of_origin,
-    reply_origin_verification,
-    request_origin_verification,
-    revoke_certificate_of_origin,
-)
 
 app = typer.Typer(help=N_("cli.help.co"), no_args_is_help=True)
 
@@ -67,19 +51,17 @@ def read_form_e(path: Path) -> FormE:
 def send(
     form_e: Annotated[Path, typer.Argument(help=N_("cli.help.co.send.form_e"))],
     to: Annotated[str, typer.Option("--to", help=N_("cli.help.co.send.to"))] = "",
-    lang: LangOption = "en",
+    lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
     """Share an issued Form E with the counterpart; prints the case id."""
     with user_errors(lang):
-        node = open_node(config)
-        recipient = to or only_counterpart(node)
-        request = ShareCertificateRequest(
-            certificate=read_form_e(form_e), recipient=recipient, officer=officer()
-        )
-        with use(node):
-            result = share_certificate_of_origin(request)
-        print_sent("cli.co.shared", lang, result.case_id, result.delivery)
+        form = read_form_e(form_e)
+        with on_node(config) as node:
+            shared = certificate_of_origin.share(
+                node, form, to or only_counterpart(node), acting(node)
+            )
+            report_sent(node, "cli.co.shared", lang, shared.case_id, shared.message_id)
 
 
 @app.command("decide", help=N_("cli.help.co.decide"))
@@ -91,23 +73,17 @@ def decide(
     ] = None,
     note: Annotated[str | None, typer.Option(help=N_("cli.help.co.decide.note"))] = None,
     note_lang: NoteLangOption = "en",
-    lang: LangOption = "en",
+    lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
     """Accept, query or reject a received certificate (importing side)."""
     with user_errors(lang):
-        node = open_node(config)
-        with schema_checked():
-            request = CertificateDecisionRequest(
-                case_id=case_id,
-                decision=decision,
-                reasons=reason or [],
-                note=free_text(note, note_lang) if note else None,
-                officer=officer(),
+        words = free_text(note, note_lang) if note else None
+        with on_node(config) as node:
+            message_id = certificate_of_origin.decide(
+                node, case_id, decision, acting(node), reason or [], words
             )
-        with use(node):
-            result = answer_certificate_of_origin(request)
-        print_sent("cli.co.decided", lang, result.case_id, result.delivery)
+            report_sent(node, "cli.co.decided", lang, case_id, message_id)
 
 
 @app.command("amend", help=N_("cli.help.co.amend"))
@@ -116,21 +92,16 @@ def amend(
     form_e: Annotated[Path, typer.Argument(help=N_("cli.help.co.amend.form_e"))],
     reason: Annotated[str, typer.Option(help=N_("cli.help.co.amend.reason"))],
     reason_lang: ReasonLangOption = "en",
-    lang: LangOption = "en",
+    lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
     """Issue a new version of a shared certificate (same number) and send it."""
     with user_errors(lang):
-        node = open_node(config)
-        request = AmendRequest(
-            case_id=case_id,
-            certificate=read_form_e(form_e),
-            reason=free_text(reason, reason_lang),
-            officer=officer(),
-        )
-        with use(node):
-            result = amend_certificate_of_origin(request)
-        print_sent("cli.co.amended", lang, result.case_id, result.delivery)
+        form = read_form_e(form_e)
+        words = free_text(reason, reason_lang)
+        with on_node(config) as node:
+            message_id = co_amendment.amend(node, case_id, form, words, acting(node))
+            report_sent(node, "cli.co.amended", lang, case_id, message_id)
 
 
 @app.command("revoke", help=N_("cli.help.co.revoke"))
@@ -138,18 +109,15 @@ def revoke(
     case_id: CaseIdArgument,
     reason: Annotated[str, typer.Option(help=N_("cli.help.co.revoke.reason"))],
     reason_lang: ReasonLangOption = "en",
-    lang: LangOption = "en",
+    lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
     """Revoke a shared certificate; the counterpart's copy follows."""
     with user_errors(lang):
-        node = open_node(config)
-        request = RevokeRequest(
-            case_id=case_id, reason=free_text(reason, reason_lang), officer=officer()
-        )
-        with use(node):
-            result = revoke_certificate_of_origin(request)
-        print_sent("cli.co.revoked", lang, result.case_id, result.delivery)
+        words = free_text(reason, reason_lang)
+        with on_node(config) as node:
+            message_id = co_amendment.revoke(node, case_id, words, acting(node))
+            report_sent(node, "cli.co.revoked", lang, case_id, message_id)
 
 
 @app.command("verify-request", help=N_("cli.help.co.verify_request"))
@@ -163,12 +131,11 @@ def verify_request(
     ] = None,
     note: Annotated[str | None, typer.Option(help=N_("cli.help.co.verify_request.note"))] = None,
     note_lang: NoteLangOption = "en",
-    lang: LangOption = "en",
+    lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
     """Ask the issuing authority for a retroactive check of a received certificate."""
     with user_errors(lang):
-        node = open_node(config)
         with schema_checked():
             payload = CoVerificationRequestPayload(
                 certificate_number="-",
@@ -176,44 +143,38 @@ def verify_request(
                 documents_requested=document or [],
                 note=free_text(note, note_lang) if note else None,
             )
-        with use(node):
-            result = request_origin_verification(
-                VerificationRequest(case_id=case_id, request=payload, officer=officer())
-            )
-        print_sent("cli.co.verification_requested", lang, result.case_id, result.delivery)
+        with on_node(config) as node:
+            message_id = co_verification.request(node, case_id, payload, acting(node))
+            report_sent(node, "cli.co.verification_requested", lang, case_id, message_id)
 
 
 @app.command("verify-reply", help=N_("cli.help.co.verify_reply"))
 def verify_reply(
     case_id: CaseIdArgument,
     reply_file: Annotated[Path, typer.Argument(help=N_("cli.help.co.verify_reply.reply_file"))],
-    lang: LangOption = "en",
+    lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
     """Answer a verification request: confirmed / not_confirmed, findings, documents."""
     with user_errors(lang):
-        node = open_node(config)
         data = read_json(reply_file)
         data.setdefault("certificate_number", "-")
         with schema_checked():
             payload = CoVerificationReplyPayload.model_validate(data)
-        with use(node):
-            result = reply_origin_verification(
-                VerificationReply(case_id=case_id, reply=payload, officer=officer())
-            )
-        print_sent("cli.co.verification_replied", lang, result.case_id, result.delivery)
+        with on_node(config) as node:
+            message_id = co_verification.reply(node, case_id, payload, acting(node))
+            report_sent(node, "cli.co.verification_replied", lang, case_id, message_id)
 
 
 @app.command("show", help=N_("cli.help.co.show"))
 def show(
     certificate_number: Annotated[str, typer.Argument(help=N_("cli.help.certificate_number"))],
-    lang: LangOption = "en",
+    lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
     """A certificate: its versions, its verification history and its open deadlines."""
     locale = normalize_locale(lang)
-    with user_errors(lang):
-        node = open_node(config)
+    with user_errors(lang), on_node(config) as node:
         view = certificate_view(node, certificate_number)
     say("cli.case.header", locale, case_id=view.case_id, subject=certificate_number)
     for version in view.versions:

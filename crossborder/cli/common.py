@@ -1,29 +1,64 @@
-"""What every command shares: settings, the node, printing in the user's language."""
+"""What every command shares: settings, the node, printing in the user's language.
+
+A command's body is: read its input, ``with on_node(config) as node``, call one
+service, then ``report_sent`` (when it sends a message) or print. Everything a
+person can get wrong — their file, a rule the node applies, the node's settings,
+the counterpart's answer — arrives here as a coded error and leaves as one line
+in their language. Exit codes: 0 done, 1 refused, 2 usage or configuration.
+"""
 
 from __future__ import annotations
 
 import getpass
 import json
 import sys
+import traceback
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 
-from crossborder.bootstrap import Node, bootstrap
-from crossborder.domain.errors import CrossborderError, InvalidInput, Violation
+from crossborder.domain.errors import ConfigurationError, CrossborderError, InvalidInput, Violation
 from crossborder.domain.free_text import FreeText, LanguageTag
 from crossborder.domain.validation import schema_checked
-from crossborder.i18n import N_, error_message, normalize_locale, translate
-from crossborder.settings import Settings
+from crossborder.i18n import LOCALES, N_, error_message, normalize_locale, parse_locale, translate
+
+if TYPE_CHECKING:
+    from crossborder.audit.trail import Actor
+    from crossborder.bootstrap import Node
+    from crossborder.settings import Settings
 
 console = Console()
 err_console = Console(stderr=True)
 
-LangOption = Annotated[str, typer.Option("--lang", help=N_("cli.help.lang"))]
+#: Exit codes, as a shell script or a person reads them.
+REFUSED = 1
+USAGE = 2
+
+#: ``crossborder --debug …`` shows the traceback behind an error; off, one line says it all.
+debug = False
+
+
+def reader_locale(value: str | None) -> str:
+    """``--lang``, else the reader's environment as help uses it; an unknown one is refused."""
+    from crossborder.cli.help import help_locale
+
+    if not value:
+        return help_locale()
+    locale = parse_locale(value)
+    if locale is None:
+        raise typer.BadParameter(
+            translate("cli.lang_unknown", help_locale(), lang=value, choices=", ".join(LOCALES))
+        )
+    return locale
+
+
+LangOption = Annotated[
+    str, typer.Option("--lang", help=N_("cli.help.lang"), callback=reader_locale)
+]
 ConfigOption = Annotated[
     Path | None,
     typer.Option("--config", envvar="CROSSBORDER_SETTINGS_FILE", help=N_("cli.help.config")),
@@ -36,17 +71,49 @@ ReasonLangOption = Annotated[str, typer.Option("--reason-lang", help=N_("cli.hel
 
 
 def load_settings(config: Path | None) -> Settings:
-    if config is not None:
-        return Settings(_env_file=config)
-    return Settings()
+    """The node's settings; a mistake in them is a coded error naming every bad field."""
+    from pydantic import ValidationError
+
+    from crossborder.domain.validation import violations_from
+    from crossborder.settings import Settings
+
+    if config is not None and not config.is_file():
+        raise ConfigurationError("CONFIG_FILE_UNREADABLE", path=str(config))
+    try:
+        return Settings(_env_file=config) if config is not None else Settings()
+    except ValidationError as exc:
+        violations = [
+            Violation(v.code, "CROSSBORDER_" + v.field.upper(), v.params)
+            for v in violations_from(exc)
+        ]
+        raise ConfigurationError("SETTINGS_INVALID", violations=violations) from exc
 
 
 def open_node(config: Path | None) -> Node:
+    from crossborder.bootstrap import bootstrap
+
     return bootstrap(load_settings(config))
+
+
+@contextmanager
+def on_node(config: Path | None) -> Iterator[Node]:
+    """The node for one command, its connections closed when the command is done."""
+    node = open_node(config)
+    try:
+        yield node
+    finally:
+        node.close()
 
 
 def officer() -> str:
     return getpass.getuser()
+
+
+def acting(node: Node) -> Actor:
+    """Who is at the keyboard, as the audit trail names them."""
+    from crossborder.audit.trail import Actor
+
+    return Actor.officer(officer(), node.agency)
 
 
 def say(key: str, lang: str, **params: Any) -> None:
@@ -56,15 +123,22 @@ def say(key: str, lang: str, **params: Any) -> None:
 
 @contextmanager
 def user_errors(lang: str) -> Iterator[None]:
-    """Show a coded error in the user's language, with every violation, and exit 2."""
+    """Show a coded error in the user's language, with every violation; never a traceback."""
     try:
         yield
     except CrossborderError as error:
-        locale = normalize_locale(lang)
-        message = error_message(error.code, locale, **error.params)
-        err_console.print(f"[bold red]{error.code}[/]: {message}", highlight=False)
-        print_violations(error.violations, locale)
-        sys.exit(2)
+        fail(error, lang)
+
+
+def fail(error: CrossborderError, lang: str) -> NoReturn:
+    locale = normalize_locale(lang)
+    if debug:
+        traceback.print_exc()
+    message = error_message(error.code, locale, **error.params)
+    err_console.print(f"[bold red]{error.code}[/]: ", end="", highlight=False)
+    err_console.print(message, markup=False, highlight=False, soft_wrap=True)
+    print_violations(error.violations, locale)
+    sys.exit(USAGE if isinstance(error, ConfigurationError) else REFUSED)
 
 
 def print_violations(violations: Iterable[Violation], lang: str) -> None:
@@ -93,8 +167,39 @@ def delivery_text(status: str, lang: str) -> str:
     return translate(DELIVERY_KEYS[status], normalize_locale(lang))
 
 
-def print_sent(key: str, lang: str, case_id: str, delivery_status: str) -> None:
-    say(key, lang, case_id=case_id, delivery=delivery_text(delivery_status, lang))
+def report_sent(
+    node: Node, key: str, lang: str, case_id: str, message_id: str, **params: Any
+) -> None:
+    """Try the delivery now and tell the officer how it went.
+
+    A refusal by the counterpart exits non-zero with its answer in the officer's
+    language and the command that sends the message again once the cause is fixed.
+    """
+    from crossborder.services.delivery import deliver_now
+
+    delivery = deliver_now(node, message_id)
+    say(key, lang, case_id=case_id, delivery=delivery_text(delivery.status, lang), **params)
+    if delivery.status == "failed":
+        locale = normalize_locale(lang)
+        code = answer_code(delivery.error or "")
+        err_console.print(
+            translate(
+                "cli.delivery.refused",
+                locale,
+                code=code,
+                answer=error_message(code, locale),
+                message_id=message_id,
+            ),
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.exit(REFUSED)
+
+
+def answer_code(error: str) -> str:
+    """The counterpart's error code in a stored outcome (``HTTP_403:SCOPE_INSUFFICIENT``)."""
+    return error.rpartition(":")[2] or error
 
 
 def read_json(path: Path) -> dict[str, Any]:
@@ -107,6 +212,10 @@ def read_json(path: Path) -> dict[str, Any]:
         raise InvalidInput("JSON_MALFORMED") from exc
     if not isinstance(data, dict):
         raise InvalidInput("JSON_MALFORMED")
+    if {"message_id", "type", "payload"} <= data.keys():
+        # A whole message is what the node builds and signs; the officer gives only
+        # the part they write. Said plainly, rather than FIELD_UNKNOWN message_id.
+        raise InvalidInput("FILE_IS_A_MESSAGE", path=str(path), type=str(data["type"]))
     return data
 
 

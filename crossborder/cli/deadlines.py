@@ -52,7 +52,7 @@ def list_(
         bool, typer.Option("--overdue", help=N_("cli.help.deadlines.list.overdue"))
     ] = False,
     closed: Annotated[bool, typer.Option("--all", help=N_("cli.help.deadlines.list.all"))] = False,
-    lang: LangOption = "en",
+    lang: LangOption = "",
     tz: TzOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -83,7 +83,7 @@ def list_(
 
 
 @app.command("watch", help=N_("cli.help.deadlines.watch"))
-def watch_once(lang: LangOption = "en", config: ConfigOption = None) -> None:
+def watch_once(lang: LangOption = "", config: ConfigOption = None) -> None:
     """Take the reminders and escalations that have come due: one pass of the watcher."""
     with user_errors(lang):
         result = watch(open_node(config))

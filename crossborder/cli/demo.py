@@ -29,16 +29,15 @@ from crossborder.audit.trail import Actor
 from crossborder.bootstrap import Node, bootstrap
 from crossborder.cli.case import print_case
 from crossborder.cli.co import read_form_e
-from crossborder.cli.common import LangOption, load_settings, read_json, say, user_errors
+from crossborder.cli.common import load_settings, read_json, reader_locale, say, user_errors
 from crossborder.domain.alerts import AlertContent
 from crossborder.domain.errors import CrossborderError
-from crossborder.i18n import N_, normalize_locale
+from crossborder.i18n import N_
+from crossborder.services import alerts, certificate_of_origin
 from crossborder.services.audit_log import b64, checkpoint, verify_log
 from crossborder.services.cases import case_view
+from crossborder.services.delivery import deliver_now
 from crossborder.services.registry import connect_peer
-from flows.alerts import RaiseAlertRequest, raise_alert
-from flows.certificate_of_origin import ShareCertificateRequest, share_certificate_of_origin
-from flows.runtime import use
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "contracts" / "examples"
 EXAMPLE = EXAMPLES / "payloads" / "form-e.json"
@@ -137,27 +136,28 @@ def _exchange_checkpoints(cn: Node, vn: Node, lang: str) -> None:
 
 def _alert_acknowledged(cn: Node, vn: Node) -> str:
     """China informs Vietnam of a residue near its limit; Vietnam's node notes it by rule."""
-    request = RaiseAlertRequest(
-        alert=AlertContent.model_validate(read_json(ALERT_EXAMPLE)),
-        recipient=vn.agency,
-        officer="duty.officer",
-    )
-    with use(cn):
-        sent = raise_alert(request)
+    content = AlertContent.model_validate(read_json(ALERT_EXAMPLE))
+    sent = alerts.raise_alert(cn, content, vn.agency, Actor.officer("duty.officer", cn.agency))
+    deliver_now(cn, sent.message_id)
     status = _wait_status(cn, sent.case_id, {"acknowledged"})
     if status != "acknowledged":
         raise CrossborderError("DEMO_NOT_ACCEPTED", status=status)
     return sent.case_id
 
 
+app = typer.Typer()
+
+
+@app.command("demo", help=N_("cli.help.demo"))
 def demo(
-    lang: LangOption = "",
+    lang: Annotated[str, typer.Option("--lang", help=N_("cli.help.demo.lang"))] = "",
     folder: Annotated[Path, typer.Option("--dir", help=N_("cli.help.demo.dir"))] = Path(
         "demo-data"
     ),
 ) -> None:
     """Start two nodes, share a Form E from China to Vietnam, print both audit trails."""
-    languages = [normalize_locale(lang)] if lang else ["zh_Hans", "vi"]
+    # Both sides' languages unless one is asked for: the demo shows the bilingual trail.
+    languages = [reader_locale(lang)] if lang else ["zh_Hans", "vi"]
     with user_errors(languages[0]):
         run_demo(folder, languages)
 
@@ -194,11 +194,9 @@ def run_demo(folder: Path, languages: list[str]) -> None:
             vn=nodes["vn"].settings.base_url,
         )
         cn, vn = nodes["cn"], nodes["vn"]
-        request = ShareCertificateRequest(
-            certificate=read_form_e(EXAMPLE), recipient=vn.agency, officer="liaison.officer"
-        )
-        with use(cn):
-            result = share_certificate_of_origin(request)
+        officer = Actor.officer("liaison.officer", cn.agency)
+        result = certificate_of_origin.share(cn, read_form_e(EXAMPLE), vn.agency, officer)
+        deliver_now(cn, result.message_id)
         status = _wait_status(cn, result.case_id, {"accepted", "queried", "rejected"})
         if status != "accepted":
             raise CrossborderError("DEMO_NOT_ACCEPTED", status=status)

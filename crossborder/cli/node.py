@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 import json
+import socket
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from crossborder.adapters.oauth.keys import public_jwks
-from crossborder.api.app import create_app
-from crossborder.audit.trail import Actor
+from crossborder.bootstrap import shown_url
 from crossborder.cli.common import (
     ConfigOption,
     LangOption,
+    acting,
     console,
-    officer,
     open_node,
     say,
     user_errors,
 )
+from crossborder.domain.errors import ConfigurationError
 from crossborder.i18n import N_
+from crossborder.reference.agencies import agency_name
 from crossborder.services.registry import add_client, add_counterpart
 
 node_app = typer.Typer(help=N_("cli.help.node"), no_args_is_help=True)
@@ -29,16 +30,43 @@ client_app = typer.Typer(help=N_("cli.help.client"), no_args_is_help=True)
 
 
 @node_app.command("serve", help=N_("cli.help.node.serve"))
-def serve(config: ConfigOption = None) -> None:
+def serve(lang: LangOption = "", config: ConfigOption = None) -> None:
     """Serve the API and run the delivery and dispatch loops until stopped."""
-    node = open_node(config)
-    uvicorn.run(
-        create_app(node),
-        host=node.settings.host,
-        port=node.settings.port,
-        log_level="warning",
-        access_log=False,
-    )
+    # The web stack is loaded here only: the officer's commands never need it.
+    import uvicorn
+
+    from crossborder.api.app import create_app
+
+    with user_errors(lang):
+        node = open_node(config)
+        settings = node.settings
+        listener = _listen(settings.host, settings.port)
+        say(
+            "cli.node.listening",
+            lang,
+            agency=node.agency,
+            name=agency_name(node.agency, lang),
+            host=settings.host,
+            port=settings.port,
+            url=settings.base_url,
+            database=shown_url(settings.db_url),
+        )
+    server = uvicorn.Server(uvicorn.Config(create_app(node), log_level="warning", access_log=False))
+    server.run(sockets=[listener])
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind before anything starts, so a port taken by another node is one coded line."""
+    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as exc:
+        listener.close()
+        raise ConfigurationError("PORT_IN_USE", host=host, port=port) from exc
+    listener.listen(2048)
+    listener.set_inheritable(True)
+    return listener
 
 
 @node_app.command("jwks", help=N_("cli.help.node.jwks"))
@@ -58,7 +86,7 @@ def counterpart_add(
         str, typer.Option(help=N_("cli.help.counterpart.add.scope"))
     ] = "audit:write co:write",
     issuer: Annotated[str | None, typer.Option(help=N_("cli.help.counterpart.add.issuer"))] = None,
-    lang: LangOption = "en",
+    lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
     """Register (or update) a counterpart agency."""
@@ -72,7 +100,7 @@ def counterpart_add(
             client_id=client_id,
             scope=scope,
             issuer=issuer,
-            actor=Actor.officer(officer(), node.agency),
+            actor=acting(node),
         )
         say("cli.counterpart.added", lang, agency=agency)
 
@@ -85,7 +113,7 @@ def client_add(
     scopes: Annotated[
         str, typer.Option(help=N_("cli.help.client.add.scopes"))
     ] = "audit:write co:write",
-    lang: LangOption = "en",
+    lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
     """Register (or update) a counterpart's OAuth client at this node."""
@@ -97,6 +125,6 @@ def client_add(
             agency=agency,
             jwks_source=jwks,
             scopes=scopes,
-            actor=Actor.officer(officer(), node.agency),
+            actor=acting(node),
         )
         say("cli.client.added", lang, client_id=client_id, agency=agency)

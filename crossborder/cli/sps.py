@@ -14,8 +14,6 @@ its quarantine result; ``decide`` records a recognition decision by hand;
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
@@ -28,21 +26,19 @@ from crossborder.adapters.ephyto import (
     read_certificate_file,
     write_certificate,
 )
-from crossborder.audit.trail import Actor
-from crossborder.bootstrap import Node
 from crossborder.cli.common import (
     CaseIdArgument,
     ConfigOption,
     LangOption,
     NoteLangOption,
+    acting,
     console,
     err_console,
     free_text,
-    officer,
-    open_node,
-    print_sent,
+    on_node,
     print_violations,
     read_json,
+    report_sent,
     say,
     user_errors,
 )
@@ -56,19 +52,8 @@ from crossborder.domain.recognition import (
 )
 from crossborder.domain.validation import schema_checked
 from crossborder.i18n import N_, normalize_locale, translate
-from crossborder.services import quarantine, recognition
+from crossborder.services import non_compliance, quarantine, recognition
 from crossborder.services.registry import only_counterpart
-from flows.quarantine import (
-    AcknowledgementRequest,
-    NonComplianceRequest,
-    RecognitionRequest,
-    ShareResultRequest,
-    acknowledge_non_compliance,
-    decide_recognition,
-    notify_non_compliance,
-    share_quarantine_result,
-)
-from flows.runtime import use
 
 app = typer.Typer(help=N_("cli.help.sps"), no_args_is_help=True)
 
@@ -89,7 +74,7 @@ def import_certificate(
         str | None, typer.Option("--case", help=N_("cli.help.sps.import.case"))
     ] = None,
     to: Annotated[str, typer.Option("--to", help=N_("cli.help.sps.import.to"))] = "",
-    lang: LangOption = "en",
+    lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
     """Read an ePhyto certificate and open a consignment on it (--dry-run: only read and print).
@@ -104,11 +89,11 @@ def import_certificate(
             _report(result.problems, lang)
             return
         _report(result.problems, lang)
-        with _node(config) as node:
+        with on_node(config) as node:
             attached = quarantine.attach_certificate(
                 node,
                 result.certificate,
-                Actor.officer(officer(), node.agency),
+                acting(node),
                 # A consignment already open has its importing side.
                 recipient=None if case_id else to or only_counterpart(node),
                 case_id=case_id,
@@ -125,7 +110,7 @@ def import_certificate(
 def export_certificate(
     certificate: Annotated[Path, typer.Argument(help=N_("cli.help.sps.export.certificate"))],
     output: Annotated[Path, typer.Option("--output", "-o", help=N_("cli.help.sps.export.output"))],
-    lang: LangOption = "en",
+    lang: LangOption = "",
 ) -> None:
     """Write a certificate as SPSCertificate XML that validates against the schema."""
     with user_errors(lang):
@@ -150,16 +135,6 @@ def _report(problems: tuple[Violation, ...], lang: str) -> None:
     print_violations(problems, lang)
 
 
-@contextmanager
-def _node(config: Path | None) -> Iterator[Node]:
-    """The node for one command, its connections closed when the command is done."""
-    node = open_node(config)
-    try:
-        yield node
-    finally:
-        node.close()
-
-
 NoteOption = Annotated[str | None, typer.Option("--note", help=N_("cli.help.sps.note"))]
 CaseOption = Annotated[str | None, typer.Option("--case", help=N_("cli.help.sps.case"))]
 
@@ -168,19 +143,17 @@ CaseOption = Annotated[str | None, typer.Option("--case", help=N_("cli.help.sps.
 def send_result(
     result_file: Annotated[Path, typer.Argument(help=N_("cli.help.sps.send.result_file"))],
     case_id: CaseOption = None,
-    lang: LangOption = "en",
+    lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
     """Share a quarantine result with the importing side (exporting side)."""
     with user_errors(lang):
         data = read_json(result_file)
         with schema_checked():
-            request = ShareResultRequest(
-                result=QuarantineResult.model_validate(data), case_id=case_id, officer=officer()
-            )
-        with _node(config) as node, use(node):
-            sent = share_quarantine_result(request)
-        print_sent("cli.sps.result_shared", lang, sent.case_id, sent.delivery)
+            result = QuarantineResult.model_validate(data)
+        with on_node(config) as node:
+            shared = quarantine.share_result(node, result, acting(node), case_id)
+            report_sent(node, "cli.sps.result_shared", lang, shared.case_id, shared.message_id)
 
 
 @app.command("decide", help=N_("cli.help.sps.decide"))
@@ -195,23 +168,19 @@ def decide(
     ] = None,
     note: NoteOption = None,
     note_lang: NoteLangOption = "en",
-    lang: LangOption = "en",
+    lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
     """Record the recognition decision on a received result by hand (importing side)."""
     with user_errors(lang):
         with schema_checked():
-            request = RecognitionRequest(
-                case_id=case_id,
-                decision=RecognitionDecision(
-                    outcome=outcome, sampling_rate_percent=sampling_rate, reason=reason
-                ),
-                note=free_text(note, note_lang) if note else None,
-                officer=officer(),
+            decision = RecognitionDecision(
+                outcome=outcome, sampling_rate_percent=sampling_rate, reason=reason
             )
-        with _node(config) as node, use(node):
-            sent = decide_recognition(request)
-        print_sent("cli.sps.decided", lang, sent.case_id, sent.delivery)
+        words = free_text(note, note_lang) if note else None
+        with on_node(config) as node:
+            message_id = recognition.decide(node, case_id, decision, acting(node), words)
+            report_sent(node, "cli.sps.decided", lang, case_id, message_id)
 
 
 @app.command("notify", help=N_("cli.help.sps.notify"))
@@ -220,22 +189,18 @@ def notify(
     case_id: CaseOption = None,
     note: NoteOption = None,
     note_lang: NoteLangOption = "en",
-    lang: LangOption = "en",
+    lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
     """Notify the exporting side of non-compliance (ISPM 13) on a consignment (importing side)."""
     with user_errors(lang):
         data = read_json(notice_file)
         with schema_checked():
-            request = NonComplianceRequest(
-                notice=NonComplianceNotice.model_validate(data),
-                note=free_text(note, note_lang) if note else None,
-                case_id=case_id,
-                officer=officer(),
-            )
-        with _node(config) as node, use(node):
-            sent = notify_non_compliance(request)
-        print_sent("cli.sps.notified", lang, sent.case_id, sent.delivery)
+            notice = NonComplianceNotice.model_validate(data)
+        words = free_text(note, note_lang) if note else None
+        with on_node(config) as node:
+            sent = non_compliance.notify(node, notice, acting(node), words, case_id)
+            report_sent(node, "cli.sps.notified", lang, sent.case_id, sent.message_id)
 
 
 @app.command("acknowledge", help=N_("cli.help.sps.acknowledge"))
@@ -243,20 +208,15 @@ def acknowledge(
     case_id: CaseIdArgument,
     note: NoteOption = None,
     note_lang: NoteLangOption = "en",
-    lang: LangOption = "en",
+    lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
     """Acknowledge a notification of non-compliance (exporting side)."""
     with user_errors(lang):
-        with schema_checked():
-            request = AcknowledgementRequest(
-                case_id=case_id,
-                note=free_text(note, note_lang) if note else None,
-                officer=officer(),
-            )
-        with _node(config) as node, use(node):
-            sent = acknowledge_non_compliance(request)
-        print_sent("cli.sps.acknowledged", lang, sent.case_id, sent.delivery)
+        words = free_text(note, note_lang) if note else None
+        with on_node(config) as node:
+            sent = non_compliance.acknowledge(node, case_id, acting(node), words)
+            report_sent(node, "cli.sps.acknowledged", lang, sent.case_id, sent.message_id)
 
 
 rules_app = typer.Typer(help=N_("cli.help.sps.rules"), no_args_is_help=True)
@@ -266,7 +226,7 @@ app.add_typer(rules_app, name="rules")
 @rules_app.command("load", help=N_("cli.help.sps.rules.load"))
 def load_rules(
     rules_file: Annotated[Path, typer.Argument(help=N_("cli.help.sps.rules.load.rules_file"))],
-    lang: LangOption = "en",
+    lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
     """Put a new version of the recognition rules in force (checked first; audited)."""
@@ -275,17 +235,17 @@ def load_rules(
             text = rules_file.read_bytes()
         except OSError as exc:
             raise InvalidInput("FILE_UNREADABLE", path=str(rules_file)) from exc
-        with _node(config) as node:
-            version = recognition.load_rules(node, text, Actor.officer(officer(), node.agency))
+        with on_node(config) as node:
+            version = recognition.load_rules(node, text, acting(node))
         say("cli.sps.rules_loaded", lang, version=version)
 
 
 @rules_app.command("list", help=N_("cli.help.sps.rules.list"))
-def list_rules(lang: LangOption = "en", config: ConfigOption = None) -> None:
+def list_rules(lang: LangOption = "", config: ConfigOption = None) -> None:
     """Show the recognition rules in force, with their version."""
     locale = normalize_locale(lang)
     with user_errors(lang):
-        with _node(config) as node:
+        with on_node(config) as node:
             in_force = recognition.current_rules(node)
     say("cli.sps.rules_version", locale, version=in_force.version)
     table = Table()

@@ -71,3 +71,9 @@ class Forbidden(CrossborderError):
     """Valid credentials, but not for this (HTTP 403)."""
 
     kind = "forbidden"
+
+
+class ConfigurationError(CrossborderError):
+    """The node's own settings, database, keys or port are wrong: an operator fixes them."""
+
+    kind = "configuration"

@@ -211,3 +211,33 @@ def outbox_status(node: Node, message_id: str) -> str | None:
         return session.scalar(
             select(OutboxMessage.status).where(OutboxMessage.message_id == message_id)
         )
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How far a message got while the person who sent it was waiting."""
+
+    message_id: str
+    #: ``delivered``, ``pending`` (queued or deferred: the node's loop goes on) or
+    #: ``failed`` (the counterpart refused it for good).
+    status: str
+    #: The counterpart's answer when it was not delivered, as the classifier wrote it
+    #: (``HTTP_403:SCOPE_INSUFFICIENT``, ``NETWORK:ConnectError``).
+    error: str | None
+
+
+def deliver_now(node: Node, message_id: str) -> Delivery:
+    """One attempt now, for an officer waiting at the command line.
+
+    Only a row this call claims is sent; one the node's own loop holds is left to
+    it, so the message still goes exactly once. A counterpart that is down leaves
+    the message in the outbox for the loop's retries.
+    """
+    deliver_due(node, message_id=message_id)
+    with node.sessions() as session:
+        status, error = session.execute(
+            select(OutboxMessage.status, OutboxMessage.last_error).where(
+                OutboxMessage.message_id == message_id
+            )
+        ).one()
+    return Delivery(message_id, str(status), error if status != "delivered" else None)

@@ -96,13 +96,13 @@ def received_alert(node: Node) -> str:
 
 
 def test_a_refused_step_names_the_alerts_status_and_the_step_by_their_labels(
-    prefect_local: None, guard_node: Node, guard_config: Path
+    guard_node: Node, guard_config: Path
 ) -> None:
     case_id = received_alert(guard_node)
     alerts.act(guard_node, case_id, AlertAction.ACK, AlertAckPayload(), GUARD)
 
     again = cli(guard_config, "alert", "ack", case_id, "--lang", "vi")
-    assert again.exit_code == 2
+    assert again.exit_code == 1
     assert "ALERT_TRANSITION_ILLEGAL" in again.stderr
     assert "Không thể thực hiện “xác nhận” với cảnh báo ở trạng thái “đã xác nhận”" in (
         again.stderr
@@ -111,7 +111,7 @@ def test_a_refused_step_names_the_alerts_status_and_the_step_by_their_labels(
     withdrawn = cli(
         guard_config, "alert", "withdraw", case_id, "--reason", "误报", "--lang", "zh_Hans"
     )
-    assert withdrawn.exit_code == 2
+    assert withdrawn.exit_code == 1
     assert "ALERT_ACTION_SENDER_ONLY" in withdrawn.stderr
     assert "只有发出预警的一方可以执行“撤回预警”" in withdrawn.stderr
 

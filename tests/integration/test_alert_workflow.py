@@ -271,7 +271,7 @@ def test_the_duty_officer_lists_shows_and_falls_back(
     )
     assert reconciled.exit_code == 0
     again = cli(guard_config, "reconcile", case_id, "--channel", "fax", "--reference", "+84 ...")
-    assert again.exit_code == 2 and "ALERT_FALLBACK_NOT_REQUIRED" in again.stderr
+    assert again.exit_code == 1 and "ALERT_FALLBACK_NOT_REQUIRED" in again.stderr
     with cn.sessions() as session:
         events = list(
             session.scalars(select(AuditEntry.event).where(AuditEntry.case_id == case_id))
@@ -285,6 +285,6 @@ def test_a_bad_alert_file_is_refused_in_the_officers_language(
     alert_file = tmp_path / "alert.json"
     alert_file.write_text(json.dumps({"description": TEXT}), "utf-8")
     result = cli(guard_config, "raise", str(alert_file), "--to", "VN-BGLS", "--lang", "zh_Hans")
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert "ALERT_CATEGORY_MISSING" in result.stderr and "预警缺少类别" in result.stderr
     assert counts(guard_node)[1] == 0

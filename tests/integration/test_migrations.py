@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -10,7 +11,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
 from crossborder.adapters.db.engine import make_engine
-from crossborder.adapters.db.migrate import alembic_config, upgrade
+from crossborder.adapters.db.migrate import alembic_config, head_revision, upgrade
 from crossborder.adapters.db.tables import Base
 
 
@@ -37,3 +38,11 @@ def test_migrations_are_numbered_in_one_line() -> None:
     assert len(scripts.get_heads()) == 1
     numbers = sorted(int(revision.revision) for revision in revisions)
     assert numbers == list(range(1, len(revisions) + 1))
+
+
+def test_the_head_is_known_without_alembic() -> None:
+    """The fast start-up check reads the head from the file names: each id is its file's number."""
+    scripts = ScriptDirectory.from_config(alembic_config())
+    for revision in scripts.walk_revisions():
+        assert Path(str(revision.path)).name.startswith(f"{revision.revision}_")
+    assert scripts.get_heads() == [head_revision()]

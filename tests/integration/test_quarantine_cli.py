@@ -79,7 +79,7 @@ def test_importing_a_certificate_opens_one_consignment(config: Path) -> None:
     before = counts(config)
 
     again = invoke(config, "sps", "import", str(CERTIFICATE), "--to", "CN-NNCUS", "--lang", "vi")
-    assert again.exit_code == 2
+    assert again.exit_code == 1
     assert "CERTIFICATE_ALREADY_ATTACHED" in again.stderr and "đã được gắn" in again.stderr
     assert counts(config) == before
     # The desk forms work as before, without touching the node.
@@ -93,7 +93,7 @@ def test_a_certificate_for_another_trade_changes_nothing(config: Path) -> None:
     """Dragon fruit certified for China cannot open a consignment to a Vietnamese body."""
     before = counts(config)
     refused = invoke(config, "sps", "import", str(CERTIFICATE), "--to", "VN-CUSKV6", "--lang", "vi")
-    assert refused.exit_code == 2
+    assert refused.exit_code == 1
     assert "CERTIFICATE_COUNTRY_MISMATCH" in refused.stderr and "đến CN" in refused.stderr
     assert counts(config) == before
 
@@ -113,7 +113,7 @@ def test_a_bad_certificate_file_changes_nothing(config: Path) -> None:
     for file, extra, code in BAD_FILES:
         path = str(FIXTURES / "ephyto" / file)
         refused = invoke(config, "sps", "import", path, "--to", "CN-NNCUS", "--lang", "vi", *extra)
-        assert refused.exit_code == 2, file
+        assert refused.exit_code == 1, file
         assert code in refused.stderr and f"error.{code}" not in refused.stderr, file
     assert counts(config) == before
 
@@ -149,7 +149,7 @@ def test_a_bad_result_is_refused_before_anything_is_recorded(tmp_path: Path, con
         (_pest_but_pass, "VERDICT_CONTRADICTS_FINDINGS"),
     ]:
         refused = invoke(config, "sps", "send", str(_result_file(tmp_path, change)), "--lang", "vi")
-        assert refused.exit_code == 2
+        assert refused.exit_code == 1
         assert "SCHEMA_INVALID" in refused.stderr and violation in refused.stderr
     assert counts(config) == before
 
@@ -187,7 +187,7 @@ def test_recognition_rules_are_loaded_as_versions_and_listed(tmp_path: Path, con
     rules["rules"].append({**rules["rules"][0], "id": "VN-PPD-0810-AGAIN"})
     path.write_text(json.dumps(rules), "utf-8")
     refused = invoke(config, "sps", "rules", "load", str(path), "--lang", "zh_Hans")
-    assert refused.exit_code == 2
+    assert refused.exit_code == 1
     assert "RECOGNITION_RULES_OVERLAP" in refused.stderr
     assert counts(config) == before
     assert before["recognition_rule_sets"] == 2
@@ -230,7 +230,7 @@ def test_a_corrected_certificate_replaces_the_first_until_the_result_is_shared(
     node.close()
     before = counts(config)
     late = invoke(config, "sps", "import", str(CERTIFICATE), "--case", case_id)
-    assert late.exit_code == 2 and "QUARANTINE_RESULT_ALREADY_SHARED" in late.stderr
+    assert late.exit_code == 1 and "QUARANTINE_RESULT_ALREADY_SHARED" in late.stderr
     assert counts(config) == before
     engine = make_engine(load_settings(config).db_url)
     with engine.connect() as connection:

@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 import typer
+from typer.core import TyperGroup
 from typer.testing import CliRunner
 
 from crossborder.cli.help import PANEL_TITLES, help_key, help_locale, parameters, walk
-from crossborder.cli.main import app
+from crossborder.cli.main import LAZY, app, load
 from crossborder.i18n import LOCALES, catalog, translate
 
 #: No locale variable at all, so that the developer's own environment cannot leak in.
@@ -140,7 +141,19 @@ def _untranslated(command: Any) -> list[str]:
 
 
 def _tree() -> list[tuple[tuple[str, ...], Any]]:
-    return list(walk(typer.main.get_command(app)))
+    """The whole tree, every group loaded (the command line loads only the one it runs)."""
+    root = typer.main.get_command(app)
+    assert isinstance(root, TyperGroup)
+    for name in LAZY:
+        root.commands[name] = load(name)
+    return list(walk(root))
+
+
+def test_the_tree_holds_every_group_and_command() -> None:
+    paths = {path for path, _ in _tree()}
+    assert {path[0] for path in paths if path} == set(LAZY)
+    for expected in [("counterpart", "add"), ("client", "add"), ("co", "send"), ("demo",)]:
+        assert expected in paths
 
 
 def test_every_group_command_argument_and_option_has_help_from_the_catalog() -> None:

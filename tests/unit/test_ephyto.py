@@ -394,7 +394,7 @@ def test_import_is_lenient_unless_told_strict() -> None:
     assert "Problems found: 21." in lenient.stderr
     assert json.loads(lenient.stdout)["document"]["id"] == "123ABC"
     strict = CliRunner().invoke(app, ["import", str(HUB), "--dry-run", "--strict"])
-    assert strict.exit_code == 2
+    assert strict.exit_code == 1
     assert "SPS_SCHEMA_INVALID" in strict.stderr
     assert strict.stdout == ""
 
@@ -402,7 +402,7 @@ def test_import_is_lenient_unless_told_strict() -> None:
 def test_import_without_dry_run_reads_the_file_before_opening_a_node() -> None:
     # Attaching to a consignment needs a node; a file that is no certificate never gets that far.
     result = CliRunner().invoke(app, ["import", str(FIXTURES / "not-sps.xml"), "--lang", "vi"])
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert "SPS_NOT_AN_SPS_CERTIFICATE" in result.stderr
 
 
@@ -424,6 +424,6 @@ def test_export_refuses_json_that_is_not_a_certificate(tmp_path: Path) -> None:
     certificate_json.write_text('{"document": {}}', encoding="utf-8")
     output = tmp_path / "certificate.xml"
     result = CliRunner().invoke(app, ["export", str(certificate_json), "-o", str(output)])
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert "SCHEMA_INVALID" in result.stderr
     assert not output.exists()
