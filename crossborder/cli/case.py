@@ -17,8 +17,8 @@ from crossborder.cli.common import (
     say,
     user_errors,
 )
+from crossborder.domain.workflows import Workflow
 from crossborder.i18n import N_, normalize_locale, translate
-from crossborder.services.alerts import WORKFLOW as ALERT_WORKFLOW
 from crossborder.services.cases import case_view, list_cases
 
 app = typer.Typer(help=N_("cli.help.case"), no_args_is_help=True)
@@ -26,7 +26,7 @@ app = typer.Typer(help=N_("cli.help.case"), no_args_is_help=True)
 
 def shown_subject(workflow: str, subject: str, locale: str) -> str:
     """A case's subject as a reader reads it: an alert's is its category, shown by its label."""
-    if workflow == ALERT_WORKFLOW:
+    if workflow == Workflow.ALERT:
         return translate(f"alert_category.{subject}", locale)
     return subject
 

@@ -23,11 +23,13 @@ from __future__ import annotations
 import threading
 from datetime import date, time
 from functools import cache
-
-import holidays
+from typing import TYPE_CHECKING
 
 from crossborder.domain.deadlines import OfficeHours, WorkingCalendar
 from crossborder.reference.agencies import Country
+
+if TYPE_CHECKING:
+    import holidays
 
 
 class HolidayCalendar:
@@ -50,6 +52,10 @@ class HolidayCalendar:
 @cache
 def calendar_for(country: Country) -> WorkingCalendar:
     """The working calendar of the side that must act (one per country, shared)."""
+    # Loaded on first use: ``holidays`` reads every country's calendar module when
+    # imported, a tenth of a second an officer's ``case list`` need not wait for.
+    import holidays
+
     return HolidayCalendar(holidays.country_holidays(country))
 
 

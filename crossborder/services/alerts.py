@@ -59,13 +59,14 @@ from crossborder.domain.messages import (
     AnyMessage,
     new_case_id,
 )
+from crossborder.domain.workflows import Workflow
 from crossborder.reference.agencies import agency
 from crossborder.reference.alert_ack_rules import ACK_RULE, ack_rule_data, acknowledged_by_rule
 from crossborder.services import deadlines
 from crossborder.services.exchange import send
 from crossborder.services.outbox import enqueue, new_message
 
-WORKFLOW = "alert"
+WORKFLOW = Workflow.ALERT
 
 #: The message that carries each step after the raise to the other side.
 _MESSAGES: dict[AlertAction, Callable[..., AnyMessage]] = {

@@ -38,10 +38,11 @@ from crossborder.domain.messages import (
 )
 from crossborder.domain.rules import validate_form_e
 from crossborder.domain.validation import schema_checked
+from crossborder.domain.workflows import Workflow
 from crossborder.services.exchange import note_received, send
 from crossborder.services.outbox import new_message
 
-WORKFLOW = "certificate_of_origin"
+WORKFLOW = Workflow.CERTIFICATE_OF_ORIGIN
 
 
 @dataclass(frozen=True)

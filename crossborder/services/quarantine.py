@@ -35,12 +35,13 @@ from crossborder.domain.quarantine import (
     QuarantineResultPayload,
 )
 from crossborder.domain.validation import schema_checked
+from crossborder.domain.workflows import Workflow
 from crossborder.reference.agencies import agency
 from crossborder.reference.gates import gate
 from crossborder.services.exchange import note_received, send
 from crossborder.services.outbox import new_message
 
-WORKFLOW = "quarantine"
+WORKFLOW = Workflow.QUARANTINE
 
 
 @dataclass(frozen=True)
