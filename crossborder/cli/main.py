@@ -10,7 +10,7 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 import typer  # noqa: E402
 
-from crossborder.cli import alert, audit, case, co, deadlines, demo, node, sps  # noqa: E402
+from crossborder.cli import alert, audit, case, co, deadlines, demo, node, officers, sps  # noqa: E402
 from crossborder.cli.help import LocalizedGroup  # noqa: E402
 from crossborder.i18n import N_  # noqa: E402
 
@@ -23,6 +23,7 @@ app = typer.Typer(
 app.add_typer(node.node_app, name="node")
 app.add_typer(node.counterpart_app, name="counterpart")
 app.add_typer(node.client_app, name="client")
+app.add_typer(officers.officer_app, name="officer")
 app.add_typer(co.app, name="co")
 app.add_typer(case.app, name="case")
 app.add_typer(audit.app, name="audit")
