@@ -123,6 +123,8 @@ LABELLED_ERROR_PARAMS = {
     "action": "alert_step.",
     "audience": "alert_audience.",
     "kind": "agency_kind.",
+    "role": "role.",
+    "permission": "permission.",
 }
 
 

@@ -20,6 +20,8 @@ from crossborder.audit.trail import Actor
 from crossborder.bootstrap import Node, bootstrap
 from crossborder.domain.certificate_of_origin import FormE
 from crossborder.domain.errors import NotFound
+from crossborder.domain.officers import Role, new_officer
+from crossborder.services.officers import add_officer
 from crossborder.services.registry import connect_peer
 from crossborder.settings import Settings
 
@@ -74,6 +76,37 @@ def make_node(
         poll_seconds=0.05,
     )
     return bootstrap(settings, clock=clock)
+
+
+#: The officers :func:`register_staff` registers, by role: their id, and their full name on
+#: each side.
+STAFF: dict[Role, tuple[str, dict[str, str]]] = {
+    Role.OPERATOR: ("operator", {"cn": "王强", "vn": "Trần Văn Hùng"}),
+    Role.OFFICER: ("officer", {"cn": "李明", "vn": "Nguyễn Thị Lan"}),
+    Role.SUPERVISOR: ("supervisor", {"cn": "张华", "vn": "Lê Minh Đức"}),
+    Role.AUDITOR: ("auditor", {"cn": "陈静", "vn": "Phạm Thu Hà"}),
+}
+
+
+def register_staff(node: Node, *, login: str | None = None) -> dict[Role, str]:
+    """One officer per role at ``node``, the operator first; returns their ids by role.
+
+    ``login`` is given to the officer (role ``officer``) as workstation login, so a
+    command that names no officer acts as them when run under that login.
+    """
+    side = "cn" if node.settings.country == "CN" else "vn"
+    ids = {}
+    for role, (officer_id, names) in STAFF.items():
+        officer = new_officer(
+            id=officer_id,
+            full_name=names[side],
+            role=role,
+            agency=node.agency,
+            os_login=login if role is Role.OFFICER else None,
+        )
+        add_officer(node, officer, by=ids.get(Role.OPERATOR))
+        ids[role] = officer_id
+    return ids
 
 
 def connect(node: Node, other: Node, folder: Path) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from crossborder.adapters.db.tables import AuditEntry
+from crossborder.domain.officers import Role
 from crossborder.i18n import format_datetime, labelled, translate
 from crossborder.reference.agencies import agency_name
 
@@ -34,7 +35,11 @@ LABELLED_PARAMS = {
     "findings": "non_compliance_kind.",
     "actions": "non_compliance_action.",
     "reply": "reply.",
+    "role": "role.",
+    "previous_role": "role.",
 }
+#: Roles of registered officers; a person recorded in another role is a bare login.
+OFFICER_ROLES = frozenset(role.value for role in Role)
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,10 @@ def _params(entry: AuditEntry, locale: str) -> dict[str, Any]:
 
 def _actor(entry: AuditEntry, locale: str) -> str:
     agency = _agency(entry.actor_agency, locale)
+    if entry.actor_kind == "person" and entry.actor_role in OFFICER_ROLES:
+        # The role recorded with the entry, not the officer's role today: no lookup.
+        role = translate(f"role.{entry.actor_role}", locale)
+        return translate("actor.officer", locale, user=entry.actor_id, role=role, agency=agency)
     if entry.actor_kind == "person":
         return translate("actor.person", locale, user=entry.actor_id, agency=agency)
     if entry.actor_role == "counterpart":

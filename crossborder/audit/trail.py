@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from crossborder.adapters.db.tables import AuditEntry, AuditHead
 from crossborder.adapters.wire.signing import canonical_json
 from crossborder.audit.merkle import leaf_hash
+from crossborder.domain.officers import Officer
 
 #: Bumped when the meaning of an event key or of its parameters changes.
 CATALOG_VERSION = "1"
@@ -25,7 +26,11 @@ CATALOG_VERSION = "1"
 
 @dataclass(frozen=True)
 class Actor:
-    """Who did it: a person (an officer) or a system (a node, a counterpart node)."""
+    """Who did it: a person (an officer) or a system (a node, a counterpart node).
+
+    A registered officer is recorded with their id and role (:meth:`person`), so
+    the trail names them in that role for good, whatever role they hold later.
+    """
 
     kind: str
     id: str
@@ -38,7 +43,13 @@ class Actor:
 
     @classmethod
     def officer(cls, user: str, agency: str) -> Actor:
+        """A person known only by a name the node has not registered (a workstation login)."""
         return cls(kind="person", id=user, agency=agency, role="liaison_officer")
+
+    @classmethod
+    def person(cls, officer: Officer) -> Actor:
+        """A registered officer, in the role they hold now."""
+        return cls(kind="person", id=officer.id, agency=officer.agency, role=officer.role.value)
 
 
 def entry_bytes(entry: AuditEntry) -> bytes:

@@ -45,6 +45,7 @@ from crossborder.domain.messages import (
     VerificationReason,
     VerificationResult,
 )
+from crossborder.domain.officers import Permission, Role
 from crossborder.domain.quarantine import (
     Commodity,
     ConsignmentStatus,
@@ -242,6 +243,8 @@ FAMILIES = frozenset(
         "alert_step.",
         "agency_kind.",
         "deadline_rule.",
+        "role.",
+        "permission.",
     }
 )
 _LITERAL_CLI_KEY = re.compile(r"cli(\.[a-z0-9_]+)+")
@@ -482,6 +485,9 @@ def scan_sources(directories: Iterable[Path]) -> KeyUses:
         "alert_step": [action.value for action in AlertAction],
         # Error texts show an agency's kind by its label (``crossborder.i18n.error_message``).
         "agency_kind": list(get_args(AgencyKind)),
+        # Officers' roles label audit actors and parameters; roles and permissions, refusals.
+        "role": [role.value for role in Role],
+        "permission": [permission.value for permission in Permission],
     }
     for family, values in families.items():
         for value in values:

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -86,6 +87,25 @@ class OAuthClient(Base):
     jwks_url: Mapped[str | None] = mapped_column(String(500))
     scopes: Mapped[str] = mapped_column(String(500))
     added_at: Mapped[datetime]
+
+
+class Officer(Base):
+    """A person registered at this node, in a role; never deleted, only deactivated.
+
+    The audit trail names officers by ``id``, so an id stays taken for good.
+    """
+
+    __tablename__ = "officers"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    agency: Mapped[str] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(Boolean)
+    #: The workstation login that stands for this officer when a command names no one.
+    os_login: Mapped[str | None] = mapped_column(String(64), index=True)
+    added_at: Mapped[datetime]
+    deactivated_at: Mapped[datetime | None]
 
 
 class Case(Base):

@@ -1,0 +1,230 @@
+"""A node's officers: registering them, and knowing who is at the keyboard.
+
+Every command acts for one officer, found by :func:`acting_officer`: the one it
+names (``--officer`` or ``CROSSBORDER_OFFICER``), else the one whose registered
+workstation login is the current user's. An unknown or removed officer, or one
+whose role does not allow the command, is refused before anything changes.
+
+Changing who the officers are takes an officer whose role may manage officers
+(an operator), checked in the same transaction as the change. The one exception
+is the very first officer of a node with none: anyone at the node may register
+them, and they must be an operator, so that from then on an operator registers
+the others (``crossborder officer add ID --name NAME --role operator``).
+"""
+
+from __future__ import annotations
+
+import getpass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from crossborder.adapters.db.tables import AuditHead
+from crossborder.adapters.db.tables import Officer as OfficerRow
+from crossborder.audit.trail import Actor, record
+from crossborder.bootstrap import Node
+from crossborder.domain.errors import Conflict, NotFound, Unauthorized
+from crossborder.domain.officers import (
+    Officer,
+    Permission,
+    Role,
+    check_an_operator_remains,
+    check_belongs,
+    check_first_officer,
+    check_permitted,
+)
+
+
+def acting_officer(node: Node, permission: Permission, name: str | None = None) -> Actor:
+    """The officer at the keyboard, as the audit trail will name them, if they may do this.
+
+    ``name`` is an officer id (``--officer``); ``None`` looks the officer up by the
+    workstation login. Raises ``OFFICER_UNKNOWN`` (no such active officer here) or
+    ``ROLE_NOT_ALLOWED`` (their role does not allow ``permission``).
+    """
+    with node.sessions() as session:
+        return Actor.person(_acting(session, node, permission, name))
+
+
+def add_officer(node: Node, officer: Officer, *, by: str | None) -> Officer:
+    """Register ``officer``; ``by`` names the operator doing it (see :func:`acting_officer`).
+
+    On a node with no officer at all, no one needs to be named and ``officer``
+    must be an operator: it is recorded as registering itself. A registered
+    officer is active, whatever ``officer.active`` says.
+    """
+    check_belongs(officer, node.agency)
+    now = node.now()
+    with node.transaction() as session:
+        _hold_roster(session)
+        first = session.scalar(select(func.count()).select_from(OfficerRow)) == 0
+        if first:
+            check_first_officer(officer)
+            actor = Actor.person(officer)
+        else:
+            actor = Actor.person(_acting(session, node, Permission.MANAGE_OFFICERS, by))
+        if session.get(OfficerRow, officer.id) is not None:
+            # Even a removed officer's id: the trail names them by it.
+            raise Conflict("OFFICER_EXISTS", officer=officer.id)
+        if officer.os_login is not None:
+            _check_login_free(session, node, officer.os_login)
+        session.add(
+            OfficerRow(
+                id=officer.id,
+                full_name=officer.full_name,
+                role=officer.role.value,
+                agency=officer.agency,
+                active=True,
+                os_login=officer.os_login,
+                added_at=now,
+            )
+        )
+        facts = {
+            "officer": officer.id,
+            "full_name": officer.full_name,
+            "role": officer.role.value,
+            "os_login": officer.os_login,
+        }
+        zone = node.timezone
+        if first:
+            record(
+                session,
+                "officer.added_first",
+                actor=actor,
+                occurred_at=now,
+                source_tz=zone,
+                **facts,
+            )
+        else:
+            record(session, "officer.added", actor=actor, occurred_at=now, source_tz=zone, **facts)
+    return officer.model_copy(update={"active": True})
+
+
+def list_officers(node: Node, *, by: str | None) -> list[Officer]:
+    """Every officer of this node, removed ones included (the trail still names them)."""
+    with node.sessions() as session:
+        _acting(session, node, Permission.READ, by)
+        return [_model(row) for row in _roster(session, node)]
+
+
+def deactivate_officer(node: Node, officer_id: str, *, by: str | None) -> Officer:
+    """Remove an officer: they can no longer act, and the trail keeps naming them."""
+    now = node.now()
+    with node.transaction() as session:
+        _hold_roster(session)
+        acting = _acting(session, node, Permission.MANAGE_OFFICERS, by)
+        row = _active_row(session, node, officer_id)
+        removed = _model(row).model_copy(update={"active": False})
+        check_an_operator_remains(map(_model, _roster(session, node)), removed)
+        row.active = False
+        row.deactivated_at = now
+        record(
+            session,
+            "officer.removed",
+            actor=Actor.person(acting),
+            occurred_at=now,
+            source_tz=node.timezone,
+            officer=row.id,
+            full_name=row.full_name,
+            role=row.role,
+        )
+    return removed
+
+
+def change_role(node: Node, officer_id: str, role: Role, *, by: str | None) -> Officer:
+    """Give an officer another role; entries already recorded keep the role they acted in."""
+    now = node.now()
+    with node.transaction() as session:
+        _hold_roster(session)
+        acting = _acting(session, node, Permission.MANAGE_OFFICERS, by)
+        row = _active_row(session, node, officer_id)
+        if row.role == role.value:
+            raise Conflict("ROLE_UNCHANGED", officer=officer_id, role=role.value)
+        changed = _model(row).model_copy(update={"role": role})
+        check_an_operator_remains(map(_model, _roster(session, node)), changed)
+        previous_role, row.role = row.role, role.value
+        record(
+            session,
+            "officer.role_changed",
+            actor=Actor.person(acting),
+            occurred_at=now,
+            source_tz=node.timezone,
+            officer=row.id,
+            full_name=row.full_name,
+            previous_role=previous_role,
+            role=role.value,
+        )
+    return changed
+
+
+def _hold_roster(session: Session) -> None:
+    """Keep other changes to the roster out until this transaction ends.
+
+    Whether the node has no officer yet, or would be left without an operator,
+    must not change between the check and the commit. Every such change is
+    audited, and appending to the trail locks its head row at commit anyway;
+    taking that lock first makes the changes to the roster wait for one another.
+    """
+    session.scalars(select(AuditHead).where(AuditHead.id == 1).with_for_update()).one()
+
+
+def _roster(session: Session, node: Node) -> list[OfficerRow]:
+    query = select(OfficerRow).where(OfficerRow.agency == node.agency).order_by(OfficerRow.id)
+    return list(session.scalars(query))
+
+
+def _active_row(session: Session, node: Node, officer_id: str) -> OfficerRow:
+    row = session.get(OfficerRow, officer_id)
+    if row is None or row.agency != node.agency:
+        raise NotFound("OFFICER_NOT_FOUND", officer=officer_id)
+    if not row.active:
+        raise Conflict("OFFICER_INACTIVE", officer=officer_id)
+    return row
+
+
+def _check_login_free(session: Session, node: Node, login: str) -> None:
+    """One workstation login stands for one active officer, or no one could tell who acted."""
+    holder = session.scalars(
+        select(OfficerRow.id).where(
+            OfficerRow.os_login == login, OfficerRow.active, OfficerRow.agency == node.agency
+        )
+    ).first()
+    if holder is not None:
+        raise Conflict("OFFICER_LOGIN_TAKEN", login=login, officer=holder)
+
+
+def _workstation_login() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        # No login variable and no password entry for this process (a bare container).
+        return ""
+
+
+def _acting(session: Session, node: Node, permission: Permission, name: str | None) -> Officer:
+    if name is None:
+        login = _workstation_login()
+        row = session.scalars(
+            select(OfficerRow).where(
+                OfficerRow.os_login == login, OfficerRow.active, OfficerRow.agency == node.agency
+            )
+        ).first()
+        shown = login or "-"
+    else:
+        row, shown = session.get(OfficerRow, name), name
+    if row is None or not row.active or row.agency != node.agency:
+        raise Unauthorized("OFFICER_UNKNOWN", name=shown)
+    officer = _model(row)
+    check_permitted(officer, permission)
+    return officer
+
+
+def _model(row: OfficerRow) -> Officer:
+    return Officer(
+        id=row.id,
+        full_name=row.full_name,
+        role=Role(row.role),
+        agency=row.agency,
+        active=row.active,
+        os_login=row.os_login,
+    )
