@@ -34,7 +34,7 @@ GROUPS: dict[str, tuple[str, str, str]] = {
     "sps": ("crossborder.cli.sps", "app", N_("cli.help.sps")),
     "deadlines": ("crossborder.cli.deadlines", "app", N_("cli.help.deadlines")),
     "alert": ("crossborder.cli.alert", "app", N_("cli.help.alert")),
-    "officer": ("crossborder.cli.officers", "app", N_("cli.help.officer")),
+    "officer": ("crossborder.cli.officers", "officer_app", N_("cli.help.officer")),
 }
 #: The same for commands that stand alone under the root.
 COMMANDS: dict[str, tuple[str, str, str]] = {
