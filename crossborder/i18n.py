@@ -107,6 +107,7 @@ LABELLED_ERROR_PARAMS = {
     "action": "alert_step.",
     "audience": "alert_audience.",
     "kind": "agency_kind.",
+    "type": "message_type.",
 }
 
 
