@@ -40,6 +40,7 @@ from crossborder.domain.messages import (
     MessageType,
     Receipt,
 )
+from crossborder.reference.senders import ANY, sender_table
 
 CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "contracts"
 REGENERATE = "python -m crossborder.contracts"
@@ -247,12 +248,14 @@ ERROR_CODES_BY_STATUS: dict[int, tuple[str, tuple[str, ...]]] = {
     403: (
         "The message is refused for good, do not retry it: its signature does not verify "
         "with the sender's published keys, the sender is not a registered counterpart or "
-        "not the agency the token was issued to, or the token lacks the type's scope.",
-        ("SIGNATURE_INVALID", "UNKNOWN_SENDER", "SCOPE_MISSING"),
+        "not the agency the token was issued to, the token lacks the type's scope, or the "
+        "sending agency's kind may not send the type (`x-sender-kinds`).",
+        ("SIGNATURE_INVALID", "UNKNOWN_SENDER", "SCOPE_MISSING", "SENDER_KIND_NOT_ALLOWED"),
     ),
     404: (
-        "The message refers to a case this node does not hold, or there is no such path.",
-        ("CASE_UNKNOWN", "NOT_FOUND"),
+        "The message refers to a case this node does not hold or names an agency it does "
+        "not know, or there is no such path.",
+        ("CASE_UNKNOWN", "AGENCY_UNKNOWN", "NOT_FOUND"),
     ),
     409: (
         "The message contradicts what the node already holds: a message_id reused for "
@@ -441,6 +444,14 @@ def _scopes() -> dict[str, str]:
     return described
 
 
+def _sender_kinds() -> dict[str, str | list[str]]:
+    """Which kinds of agency (``agencies.json``) may send each message type."""
+    return {
+        message_type.value: ANY if kinds is None else sorted(kinds)
+        for message_type, kinds in sender_table().items()
+    }
+
+
 def _post_message() -> dict[str, Any]:
     return {
         "operationId": "postMessage",
@@ -452,8 +463,11 @@ def _post_message() -> dict[str, Any]:
             "Delivering the same message (same message_id, same bytes) again returns the "
             "original receipt with `duplicate: true`; the same message_id with other bytes is "
             "`MESSAGE_ID_REUSED`. Business answers come later, as messages of their own "
-            "with `in_reply_to`. The token must hold the scope of the message's type."
+            "with `in_reply_to`. The token must hold the scope of the message's type, and "
+            "the sending agency must be of a kind that `x-sender-kinds` lists for the type "
+            "(`any`: every kind), as the receiver's register of agencies has it."
         ),
+        "x-sender-kinds": _sender_kinds(),
         # Alternatives: any one message scope lets the call in; the type's own is checked next.
         "security": [{"oauth2": [scope]} for scope in sorted(set(SCOPE_FOR_TYPE.values()))],
         "requestBody": {

@@ -125,6 +125,7 @@ LABELLED_ERROR_PARAMS = {
     "kind": "agency_kind.",
     "role": "role.",
     "permission": "permission.",
+    "type": "message_type.",
 }
 
 

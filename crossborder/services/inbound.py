@@ -44,6 +44,7 @@ from crossborder.domain.messages import (
     required_scopes,
 )
 from crossborder.domain.validation import violations_from
+from crossborder.reference.senders import check_sender
 from crossborder.services import (
     alert_inbound,
     audit_log,
@@ -139,6 +140,8 @@ def _receive(node: Node, body: bytes, token: AccessToken) -> Accepted:
     missing = required_scopes(message) - token.scopes
     if missing:
         raise Forbidden("SCOPE_MISSING", scope=" ".join(sorted(missing)))
+    # The client's registration, not the message, says which agency is speaking.
+    check_sender(message.type, agency)
 
     message_digest = digest(body)
     received_at = node.now()

@@ -20,6 +20,7 @@ from crossborder.adapters.db.tables import OutboxMessage
 from crossborder.adapters.wire.signing import MESSAGE_TYP, digest, sign
 from crossborder.bootstrap import Node
 from crossborder.domain.messages import AnyMessage, Envelope
+from crossborder.reference.senders import check_sender
 
 
 def new_message_id() -> uuid.UUID:
@@ -60,6 +61,13 @@ class Queued:
 
 
 def enqueue(session: Session, node: Node, message: AnyMessage) -> Queued:
+    """Sign ``message`` and put it in the outbox, if our agency's kind may send its type.
+
+    Every message this node sends passes here, so this is where a customs node
+    is refused a quarantine result (``SENDER_KIND_NOT_ALLOWED``): before the
+    outbox row, inside the caller's transaction, which then writes nothing.
+    """
+    check_sender(message.type, node.agency)
     signed = sign(message.model_dump(mode="json"), node.signing_key, MESSAGE_TYP)
     now = node.now()
     queued = Queued(message_id=str(message.message_id), digest=digest(signed))
