@@ -30,8 +30,8 @@ from pydantic.json_schema import JsonSchemaMode, SkipJsonSchema
 
 from crossborder.adapters.oauth import CLIENT_ASSERTION_TYPE
 from crossborder.adapters.wire import signing
+from crossborder.domain.agencies import AgencyCode
 from crossborder.domain.alerts import AUDIENCE_SCOPES
-from crossborder.domain.certificate_of_origin import AgencyCode
 from crossborder.domain.messages import (
     CONTRACT_VERSION,
     SCOPE_FOR_TYPE,

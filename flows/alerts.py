@@ -14,6 +14,7 @@ from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, ConfigDict, Field
 
 from crossborder.audit.trail import Actor
+from crossborder.domain.agencies import AgencyCode
 from crossborder.domain.alert_lifecycle import AlertAction
 from crossborder.domain.alerts import (
     AlertAckPayload,
@@ -23,7 +24,6 @@ from crossborder.domain.alerts import (
     AlertUpdatePayload,
     AlertWithdrawPayload,
 )
-from crossborder.domain.certificate_of_origin import AgencyCode
 from crossborder.domain.free_text import FreeText
 from crossborder.domain.messages import CaseId
 from crossborder.services import alerts

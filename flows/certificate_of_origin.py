@@ -13,7 +13,8 @@ from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, ConfigDict, Field
 
 from crossborder.audit.trail import Actor
-from crossborder.domain.certificate_of_origin import AgencyCode, FormE
+from crossborder.domain.agencies import AgencyCode
+from crossborder.domain.certificate_of_origin import FormE
 from crossborder.domain.messages import (
     CaseId,
     CertificateDecision,

@@ -45,6 +45,16 @@ def prefect_local() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True)
+def acting_officer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands act as the officer ``tests.factories.register_staff`` names ``officer``.
+
+    A test that wants another role says ``--officer operator``; one about who may
+    act deletes the variable.
+    """
+    monkeypatch.setenv("CROSSBORDER_OFFICER", "officer")
+
+
 @pytest.fixture
 def clock() -> Clock:
     return Clock()

@@ -88,6 +88,13 @@ STAFF: dict[Role, tuple[str, dict[str, str]]] = {
 }
 
 
+def staff_node(config: Path) -> None:
+    """Open the node of a settings file (creating its database) and register its staff."""
+    node = bootstrap(Settings(_env_file=config))
+    register_staff(node)
+    node.close()
+
+
 def register_staff(node: Node, *, login: str | None = None) -> dict[Role, str]:
     """One officer per role at ``node``, the operator first; returns their ids by role.
 

@@ -16,6 +16,7 @@ from crossborder.cli.common import (
     ConfigOption,
     LangOption,
     NoteLangOption,
+    OfficerOption,
     ReasonLangOption,
     TzOption,
     acting,
@@ -23,6 +24,7 @@ from crossborder.cli.common import (
     free_text,
     on_node,
     open_node,
+    open_node_for,
     read_json,
     report_sent,
     say,
@@ -39,6 +41,7 @@ from crossborder.domain.alerts import (
     Audience,
     ClosureReason,
 )
+from crossborder.domain.officers import Permission
 from crossborder.domain.validation import schema_checked
 from crossborder.i18n import N_, format_datetime, normalize_locale, translate
 from crossborder.reference.agencies import agency, agency_name
@@ -72,16 +75,22 @@ def _report(node: Node, sent: alerts.Sent, action: AlertAction, lang: str) -> No
 
 
 def _step(
-    case_id: str, step: alerts.ActionPayload, action: AlertAction, lang: str, config: Path | None
+    case_id: str,
+    step: alerts.ActionPayload,
+    action: AlertAction,
+    officer: str | None,
+    lang: str,
+    config: Path | None,
 ) -> None:
     with on_node(config) as node:
-        _report(node, alerts.act(node, case_id, action, step, acting(node)), action, lang)
+        _report(node, alerts.act(node, case_id, action, step, acting(node, officer)), action, lang)
 
 
 @app.command("raise", help=N_("cli.help.alert.raise"))
 def raise_(
     alert_file: Annotated[Path, typer.Argument(help=N_("cli.help.alert.raise.alert_file"))],
     to: Annotated[str, typer.Option("--to", help=N_("cli.help.alert.raise.to"))] = "",
+    officer: OfficerOption = None,
     lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
@@ -91,7 +100,9 @@ def raise_(
         with schema_checked():
             content = AlertContent.model_validate(data)
         with on_node(config) as node:
-            sent = alerts.raise_alert(node, content, to or only_counterpart(node), acting(node))
+            sent = alerts.raise_alert(
+                node, content, to or only_counterpart(node), acting(node, officer)
+            )
             _report(node, sent, AlertAction.RAISE, lang)
 
 
@@ -100,19 +111,21 @@ def ack(
     case_id: CaseIdArgument,
     note: Annotated[str | None, typer.Option(help=N_("cli.help.alert.ack.note"))] = None,
     note_lang: NoteLangOption = "en",
+    officer: OfficerOption = None,
     lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
     """Acknowledge a received alert: it has been read and is being acted on."""
     with user_errors(lang):
         text = free_text(note, note_lang) if note else None
-        _step(case_id, AlertAckPayload(note=text), AlertAction.ACK, lang, config)
+        _step(case_id, AlertAckPayload(note=text), AlertAction.ACK, officer, lang, config)
 
 
 @app.command("update", help=N_("cli.help.alert.update"))
 def update(
     case_id: CaseIdArgument,
     update_file: Annotated[Path, typer.Argument(help=N_("cli.help.alert.update.update_file"))],
+    officer: OfficerOption = None,
     lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
@@ -121,7 +134,7 @@ def update(
         data = read_json(update_file)
         with schema_checked():
             payload = AlertUpdatePayload.model_validate(data)
-        _step(case_id, payload, AlertAction.UPDATE, lang, config)
+        _step(case_id, payload, AlertAction.UPDATE, officer, lang, config)
 
 
 @app.command("follow-up", help=N_("cli.help.alert.follow_up"))
@@ -130,6 +143,7 @@ def follow_up(
     follow_up_file: Annotated[
         Path, typer.Argument(help=N_("cli.help.alert.follow_up.follow_up_file"))
     ],
+    officer: OfficerOption = None,
     lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
@@ -138,7 +152,7 @@ def follow_up(
         data = read_json(follow_up_file)
         with schema_checked():
             payload = AlertFollowUpPayload.model_validate(data)
-        _step(case_id, payload, AlertAction.FOLLOW_UP, lang, config)
+        _step(case_id, payload, AlertAction.FOLLOW_UP, officer, lang, config)
 
 
 @app.command("close", help=N_("cli.help.alert.close"))
@@ -149,13 +163,21 @@ def close(
     ] = ClosureReason.RESOLVED,
     note: Annotated[str | None, typer.Option(help=N_("cli.help.alert.close.note"))] = None,
     note_lang: NoteLangOption = "en",
+    officer: OfficerOption = None,
     lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
     """Close an alert: the matter is dealt with."""
     with user_errors(lang):
         text = free_text(note, note_lang) if note else None
-        _step(case_id, AlertClosePayload(reason=reason, note=text), AlertAction.CLOSE, lang, config)
+        _step(
+            case_id,
+            AlertClosePayload(reason=reason, note=text),
+            AlertAction.CLOSE,
+            officer,
+            lang,
+            config,
+        )
 
 
 @app.command("withdraw", help=N_("cli.help.alert.withdraw"))
@@ -163,13 +185,14 @@ def withdraw(
     case_id: CaseIdArgument,
     reason: Annotated[str, typer.Option(help=N_("cli.help.alert.withdraw.reason"))],
     reason_lang: ReasonLangOption = "en",
+    officer: OfficerOption = None,
     lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
     """Withdraw an alert raised in error (sender only)."""
     with user_errors(lang):
         payload = AlertWithdrawPayload(reason=free_text(reason, reason_lang))
-        _step(case_id, payload, AlertAction.WITHDRAW, lang, config)
+        _step(case_id, payload, AlertAction.WITHDRAW, officer, lang, config)
 
 
 def _due(view: AlertView, locale: str, zone: str) -> str:
@@ -195,6 +218,7 @@ def list_(
         bool, typer.Option("--overdue", help=N_("cli.help.alert.list.overdue"))
     ] = False,
     role: RoleOption = None,
+    officer: OfficerOption = None,
     lang: LangOption = "",
     tz: TzOption = None,
     config: ConfigOption = None,
@@ -202,7 +226,7 @@ def list_(
     """The duty officer's picture: escalated alerts first, then the newest."""
     locale = normalize_locale(lang)
     with user_errors(lang):
-        node = open_node(config)
+        node = open_node_for(config, officer, Permission.READ)
         views = list_alerts(node, open_only=open_, overdue_only=overdue, role=role)
     if not views:
         say("cli.alert.none", locale)
@@ -308,6 +332,7 @@ def _print_details(content: dict[str, object], locale: str) -> None:
 def show(
     case_id: CaseIdArgument,
     role: RoleOption = None,
+    officer: OfficerOption = None,
     lang: LangOption = "",
     tz: TzOption = None,
     config: ConfigOption = None,
@@ -315,7 +340,7 @@ def show(
     """One alert and its thread, in your language and time zone."""
     locale = normalize_locale(lang)
     with user_errors(lang):
-        node = open_node(config)
+        node = open_node_for(config, officer, Permission.READ)
         view = alert_view(node, case_id, role)
     zone = tz or node.timezone
     _print_alert(view, locale, zone)
@@ -337,22 +362,28 @@ def show(
 def export_(
     case_id: CaseIdArgument,
     audience: Annotated[Audience, typer.Option(help=N_("cli.help.alert.export.audience"))],
+    officer: OfficerOption = None,
     lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
     """The alert as JSON for ``audience``; free text is withheld from other audiences."""
     with user_errors(lang):
-        view = alert_view(open_node(config), case_id)
+        view = alert_view(open_node_for(config, officer, Permission.READ), case_id)
     console.print_json(json.dumps(export(view, audience.value), ensure_ascii=False))
 
 
 @app.command("fallback", help=N_("cli.help.alert.fallback"))
-def fallback(case_id: CaseIdArgument, lang: LangOption = "", config: ConfigOption = None) -> None:
+def fallback(
+    case_id: CaseIdArgument,
+    officer: OfficerOption = None,
+    lang: LangOption = "",
+    config: ConfigOption = None,
+) -> None:
     """Print the alert as a notice in both sides' languages, to send by phone, fax or e-mail."""
     with user_errors(lang):
         node = open_node(config)
         view = alert_view(node, case_id)
-        mark_fallback_printed(node, case_id, acting(node))
+        mark_fallback_printed(node, case_id, acting(node, officer))
     for code in (view.alert.sender, view.alert.recipient):
         side = agency(code)
         locale = COUNTRY_LOCALE[side.country]
@@ -366,11 +397,12 @@ def reconcile_(
     case_id: CaseIdArgument,
     channel: Annotated[FallbackChannel, typer.Option(help=N_("cli.help.alert.reconcile.channel"))],
     reference: Annotated[str, typer.Option(help=N_("cli.help.alert.reconcile.reference"))],
+    officer: OfficerOption = None,
     lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
     """Record that an alert went by another channel while the system was down."""
     with user_errors(lang):
         node = open_node(config)
-        reconcile(node, case_id, channel, reference, acting(node))
+        reconcile(node, case_id, channel, reference, acting(node, officer))
     say("cli.alert.reconciled", lang, case_id=case_id)

@@ -13,7 +13,16 @@ from sqlalchemy import select
 
 from crossborder.adapters.db.tables import AuditEntry
 from crossborder.audit.render import render
-from crossborder.cli.common import ConfigOption, LangOption, TzOption, open_node, say, user_errors
+from crossborder.cli.common import (
+    ConfigOption,
+    LangOption,
+    OfficerOption,
+    TzOption,
+    open_node_for,
+    say,
+    user_errors,
+)
+from crossborder.domain.officers import Permission
 from crossborder.i18n import N_, normalize_locale
 from crossborder.services.audit_log import b64, checkpoint, prove_entry, verify_log
 
@@ -27,10 +36,12 @@ app = typer.Typer(help=N_("cli.help.audit"), no_args_is_help=True)
 
 
 @app.command("verify", help=N_("cli.help.audit.verify"))
-def verify(lang: LangOption = "", config: ConfigOption = None) -> None:
+def verify(
+    officer: OfficerOption = None, lang: LangOption = "", config: ConfigOption = None
+) -> None:
     """Recompute every entry's hash and check the log against our signed checkpoints."""
     with user_errors(lang):
-        report = verify_log(open_node(config))
+        report = verify_log(open_node_for(config, officer, Permission.AUDIT))
     say(
         "cli.audit.verified" if report.ok else "cli.audit.tampered",
         lang,
@@ -45,22 +56,25 @@ def verify(lang: LangOption = "", config: ConfigOption = None) -> None:
 
 
 @app.command("checkpoint", help=N_("cli.help.audit.checkpoint"))
-def make_checkpoint(lang: LangOption = "", config: ConfigOption = None) -> None:
+def make_checkpoint(
+    officer: OfficerOption = None, lang: LangOption = "", config: ConfigOption = None
+) -> None:
     """Sign the current tree head and send it to every counterpart to witness."""
     with user_errors(lang):
-        row = checkpoint(open_node(config))
+        row = checkpoint(open_node_for(config, officer, Permission.AUDIT))
     say("cli.audit.checkpoint", lang, tree_size=row.tree_size, root=b64(row.root_hash))
 
 
 @app.command("prove", help=N_("cli.help.audit.prove"))
 def prove(
     seq: Annotated[int, typer.Argument(help=N_("cli.help.audit.prove.seq"))],
+    officer: OfficerOption = None,
     lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
     """Print an RFC 9162 inclusion proof of one entry, as JSON."""
     with user_errors(lang):
-        proof = prove_entry(open_node(config), seq)
+        proof = prove_entry(open_node_for(config, officer, Permission.AUDIT), seq)
     typer.echo(json.dumps(proof.__dict__, indent=2))
 
 
@@ -70,6 +84,7 @@ def export(
         ExportFormat, typer.Option("--format", help=N_("cli.help.audit.export.format"))
     ] = ExportFormat.JSONL,
     case: Annotated[str | None, typer.Option(help=N_("cli.help.audit.export.case"))] = None,
+    officer: OfficerOption = None,
     lang: LangOption = "",
     tz: TzOption = None,
     config: ConfigOption = None,
@@ -77,7 +92,7 @@ def export(
     """Write the audit trail to standard output: the stored entry and its text in ``--lang``."""
     locale = normalize_locale(lang)
     with user_errors(lang):
-        node = open_node(config)
+        node = open_node_for(config, officer, Permission.AUDIT)
         with node.sessions() as session:
             query = select(AuditEntry).order_by(AuditEntry.seq)
             if case:

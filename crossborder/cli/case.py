@@ -11,12 +11,14 @@ from crossborder.cli.common import (
     CaseIdArgument,
     ConfigOption,
     LangOption,
+    OfficerOption,
     TzOption,
     console,
-    open_node,
+    open_node_for,
     say,
     user_errors,
 )
+from crossborder.domain.officers import Permission
 from crossborder.domain.workflows import Workflow
 from crossborder.i18n import N_, normalize_locale, translate
 from crossborder.services.cases import case_view, list_cases
@@ -58,21 +60,24 @@ def print_case(node: Node, case_id: str, lang: str, tz: str | None = None) -> No
 @app.command("show", help=N_("cli.help.case.show"))
 def show(
     case_id: CaseIdArgument,
+    officer: OfficerOption = None,
     lang: LangOption = "",
     tz: TzOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Show a case, its messages and its audit trail."""
     with user_errors(lang):
-        print_case(open_node(config), case_id, lang, tz)
+        print_case(open_node_for(config, officer, Permission.READ), case_id, lang, tz)
 
 
 @app.command("list", help=N_("cli.help.case.list"))
-def list_(lang: LangOption = "", config: ConfigOption = None) -> None:
+def list_(
+    officer: OfficerOption = None, lang: LangOption = "", config: ConfigOption = None
+) -> None:
     """List the most recently updated cases."""
     locale = normalize_locale(lang)
     with user_errors(lang):
-        node = open_node(config)
+        node = open_node_for(config, officer, Permission.READ)
         table = Table(
             translate("cli.case.id", locale),
             translate("cli.case.subject", locale),

@@ -12,6 +12,7 @@ from crossborder.cli.common import (
     ConfigOption,
     LangOption,
     NoteLangOption,
+    OfficerOption,
     ReasonLangOption,
     acting,
     console,
@@ -32,6 +33,7 @@ from crossborder.domain.messages import (
     DocumentKind,
     VerificationReason,
 )
+from crossborder.domain.officers import Permission
 from crossborder.domain.validation import schema_checked
 from crossborder.i18n import N_, format_datetime, normalize_locale, translate
 from crossborder.services import certificate_of_origin, co_amendment, co_verification
@@ -51,6 +53,7 @@ def read_form_e(path: Path) -> FormE:
 def send(
     form_e: Annotated[Path, typer.Argument(help=N_("cli.help.co.send.form_e"))],
     to: Annotated[str, typer.Option("--to", help=N_("cli.help.co.send.to"))] = "",
+    officer: OfficerOption = None,
     lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
@@ -59,7 +62,7 @@ def send(
         form = read_form_e(form_e)
         with on_node(config) as node:
             shared = certificate_of_origin.share(
-                node, form, to or only_counterpart(node), acting(node)
+                node, form, to or only_counterpart(node), acting(node, officer)
             )
             report_sent(node, "cli.co.shared", lang, shared.case_id, shared.message_id)
 
@@ -73,6 +76,7 @@ def decide(
     ] = None,
     note: Annotated[str | None, typer.Option(help=N_("cli.help.co.decide.note"))] = None,
     note_lang: NoteLangOption = "en",
+    officer: OfficerOption = None,
     lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
@@ -81,7 +85,7 @@ def decide(
         words = free_text(note, note_lang) if note else None
         with on_node(config) as node:
             message_id = certificate_of_origin.decide(
-                node, case_id, decision, acting(node), reason or [], words
+                node, case_id, decision, acting(node, officer), reason or [], words
             )
             report_sent(node, "cli.co.decided", lang, case_id, message_id)
 
@@ -92,6 +96,7 @@ def amend(
     form_e: Annotated[Path, typer.Argument(help=N_("cli.help.co.amend.form_e"))],
     reason: Annotated[str, typer.Option(help=N_("cli.help.co.amend.reason"))],
     reason_lang: ReasonLangOption = "en",
+    officer: OfficerOption = None,
     lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
@@ -100,7 +105,7 @@ def amend(
         form = read_form_e(form_e)
         words = free_text(reason, reason_lang)
         with on_node(config) as node:
-            message_id = co_amendment.amend(node, case_id, form, words, acting(node))
+            message_id = co_amendment.amend(node, case_id, form, words, acting(node, officer))
             report_sent(node, "cli.co.amended", lang, case_id, message_id)
 
 
@@ -109,6 +114,7 @@ def revoke(
     case_id: CaseIdArgument,
     reason: Annotated[str, typer.Option(help=N_("cli.help.co.revoke.reason"))],
     reason_lang: ReasonLangOption = "en",
+    officer: OfficerOption = None,
     lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
@@ -116,7 +122,7 @@ def revoke(
     with user_errors(lang):
         words = free_text(reason, reason_lang)
         with on_node(config) as node:
-            message_id = co_amendment.revoke(node, case_id, words, acting(node))
+            message_id = co_amendment.revoke(node, case_id, words, acting(node, officer))
             report_sent(node, "cli.co.revoked", lang, case_id, message_id)
 
 
@@ -131,6 +137,7 @@ def verify_request(
     ] = None,
     note: Annotated[str | None, typer.Option(help=N_("cli.help.co.verify_request.note"))] = None,
     note_lang: NoteLangOption = "en",
+    officer: OfficerOption = None,
     lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
@@ -144,7 +151,7 @@ def verify_request(
                 note=free_text(note, note_lang) if note else None,
             )
         with on_node(config) as node:
-            message_id = co_verification.request(node, case_id, payload, acting(node))
+            message_id = co_verification.request(node, case_id, payload, acting(node, officer))
             report_sent(node, "cli.co.verification_requested", lang, case_id, message_id)
 
 
@@ -152,6 +159,7 @@ def verify_request(
 def verify_reply(
     case_id: CaseIdArgument,
     reply_file: Annotated[Path, typer.Argument(help=N_("cli.help.co.verify_reply.reply_file"))],
+    officer: OfficerOption = None,
     lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
@@ -162,19 +170,21 @@ def verify_reply(
         with schema_checked():
             payload = CoVerificationReplyPayload.model_validate(data)
         with on_node(config) as node:
-            message_id = co_verification.reply(node, case_id, payload, acting(node))
+            message_id = co_verification.reply(node, case_id, payload, acting(node, officer))
             report_sent(node, "cli.co.verification_replied", lang, case_id, message_id)
 
 
 @app.command("show", help=N_("cli.help.co.show"))
 def show(
     certificate_number: Annotated[str, typer.Argument(help=N_("cli.help.certificate_number"))],
+    officer: OfficerOption = None,
     lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
     """A certificate: its versions, its verification history and its open deadlines."""
     locale = normalize_locale(lang)
     with user_errors(lang), on_node(config) as node:
+        acting(node, officer, Permission.READ)
         view = certificate_view(node, certificate_number)
     say("cli.case.header", locale, case_id=view.case_id, subject=certificate_number)
     for version in view.versions:

@@ -9,7 +9,6 @@ in their language. Exit codes: 0 done, 1 refused, 2 usage or configuration.
 
 from __future__ import annotations
 
-import getpass
 import json
 import sys
 import traceback
@@ -23,6 +22,7 @@ from rich.console import Console
 
 from crossborder.domain.errors import ConfigurationError, CrossborderError, InvalidInput, Violation
 from crossborder.domain.free_text import FreeText, LanguageTag
+from crossborder.domain.officers import Permission
 from crossborder.domain.validation import schema_checked
 from crossborder.i18n import LOCALES, N_, error_message, normalize_locale, parse_locale, translate
 
@@ -58,6 +58,11 @@ def reader_locale(value: str | None) -> str:
 
 LangOption = Annotated[
     str, typer.Option("--lang", help=N_("cli.help.lang"), callback=reader_locale)
+]
+#: Who is at the keyboard; without it, the officer registered with the workstation's login.
+OfficerOption = Annotated[
+    str | None,
+    typer.Option("--officer", envvar="CROSSBORDER_OFFICER", help=N_("cli.help.acting_officer")),
 ]
 ConfigOption = Annotated[
     Path | None,
@@ -95,6 +100,13 @@ def open_node(config: Path | None) -> Node:
     return bootstrap(load_settings(config))
 
 
+def open_node_for(config: Path | None, officer: str | None, permission: Permission) -> Node:
+    """The node, for an officer whose role may do this (reading, auditing)."""
+    node = open_node(config)
+    acting(node, officer, permission)
+    return node
+
+
 @contextmanager
 def on_node(config: Path | None) -> Iterator[Node]:
     """The node for one command, its connections closed when the command is done."""
@@ -105,15 +117,11 @@ def on_node(config: Path | None) -> Iterator[Node]:
         node.close()
 
 
-def officer() -> str:
-    return getpass.getuser()
+def acting(node: Node, officer: str | None, permission: Permission = Permission.ACT) -> Actor:
+    """The registered officer at the keyboard, allowed by their role to do this."""
+    from crossborder.services.officers import acting_officer
 
-
-def acting(node: Node) -> Actor:
-    """Who is at the keyboard, as the audit trail names them."""
-    from crossborder.audit.trail import Actor
-
-    return Actor.officer(officer(), node.agency)
+    return acting_officer(node, permission, officer)
 
 
 def say(key: str, lang: str, **params: Any) -> None:

@@ -11,12 +11,15 @@ from rich.table import Table
 from crossborder.cli.common import (
     ConfigOption,
     LangOption,
+    OfficerOption,
     TzOption,
     console,
     open_node,
+    open_node_for,
     say,
     user_errors,
 )
+from crossborder.domain.officers import Permission
 from crossborder.i18n import N_, format_datetime, normalize_locale, translate
 from crossborder.reference.agencies import agency_name
 from crossborder.reference.deadline_rules import rule_name_key
@@ -52,6 +55,7 @@ def list_(
         bool, typer.Option("--overdue", help=N_("cli.help.deadlines.list.overdue"))
     ] = False,
     closed: Annotated[bool, typer.Option("--all", help=N_("cli.help.deadlines.list.all"))] = False,
+    officer: OfficerOption = None,
     lang: LangOption = "",
     tz: TzOption = None,
     config: ConfigOption = None,
@@ -59,7 +63,7 @@ def list_(
     """List deadlines by due time, in the node's time zone (or ``--tz``)."""
     locale = normalize_locale(lang)
     with user_errors(lang):
-        node = open_node(config)
+        node = open_node_for(config, officer, Permission.READ)
         rows = list_deadlines(node, overdue_only=overdue, open_only=not closed)
     if not rows:
         say("cli.deadlines.none", locale)

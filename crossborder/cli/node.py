@@ -13,6 +13,7 @@ from crossborder.bootstrap import shown_url
 from crossborder.cli.common import (
     ConfigOption,
     LangOption,
+    OfficerOption,
     acting,
     console,
     open_node,
@@ -20,6 +21,7 @@ from crossborder.cli.common import (
     user_errors,
 )
 from crossborder.domain.errors import ConfigurationError
+from crossborder.domain.officers import Permission
 from crossborder.i18n import N_
 from crossborder.reference.agencies import agency_name
 from crossborder.services.registry import add_client, add_counterpart
@@ -86,6 +88,7 @@ def counterpart_add(
         str, typer.Option(help=N_("cli.help.counterpart.add.scope"))
     ] = "audit:write co:write",
     issuer: Annotated[str | None, typer.Option(help=N_("cli.help.counterpart.add.issuer"))] = None,
+    officer: OfficerOption = None,
     lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
@@ -100,7 +103,7 @@ def counterpart_add(
             client_id=client_id,
             scope=scope,
             issuer=issuer,
-            actor=acting(node),
+            actor=acting(node, officer, Permission.CONNECT),
         )
         say("cli.counterpart.added", lang, agency=agency)
 
@@ -113,6 +116,7 @@ def client_add(
     scopes: Annotated[
         str, typer.Option(help=N_("cli.help.client.add.scopes"))
     ] = "audit:write co:write",
+    officer: OfficerOption = None,
     lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
@@ -125,6 +129,6 @@ def client_add(
             agency=agency,
             jwks_source=jwks,
             scopes=scopes,
-            actor=acting(node),
+            actor=acting(node, officer, Permission.CONNECT),
         )
         say("cli.client.added", lang, client_id=client_id, agency=agency)

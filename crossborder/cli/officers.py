@@ -15,7 +15,15 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from crossborder.cli.common import ConfigOption, LangOption, console, open_node, say, user_errors
+from crossborder.cli.common import (
+    ConfigOption,
+    LangOption,
+    OfficerOption,
+    console,
+    open_node,
+    say,
+    user_errors,
+)
 from crossborder.domain.officers import Officer, Role, new_officer, parse_role
 from crossborder.i18n import N_, normalize_locale, translate
 from crossborder.services.officers import (
@@ -27,11 +35,6 @@ from crossborder.services.officers import (
 
 officer_app = typer.Typer(help=N_("cli.help.officer"), no_args_is_help=True)
 
-#: Who is at the keyboard; without it, the officer registered with the workstation's login.
-OfficerOption = Annotated[
-    str | None,
-    typer.Option("--officer", envvar="CROSSBORDER_OFFICER", help=N_("cli.help.acting_officer")),
-]
 OfficerIdArgument = Annotated[str, typer.Argument(help=N_("cli.help.officer.officer_id"))]
 
 

@@ -31,6 +31,7 @@ from crossborder.cli.common import (
     ConfigOption,
     LangOption,
     NoteLangOption,
+    OfficerOption,
     acting,
     console,
     err_console,
@@ -43,6 +44,7 @@ from crossborder.cli.common import (
     user_errors,
 )
 from crossborder.domain.errors import InvalidInput, Violation
+from crossborder.domain.officers import Permission
 from crossborder.domain.phytosanitary import PhytosanitaryCertificate
 from crossborder.domain.quarantine import NonComplianceNotice, QuarantineResult
 from crossborder.domain.recognition import (
@@ -74,6 +76,7 @@ def import_certificate(
         str | None, typer.Option("--case", help=N_("cli.help.sps.import.case"))
     ] = None,
     to: Annotated[str, typer.Option("--to", help=N_("cli.help.sps.import.to"))] = "",
+    officer: OfficerOption = None,
     lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
@@ -93,7 +96,7 @@ def import_certificate(
             attached = quarantine.attach_certificate(
                 node,
                 result.certificate,
-                acting(node),
+                acting(node, officer),
                 # A consignment already open has its importing side.
                 recipient=None if case_id else to or only_counterpart(node),
                 case_id=case_id,
@@ -143,6 +146,7 @@ CaseOption = Annotated[str | None, typer.Option("--case", help=N_("cli.help.sps.
 def send_result(
     result_file: Annotated[Path, typer.Argument(help=N_("cli.help.sps.send.result_file"))],
     case_id: CaseOption = None,
+    officer: OfficerOption = None,
     lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
@@ -152,7 +156,7 @@ def send_result(
         with schema_checked():
             result = QuarantineResult.model_validate(data)
         with on_node(config) as node:
-            shared = quarantine.share_result(node, result, acting(node), case_id)
+            shared = quarantine.share_result(node, result, acting(node, officer), case_id)
             report_sent(node, "cli.sps.result_shared", lang, shared.case_id, shared.message_id)
 
 
@@ -168,6 +172,7 @@ def decide(
     ] = None,
     note: NoteOption = None,
     note_lang: NoteLangOption = "en",
+    officer: OfficerOption = None,
     lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
@@ -179,7 +184,7 @@ def decide(
             )
         words = free_text(note, note_lang) if note else None
         with on_node(config) as node:
-            message_id = recognition.decide(node, case_id, decision, acting(node), words)
+            message_id = recognition.decide(node, case_id, decision, acting(node, officer), words)
             report_sent(node, "cli.sps.decided", lang, case_id, message_id)
 
 
@@ -189,6 +194,7 @@ def notify(
     case_id: CaseOption = None,
     note: NoteOption = None,
     note_lang: NoteLangOption = "en",
+    officer: OfficerOption = None,
     lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
@@ -199,7 +205,7 @@ def notify(
             notice = NonComplianceNotice.model_validate(data)
         words = free_text(note, note_lang) if note else None
         with on_node(config) as node:
-            sent = non_compliance.notify(node, notice, acting(node), words, case_id)
+            sent = non_compliance.notify(node, notice, acting(node, officer), words, case_id)
             report_sent(node, "cli.sps.notified", lang, sent.case_id, sent.message_id)
 
 
@@ -208,6 +214,7 @@ def acknowledge(
     case_id: CaseIdArgument,
     note: NoteOption = None,
     note_lang: NoteLangOption = "en",
+    officer: OfficerOption = None,
     lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
@@ -215,7 +222,7 @@ def acknowledge(
     with user_errors(lang):
         words = free_text(note, note_lang) if note else None
         with on_node(config) as node:
-            sent = non_compliance.acknowledge(node, case_id, acting(node), words)
+            sent = non_compliance.acknowledge(node, case_id, acting(node, officer), words)
             report_sent(node, "cli.sps.acknowledged", lang, sent.case_id, sent.message_id)
 
 
@@ -226,6 +233,7 @@ app.add_typer(rules_app, name="rules")
 @rules_app.command("load", help=N_("cli.help.sps.rules.load"))
 def load_rules(
     rules_file: Annotated[Path, typer.Argument(help=N_("cli.help.sps.rules.load.rules_file"))],
+    officer: OfficerOption = None,
     lang: LangOption = "",
     config: ConfigOption = None,
 ) -> None:
@@ -236,16 +244,21 @@ def load_rules(
         except OSError as exc:
             raise InvalidInput("FILE_UNREADABLE", path=str(rules_file)) from exc
         with on_node(config) as node:
-            version = recognition.load_rules(node, text, acting(node))
+            version = recognition.load_rules(
+                node, text, acting(node, officer, Permission.MANAGE_RULES)
+            )
         say("cli.sps.rules_loaded", lang, version=version)
 
 
 @rules_app.command("list", help=N_("cli.help.sps.rules.list"))
-def list_rules(lang: LangOption = "", config: ConfigOption = None) -> None:
+def list_rules(
+    officer: OfficerOption = None, lang: LangOption = "", config: ConfigOption = None
+) -> None:
     """Show the recognition rules in force, with their version."""
     locale = normalize_locale(lang)
     with user_errors(lang):
         with on_node(config) as node:
+            acting(node, officer, Permission.READ)
             in_force = recognition.current_rules(node)
     say("cli.sps.rules_version", locale, version=in_force.version)
     table = Table()

@@ -27,6 +27,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from crossborder.domain.agencies import AgencyCode
+
 
 class Country(StrEnum):
     """An ACFTA Party that runs a node of this system (ISO 3166-1 alpha-2)."""
@@ -89,8 +91,6 @@ Place = Annotated[str, Field(min_length=1, max_length=100)]
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
 #: A UN/LOCODE: country code plus three letters or digits 2–9.
 UnLocode = Annotated[str, Field(pattern=r"^[A-Z]{2}[A-Z2-9]{3}$")]
-#: An agency code of this system, its country first: ``CN-NNCUS``.
-AgencyCode = Annotated[str, Field(max_length=32, pattern=r"^[A-Z]{2}(-[A-Z0-9]+)+$")]
 #: An HS subheading: six digits, kept as text so leading zeros survive (``081090``).
 HsSubheading = Annotated[str, Field(pattern=r"^[0-9]{6}$")]
 #: A unit of measure from UN/ECE Recommendation 20 (``KGM``, ``PCE``).

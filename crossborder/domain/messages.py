@@ -16,6 +16,7 @@ from typing import Annotated, Final, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from crossborder.domain.agencies import AgencyCode
 from crossborder.domain.alerts import (
     AUDIENCE_SCOPES,
     AlertAckPayload,
@@ -27,7 +28,7 @@ from crossborder.domain.alerts import (
     Audience,
     audience_scope,
 )
-from crossborder.domain.certificate_of_origin import AgencyCode, FormE
+from crossborder.domain.certificate_of_origin import FormE
 from crossborder.domain.free_text import FreeText as FreeText  # re-exported
 from crossborder.domain.free_text import LanguageTag as LanguageTag
 from crossborder.domain.quarantine import (

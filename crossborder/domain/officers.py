@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
-from crossborder.domain.certificate_of_origin import AgencyCode
+from crossborder.domain.agencies import AgencyCode
 from crossborder.domain.errors import Conflict, Forbidden, InvalidInput
 from crossborder.domain.validation import violations_from
 

@@ -18,7 +18,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from crossborder.domain.certificate_of_origin import AgencyCode
+from crossborder.domain.agencies import AgencyCode
 from crossborder.domain.errors import InvalidInput
 from crossborder.domain.free_text import FreeText
 from crossborder.domain.quarantine import QuarantineResult, Verdict

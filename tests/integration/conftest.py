@@ -9,13 +9,14 @@ import pytest
 
 from crossborder.bootstrap import Node
 from tests.conftest import Clock
-from tests.factories import make_node
+from tests.factories import make_node, register_staff
 
 
 @pytest.fixture
 def guard_node(tmp_path: Path, clock: Clock) -> Iterator[Node]:
     """A Chinese border-guard node on SQLite, for commands that each open a node of their own."""
     node = make_node("cn", f"sqlite:///{tmp_path / 'cli.db'}", tmp_path, clock, agency="CN-GXBC")
+    register_staff(node)
     yield node
     node.close()
 

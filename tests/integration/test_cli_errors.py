@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from crossborder.adapters.db.tables import Case
 from crossborder.cli.main import app
-from tests.factories import form_e_data
+from tests.factories import form_e_data, staff_node
 
 runner = CliRunner()
 
@@ -66,6 +66,7 @@ def cases(tmp_path: Path) -> int:
 def test_co_send_refuses_bad_files_in_the_officers_language(
     tmp_path: Path, config: Path, content: str, lang: str, code: str, expected_text: str
 ) -> None:
+    staff_node(config)
     form = tmp_path / "form-e.json"
     form.write_text(content, "utf-8")
     result = runner.invoke(
@@ -78,6 +79,7 @@ def test_co_send_refuses_bad_files_in_the_officers_language(
 
 
 def test_case_show_of_an_unknown_case(config: Path) -> None:
+    staff_node(config)
     arguments = ["case", "show", "CN-NNCUS-20261127-ABCDEF", "--lang", "zh_Hans"]
     result = runner.invoke(app, [*arguments, "--config", str(config)])
     assert result.exit_code == 1

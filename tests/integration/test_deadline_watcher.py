@@ -37,7 +37,7 @@ from crossborder.services.deadlines import (
 from flows.deadlines import take_due_steps, watch_deadlines
 from flows.runtime import use
 from tests.conftest import Clock
-from tests.factories import make_node
+from tests.factories import make_node, register_staff
 
 RULES: dict[str, dict[str, Any]] = {
     "test.ten_days": {"amount": 10, "counting": "calendar_days", "reminders_before": [7, 2]},
@@ -405,6 +405,7 @@ def test_deadlines_list_and_watch_on_the_command_line(tmp_path: Path) -> None:
         "utf-8",
     )
     node = open_node(env)
+    register_staff(node)
     # Ten days that ended weeks ago, on the real clock the command uses.
     register_deadline(node, "test.ten_days", starts_at=datetime.now(UTC) - timedelta(days=30))
     node.close()

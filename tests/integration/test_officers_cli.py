@@ -22,6 +22,12 @@ runner = CliRunner()
 
 
 @pytest.fixture
+def acting_officer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests say who acts in each command themselves."""
+    monkeypatch.delenv("CROSSBORDER_OFFICER", raising=False)
+
+
+@pytest.fixture
 def config(tmp_path: Path, make_db_url: Callable[[str], str]) -> Path:
     path = tmp_path / "node.env"
     path.write_text(
@@ -66,7 +72,7 @@ def staffed(config: Path) -> None:
 
 
 def assert_refused(result: Result, code: str) -> None:
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 1, result.output
     assert result.stderr.startswith(code)
     assert f"error.{code}" not in result.stderr  # a sentence, not the bare key
     assert "Traceback" not in result.output + result.stderr

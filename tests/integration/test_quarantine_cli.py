@@ -28,6 +28,7 @@ from crossborder.audit.trail import Actor
 from crossborder.bootstrap import bootstrap
 from crossborder.cli.common import load_settings
 from crossborder.cli.main import app
+from tests.factories import staff_node
 from crossborder.domain.errors import NotFound
 from crossborder.domain.quarantine import QuarantineResult as QuarantineResultModel
 from crossborder.services import quarantine
@@ -49,8 +50,8 @@ def config(tmp_path: Path, make_db_url: Callable[[str], str]) -> Path:
         f"CROSSBORDER_DATABASE_URL={make_db_url('vn')}\n",
         "utf-8",
     )
-    # A first command creates the node's database, so that counts start from a real one.
-    assert invoke(path, "sps", "rules", "list").exit_code == 0
+    # Counts start from a real database, with the node's staff registered.
+    staff_node(path)
     return path
 
 
@@ -177,8 +178,12 @@ def test_recognition_rules_are_loaded_as_versions_and_listed(tmp_path: Path, con
     rules["rules"][0]["valid_to"] = "2026-12-31"
     path = tmp_path / "rules.json"
     path.write_text(json.dumps(rules), "utf-8")
-    assert invoke(config, "sps", "rules", "load", str(path)).exit_code == 0
-    assert invoke(config, "sps", "rules", "load", str(path)).exit_code == 0
+    assert (
+        invoke(config, "sps", "rules", "load", str(path), "--officer", "supervisor").exit_code == 0
+    )
+    assert (
+        invoke(config, "sps", "rules", "load", str(path), "--officer", "supervisor").exit_code == 0
+    )
     listed = invoke(config, "sps", "rules", "list")
     assert "version 2" in listed.stdout and "2026-12-31" in listed.stdout
     assert "VN-PPD-080390" not in listed.stdout
@@ -186,7 +191,9 @@ def test_recognition_rules_are_loaded_as_versions_and_listed(tmp_path: Path, con
     before = counts(config)
     rules["rules"].append({**rules["rules"][0], "id": "VN-PPD-0810-AGAIN"})
     path.write_text(json.dumps(rules), "utf-8")
-    refused = invoke(config, "sps", "rules", "load", str(path), "--lang", "zh_Hans")
+    refused = invoke(
+        config, "sps", "rules", "load", str(path), "--officer", "supervisor", "--lang", "zh_Hans"
+    )
     assert refused.exit_code == 1
     assert "RECOGNITION_RULES_OVERLAP" in refused.stderr
     assert counts(config) == before

@@ -54,6 +54,7 @@ from crossborder.domain.quarantine import (
     Verdict,
 )
 from crossborder.domain.recognition import NonRecognitionReason, RecognitionOutcome
+from crossborder.domain.workflows import Workflow
 from crossborder.i18n import LABELLED_ERROR_PARAMS, LOCALES, LOCALES_DIR
 from crossborder.reference.agencies import AgencyKind
 from crossborder.services.alert_views import FallbackChannel
@@ -260,7 +261,6 @@ class KeyUses:
     #: msgid → where it is first used (``path:line``).
     where: dict[str, str] = field(default_factory=dict)
     case_statuses: set[str] = field(default_factory=set)
-    workflows: set[str] = field(default_factory=set)
     #: Uses the scan could not follow: the test must be taught about them.
     problems: list[str] = field(default_factory=list)
 
@@ -413,8 +413,6 @@ class _Scanner(ast.NodeVisitor):
                 value = self.constants.get(keyword.value.id)
             if value is not None and keyword.arg == "status":
                 self.uses.case_statuses.add(value)
-            elif value is not None and keyword.arg == "workflow":
-                self.uses.workflows.add(value)
 
     def _code_table_default(self, call: ast.Call, table: ast.expr) -> None:
         """``_PYDANTIC_CODES.get(kind, "VALUE_INVALID")``: the fallback is a code too."""
@@ -465,7 +463,7 @@ def scan_sources(directories: Iterable[Path]) -> KeyUses:
             | {status.value for status in ConsignmentStatus}
             | {status.value for status in AlertStatus}
         ),
-        "workflow": sorted(uses.workflows),
+        "workflow": [workflow.value for workflow in Workflow],
         "verdict": [verdict.value for verdict in Verdict],
         "commodity": [commodity.value for commodity in Commodity],
         "recognition_outcome": [outcome.value for outcome in RecognitionOutcome],

@@ -25,10 +25,11 @@ from crossborder.adapters.oauth.keys import generate_signing_key, public_jwks
 from crossborder.adapters.oauth.replay import InMemoryReplayStore
 from crossborder.api.errors import error_body, error_response
 from crossborder.domain import errors as domain_errors
-from crossborder.domain.alerts import AlertContent
+from crossborder.domain.alerts import AlertContent, AlertFollowUpPayload, AlertUpdatePayload
 from crossborder.domain.certificate_of_origin import FormE
 from crossborder.domain.errors import InvalidInput, Violation
-from crossborder.domain.messages import Message, MessageType, Receipt
+from crossborder.domain.messages import CoVerificationReplyPayload, Message, MessageType, Receipt
+from crossborder.domain.quarantine import NonComplianceNotice, QuarantineResult
 from crossborder.i18n import catalog
 
 CONTRACTS = contracts.CONTRACTS_DIR
@@ -195,10 +196,63 @@ def generated_schema(reference: str) -> Json:
     return {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": f"#{pointer}"}
 
 
+#: The files an officer gives the command line (``sps send quarantine-result.json``): each
+#: the part of a message example the officer writes, with its model and component.
+OFFICER_FILES: dict[str, tuple[TypeAdapter[Any], str, str, tuple[str, ...]]] = {
+    "verification-reply.json": (
+        TypeAdapter(CoVerificationReplyPayload),
+        "co.verification_reply.json",
+        "CoVerificationReplyPayload",
+        ("payload",),
+    ),
+    "quarantine-result.json": (
+        TypeAdapter(QuarantineResult),
+        "sps.quarantine_result.json",
+        "QuarantineResult",
+        ("payload", "result"),
+    ),
+    "non-compliance-notice.json": (
+        TypeAdapter(NonComplianceNotice),
+        "sps.non_compliance.json",
+        "NonComplianceNotice",
+        ("payload", "notice"),
+    ),
+    "alert-smuggling.json": (
+        TypeAdapter(AlertContent),
+        "alert.raise.json",
+        "AlertContent",
+        ("payload", "alert"),
+    ),
+    "alert-follow-up.json": (
+        TypeAdapter(AlertFollowUpPayload),
+        "alert.follow_up.json",
+        "AlertFollowUpPayload",
+        ("payload",),
+    ),
+    "alert-update.json": (
+        TypeAdapter(AlertUpdatePayload),
+        "alert.update.json",
+        "AlertUpdatePayload",
+        ("payload",),
+    ),
+}
+#: Files in the officer's folder that are not JSON: the certificate the result rests on.
+OFFICER_XML = {"dragon-fruit-certificate.xml"}
+
+
 def test_every_example_is_in_a_folder_that_is_checked() -> None:
-    files = (path for path in EXAMPLES.rglob("*") if path.is_file())
+    files = [path for path in EXAMPLES.rglob("*") if path.is_file()]
     folders = {path.relative_to(EXAMPLES).parts[0] for path in files}
-    assert folders <= set(FOLDERS)
+    assert folders <= {*FOLDERS, "officer"}
+    officer = {path.name for path in files if path.parent.name == "officer"}
+    assert officer == {*OFFICER_FILES, *OFFICER_XML}
+
+
+def checked_as(path: Path) -> tuple[TypeAdapter[Any], str, str]:
+    if path.parent.name == "officer":
+        adapter, _, component, _ = OFFICER_FILES[path.name]
+        return adapter, f"message.schema.json#/$defs/{component}", component
+    return FOLDERS[path.parent.name]
 
 
 @pytest.mark.parametrize(
@@ -207,7 +261,7 @@ def test_every_example_is_in_a_folder_that_is_checked() -> None:
     ids=lambda path: path.relative_to(EXAMPLES).as_posix(),
 )
 def test_an_example_satisfies_the_model_and_the_generated_schemas(path: Path) -> None:
-    adapter, schema, component = FOLDERS[path.parent.name]
+    adapter, schema, component = checked_as(path)
     example = load(path)
 
     adapter.validate_python(example)
@@ -221,6 +275,15 @@ def test_a_message_example_is_named_after_its_type_and_satisfies_its_schema(path
 
     assert path.name.startswith(f"{example['type']}.")
     assert_valid(schema_file(f"{example['type']}.schema.json"), example)
+
+
+@pytest.mark.parametrize("name", sorted(OFFICER_FILES))
+def test_an_officers_file_is_the_part_of_its_message_example_the_officer_writes(name: str) -> None:
+    _, message, _, where = OFFICER_FILES[name]
+    part = load(EXAMPLES / "messages" / message)
+    for key in where:
+        part = part[key]
+    assert load(EXAMPLES / "officer" / name) == part
 
 
 def test_the_share_example_carries_the_form_e_example() -> None:
