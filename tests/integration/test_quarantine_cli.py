@@ -28,10 +28,10 @@ from crossborder.audit.trail import Actor
 from crossborder.bootstrap import bootstrap
 from crossborder.cli.common import load_settings
 from crossborder.cli.main import app
-from tests.factories import staff_node
 from crossborder.domain.errors import NotFound
 from crossborder.domain.quarantine import QuarantineResult as QuarantineResultModel
 from crossborder.services import quarantine
+from tests.factories import staff_node
 
 runner = CliRunner()
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
