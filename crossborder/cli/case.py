@@ -17,6 +17,7 @@ from crossborder.cli.common import (
     say,
     user_errors,
 )
+from crossborder.cli.tables import add_id_column
 from crossborder.i18n import N_, normalize_locale, translate
 from crossborder.services.alerts import WORKFLOW as ALERT_WORKFLOW
 from crossborder.services.cases import case_view, list_cases
@@ -73,13 +74,12 @@ def list_(lang: LangOption = "en", config: ConfigOption = None) -> None:
     locale = normalize_locale(lang)
     with user_errors(lang):
         node = open_node(config)
-        table = Table(
-            translate("cli.case.id", locale),
-            translate("cli.case.subject", locale),
-            translate("cli.case.counterpart", locale),
-            translate("cli.case.state", locale),
-        )
-        for case in list_cases(node):
+        cases = list_cases(node)
+        table = Table()
+        add_id_column(table, translate("cli.case.id", locale), (case.id for case in cases))
+        for key in ("cli.case.subject", "cli.case.counterpart", "cli.case.state"):
+            table.add_column(translate(key, locale), overflow="fold")
+        for case in cases:
             table.add_row(
                 case.id,
                 shown_subject(case.workflow, case.subject, locale),
