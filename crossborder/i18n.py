@@ -19,11 +19,13 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
 from babel.dates import format_datetime as _babel_format_datetime
 from babel.messages.pofile import read_po
+
+from crossborder.domain.errors import InvalidInput
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 LOCALES: tuple[str, ...] = ("zh_Hans", "vi", "en")
@@ -138,14 +140,23 @@ def error_message(code: str, locale: str, /, **params: Any) -> str:
     return translate(f"error.{code}", locale, **labelled(params, LABELLED_ERROR_PARAMS, locale))
 
 
+def zone(tz: str) -> ZoneInfo:
+    """The IANA zone a reader names (``--tz Asia/Ho_Chi_Minh``); ``TIMEZONE_UNKNOWN`` if none."""
+    try:
+        return ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        # Not found, or not a zone's name at all (a folder, a path outside the database).
+        raise InvalidInput("TIMEZONE_UNKNOWN", tz=tz) from None
+
+
 def format_datetime(moment: datetime, locale: str, tz: str) -> str:
-    """A UTC instant as a person in ``tz`` reads it, with the zone named."""
-    local = moment.astimezone(ZoneInfo(tz))
+    """An instant as a person in ``tz`` reads it, with the zone named."""
+    local = moment.astimezone(zone(tz))
     return (
         _babel_format_datetime(
             local,
             format="medium",
-            tzinfo=ZoneInfo(tz),
+            tzinfo=local.tzinfo,
             locale=Locale.parse(normalize_locale(locale)),
         )
         + f" ({local.strftime('%z')[:3]}:{local.strftime('%z')[3:]})"

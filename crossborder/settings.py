@@ -69,7 +69,7 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise PydanticCustomError("TIMEZONE_UNKNOWN", "unknown time zone") from exc
+            raise PydanticCustomError("TIMEZONE_SETTING_UNKNOWN", "unknown time zone") from exc
         return value
 
     @model_validator(mode="before")

@@ -2,16 +2,21 @@
 
 Entries hold keys and neutral parameters; this is the only place that turns
 them into sentences. Agency codes become agency names and reason codes become
-reasons, from the catalogs. Text a person wrote is shown verbatim with its
-language tag: it is never translated silently.
+reasons, from the catalogs; an instant (a due time, stored on the acting side's
+clock) is shown in the reader's zone and language, like the time of the entry
+itself. Text a person wrote is shown verbatim with its language tag: it is
+never translated silently.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from crossborder.adapters.db.tables import AuditEntry
+from crossborder.audit.trail import INSTANT_PARAMS
 from crossborder.domain.officers import Role
 from crossborder.i18n import format_datetime, labelled, translate
 from crossborder.reference.agencies import agency_name
@@ -55,11 +60,29 @@ def _agency(code: str, locale: str) -> str:
     return agency_name(code, locale) if code else translate("actor.unknown_agency", locale)
 
 
-def _params(entry: AuditEntry, locale: str) -> dict[str, Any]:
-    params = labelled(entry.params, LABELLED_PARAMS, locale)
-    for name in AGENCY_PARAMS & params.keys():
-        params[name] = _agency(str(params[name]), locale)
-    return params
+def _instant(stored: Any, locale: str, tz: str) -> Any:
+    try:
+        moment = datetime.fromisoformat(str(stored))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        # Not what ``record`` writes: an altered entry is still shown, as it is stored.
+        return stored
+    return format_datetime(moment, locale, tz)
+
+
+def _params(params: Mapping[str, Any], locale: str, tz: str) -> dict[str, Any]:
+    shown = labelled(params, LABELLED_PARAMS, locale)
+    for name in AGENCY_PARAMS & shown.keys():
+        shown[name] = _agency(str(shown[name]), locale)
+    for name in INSTANT_PARAMS & shown.keys():
+        shown[name] = _instant(shown[name], locale, tz)
+    return shown
+
+
+def sentence(key: str, params: Mapping[str, Any], locale: str, tz: str) -> str:
+    """The sentence of an audit key with its stored parameters, for a reader in ``tz``."""
+    return translate(key, locale, **_params(params, locale, tz))
 
 
 def _actor(entry: AuditEntry, locale: str) -> str:
@@ -81,6 +104,6 @@ def render(entry: AuditEntry, locale: str, tz: str) -> RenderedEntry:
         seq=entry.seq,
         when=format_datetime(entry.occurred_at, locale, tz),
         actor=_actor(entry, locale),
-        text=translate(f"audit.{entry.event}", locale, **_params(entry, locale)),
+        text=sentence(f"audit.{entry.event}", entry.params, locale, tz),
         note=f"[{note['lang']}] {note['text']}" if note else None,
     )

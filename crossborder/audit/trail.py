@@ -23,6 +23,16 @@ from crossborder.domain.officers import Officer
 #: Bumped when the meaning of an event key or of its parameters changes.
 CATALOG_VERSION = "1"
 
+#: Parameters that hold an instant (a deadline's due time). :func:`record` takes
+#: them as aware datetimes and stores them as ISO 8601 text with the offset they
+#: carry (``2027-03-05 23:59:59+08:00``, the acting side's clock); the renderer
+#: shows them in the reader's zone and language. The names are declared here,
+#: and a datetime under any other name is refused, so that no instant reaches a
+#: reader as the writer's raw text. Neither guessing from a value's look (an
+#: officer's reference may look like a date) nor a tagged JSON value (it would
+#: change the stored form of entries already hashed and witnessed) would do.
+INSTANT_PARAMS = frozenset({"due"})
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -90,7 +100,7 @@ def record(
     """
     entry = AuditEntry(
         event=event,
-        params=params,
+        params={name: _stored(name, value) for name, value in params.items()},
         actor_kind=actor.kind,
         actor_id=actor.id,
         actor_agency=actor.agency,
@@ -104,6 +114,17 @@ def record(
     )
     session.info.setdefault(_PENDING, []).append(entry)
     return entry
+
+
+def _stored(name: str, value: Any) -> Any:
+    """A parameter as the entry keeps it: an instant as ISO 8601 text with its offset."""
+    if name in INSTANT_PARAMS:
+        if not isinstance(value, datetime) or value.tzinfo is None:
+            raise TypeError(f"audit parameter {name!r} is an instant: pass an aware datetime")
+        return value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, datetime):
+        raise TypeError(f"audit parameter {name!r} holds an instant: add it to INSTANT_PARAMS")
+    return value
 
 
 _PENDING = "crossborder.audit.pending"

@@ -30,6 +30,7 @@ from crossborder.cli.common import (
     say,
     user_errors,
 )
+from crossborder.cli.tables import add_id_column
 from crossborder.domain.alert_lifecycle import AlertAction
 from crossborder.domain.alerts import (
     AlertAckPayload,
@@ -234,8 +235,10 @@ def list_(
     zone = tz or node.timezone
     now = node.now()
     table = Table()
+    add_id_column(
+        table, translate("cli.alert.col.case", locale), (view.alert.case_id for view in views)
+    )
     for key in (
-        "cli.alert.col.case",
         "cli.alert.col.category",
         "cli.alert.col.severity",
         "cli.alert.col.counterpart",

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
-from enum import StrEnum
 from typing import Annotated
 
 import typer
-from sqlalchemy import select
 
-from crossborder.adapters.db.tables import AuditEntry
-from crossborder.audit.render import render
 from crossborder.cli.common import (
     ConfigOption,
     LangOption,
@@ -24,13 +19,8 @@ from crossborder.cli.common import (
 )
 from crossborder.domain.officers import Permission
 from crossborder.i18n import N_, normalize_locale
+from crossborder.services.audit_export import ExportFormat, write_audit
 from crossborder.services.audit_log import b64, checkpoint, prove_entry, verify_log
-
-
-class ExportFormat(StrEnum):
-    JSONL = "jsonl"
-    CSV = "csv"
-
 
 app = typer.Typer(help=N_("cli.help.audit"), no_args_is_help=True)
 
@@ -93,29 +83,4 @@ def export(
     locale = normalize_locale(lang)
     with user_errors(lang):
         node = open_node_for(config, officer, Permission.AUDIT)
-        with node.sessions() as session:
-            query = select(AuditEntry).order_by(AuditEntry.seq)
-            if case:
-                query = query.where(AuditEntry.case_id == case)
-            entries = list(session.scalars(query))
-    zone = tz or node.timezone
-    columns = ["seq", "occurred_at", "event", "case_id", "actor", "text", "note", "leaf_hash"]
-    writer = csv.DictWriter(sys.stdout, columns) if fmt is ExportFormat.CSV else None
-    if writer:
-        writer.writeheader()
-    for entry in entries:
-        shown = render(entry, locale, zone)
-        row = {
-            "seq": entry.seq,
-            "occurred_at": entry.occurred_at.isoformat(),
-            "event": entry.event,
-            "case_id": entry.case_id,
-            "actor": shown.actor,
-            "text": shown.text,
-            "note": shown.note,
-            "leaf_hash": b64(entry.leaf_hash),
-        }
-        if writer:
-            writer.writerow(row)
-        else:
-            typer.echo(json.dumps({**row, "params": entry.params}, ensure_ascii=False))
+        write_audit(node, sys.stdout.buffer, fmt, locale=locale, tz=tz, case_id=case)

@@ -18,6 +18,7 @@ from crossborder.cli.common import (
     say,
     user_errors,
 )
+from crossborder.cli.tables import add_id_column
 from crossborder.domain.officers import Permission
 from crossborder.domain.workflows import Workflow
 from crossborder.i18n import N_, normalize_locale, translate
@@ -78,13 +79,12 @@ def list_(
     locale = normalize_locale(lang)
     with user_errors(lang):
         node = open_node_for(config, officer, Permission.READ)
-        table = Table(
-            translate("cli.case.id", locale),
-            translate("cli.case.subject", locale),
-            translate("cli.case.counterpart", locale),
-            translate("cli.case.state", locale),
-        )
-        for case in list_cases(node):
+        cases = list_cases(node)
+        table = Table()
+        add_id_column(table, translate("cli.case.id", locale), (case.id for case in cases))
+        for key in ("cli.case.subject", "cli.case.counterpart", "cli.case.state"):
+            table.add_column(translate(key, locale), overflow="fold")
+        for case in cases:
             table.add_row(
                 case.id,
                 shown_subject(case.workflow, case.subject, locale),

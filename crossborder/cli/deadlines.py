@@ -19,6 +19,7 @@ from crossborder.cli.common import (
     say,
     user_errors,
 )
+from crossborder.cli.tables import add_id_column
 from crossborder.domain.officers import Permission
 from crossborder.i18n import N_, format_datetime, normalize_locale, translate
 from crossborder.reference.agencies import agency_name
@@ -34,8 +35,8 @@ STATUS_TEXT = {
     "overdue": N_("deadline.status.overdue"),
     "cancelled": N_("deadline.status.cancelled"),
 }
+#: The columns after the case id.
 COLUMNS = (
-    "cli.deadlines.case",
     "cli.deadlines.rule",
     "cli.deadlines.subject",
     "cli.deadlines.agency",
@@ -71,8 +72,9 @@ def list_(
     zone = tz or node.timezone
     now = node.now()
     table = Table()
+    add_id_column(table, translate("cli.deadlines.case", locale), (row.case_id for row in rows))
     for key in COLUMNS:
-        # Fold, never cut: a case id or a due time with an ellipsis is no use.
+        # Fold, never cut: a due time with an ellipsis is no use.
         table.add_column(translate(key, locale, tz=zone), overflow="fold")
     for row in rows:
         table.add_row(

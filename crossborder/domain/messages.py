@@ -12,6 +12,7 @@ import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Final, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -414,9 +415,15 @@ def required_scopes(message: AnyMessage) -> frozenset[str]:
 _CASE_ID = re.compile(CASE_ID_PATTERN)
 
 
-def new_case_id(agency: str, now: datetime, random_hex: str) -> str:
-    """A case id officers can read aloud on the phone: opening agency, UTC day, 6 hex digits."""
-    case_id = f"{agency}-{now.astimezone(UTC):%Y%m%d}-{random_hex[:6].upper()}"
+def new_case_id(agency: str, now: datetime, random_hex: str, tz: str) -> str:
+    """A case id officers can read aloud on the phone: opening agency, day, 6 hex digits.
+
+    The day is the opening agency's calendar day (``tz``, its node's zone), the
+    day its officers see beside the id: a case opened at 01:00 in Nanning on
+    5 December is of the 5th, though it is still the 4th in UTC. Nothing reads
+    the day back out of an id; it only helps a person find the case.
+    """
+    case_id = f"{agency}-{now.astimezone(ZoneInfo(tz)):%Y%m%d}-{random_hex[:6].upper()}"
     if not _CASE_ID.match(case_id):
         raise ValueError(case_id)
     return case_id

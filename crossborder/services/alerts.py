@@ -211,7 +211,7 @@ def raise_alert(node: Node, content: AlertContent, recipient: str, actor: Actor)
     """Raise an alert to ``recipient``; it is queued for delivery with its deadline set."""
     check_audience(content, node.agency, recipient)
     with node.transaction() as session:
-        case_id = new_case_id(node.agency, node.now(), secrets.token_hex(3))
+        case_id = new_case_id(node.agency, node.now(), secrets.token_hex(3), node.timezone)
         alert = new_alert(session, node, case_id, node.agency, recipient, content, node.now())
         register_ack_deadline(session, node, alert, content, actor)
         message = new_message(

@@ -145,7 +145,8 @@ def checkpoint(node: Node) -> AuditCheckpoint:
                     node,
                     AuditCheckpointMessage,
                     recipient=agency,
-                    case_id=new_case_id(node.agency, now, "000000"),
+                    # The sender's log of the day: its own calendar day, as in its case ids.
+                    case_id=new_case_id(node.agency, now, "000000", node.timezone),
                     created_at=now,
                     payload=AuditCheckpointPayload(
                         tree_size=head.tree_size,

@@ -92,7 +92,7 @@ def share(node: Node, form: FormE, recipient: str, actor: Actor) -> Shared:
     now = node.now()
     with node.transaction() as session:
         _refuse_reuse(session, form)
-        case_id = new_case_id(node.agency, now, secrets.token_hex(3))
+        case_id = new_case_id(node.agency, now, secrets.token_hex(3), node.timezone)
         insert_now(
             session,
             Case(

@@ -37,11 +37,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crossborder.adapters.db.tables import Deadline, DeadlineStep
+from crossborder.audit.render import sentence
 from crossborder.audit.trail import Actor, record
 from crossborder.bootstrap import Node
 from crossborder.domain.deadlines import OVERDUE, Step, due_at, plan, step_due
 from crossborder.domain.errors import Conflict, InvalidInput, NotFound
-from crossborder.i18n import DEFAULT_LOCALE, translate
+from crossborder.i18n import DEFAULT_LOCALE
 from crossborder.reference.agencies import agency
 from crossborder.reference.calendars import calendar_for, office_hours_for
 from crossborder.reference.deadline_rules import RuleData, deadline_rule
@@ -87,9 +88,10 @@ def on_reminder(rule_key: str) -> Callable[[Remind], Remind]:
 class Notifier(Protocol):
     """Tells the duty officer of ``agency`` (our own): a message key and its parameters.
 
-    The key and parameters are the audit entry's (``audit.deadline.overdue``,
-    agency codes left as codes), so a notifier can render the sentence the
-    trail shows in the officer's language. ``agency`` and ``key`` are
+    The key and parameters are the audit entry's as stored (``audit.deadline.overdue``,
+    agency codes left as codes, the due time as ISO 8601 text), so a notifier
+    renders the sentence the trail shows with :func:`crossborder.audit.render.sentence`,
+    in the officer's language and time zone. ``agency`` and ``key`` are
     positional because the parameters have an ``agency`` of their own.
     """
 
@@ -97,10 +99,11 @@ class Notifier(Protocol):
 
 
 class LogNotifier:
-    """The default: a warning in the node's log, in English."""
+    """The default: a warning in the node's log, in English, on the agency's own clock."""
 
-    def notify(self, agency: str, key: str, /, **params: Any) -> None:
-        log.warning("duty officer of %s: %s", agency, translate(key, DEFAULT_LOCALE, **params))
+    def notify(self, code: str, key: str, /, **params: Any) -> None:
+        zone = agency(code).time_zone
+        log.warning("duty officer of %s: %s", code, sentence(key, params, DEFAULT_LOCALE, zone))
 
 
 _notifier: Notifier = LogNotifier()
@@ -124,19 +127,17 @@ def _acting_zone(code: str, country: str) -> str:
     return acting.time_zone
 
 
-def _due_text(row: Deadline) -> str:
-    """The due time as the acting side reads it, offset included: neutral for the audit trail."""
-    zone = ZoneInfo(agency(row.acting_agency).time_zone)
-    return row.due_at.astimezone(zone).isoformat(sep=" ", timespec="seconds")
+def _facts(row: Deadline) -> dict[str, Any]:
+    """What every entry about a deadline says: its rule, its subject, who must act, by when.
 
-
-def _facts(row: Deadline) -> dict[str, str]:
-    """What every entry about a deadline says: its rule, its subject, who must act, by when."""
+    The due time is kept on the acting side's clock (its offset is stored with
+    it); each reader sees it in their own zone.
+    """
     return {
         "rule": row.rule_key,
         "subject": row.subject,
         "agency": row.acting_agency,
-        "due": _due_text(row),
+        "due": row.due_at.astimezone(ZoneInfo(agency(row.acting_agency).time_zone)),
     }
 
 
@@ -351,7 +352,7 @@ def _due_ids(node: Node, now: datetime, limit: int) -> list[int]:
 
 
 def _remind(session: Session, node: Node, row: Deadline, step: str, now: datetime) -> _Notice:
-    record(
+    entry = record(
         session,
         "deadline.reminder",
         actor=Actor.system(node.agency),
@@ -361,7 +362,7 @@ def _remind(session: Session, node: Node, row: Deadline, step: str, now: datetim
         step=step,
         **_facts(row),
     )
-    notice = _Notice("audit.deadline.reminder", _facts(row) | {"step": step})
+    notice = _Notice("audit.deadline.reminder", entry.params)
     hook = REMINDERS.get(row.rule_key)
     if hook is not None:
         hook(session, node, row, step)
@@ -370,7 +371,7 @@ def _remind(session: Session, node: Node, row: Deadline, step: str, now: datetim
 
 def _escalate(session: Session, node: Node, row: Deadline, now: datetime) -> _Notice:
     row.status = OVERDUE_STATUS
-    record(
+    entry = record(
         session,
         "deadline.overdue",
         actor=Actor.system(node.agency),
@@ -379,7 +380,7 @@ def _escalate(session: Session, node: Node, row: Deadline, now: datetime) -> _No
         case_id=row.case_id,
         **_facts(row),
     )
-    notice = _Notice("audit.deadline.overdue", _facts(row))
+    notice = _Notice("audit.deadline.overdue", entry.params)
     hook = ESCALATIONS.get(row.rule_key)
     if hook is not None:
         hook(session, node, row)

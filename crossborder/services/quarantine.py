@@ -117,7 +117,7 @@ def attach_certificate(
         if recipient is None:
             raise InvalidInput("RECIPIENT_REQUIRED")
         _check_countries(certificate, node.agency, recipient)
-        case_id = new_case_id(node.agency, now, secrets.token_hex(3))
+        case_id = new_case_id(node.agency, now, secrets.token_hex(3), node.timezone)
         insert_now(
             session,
             Case(
