@@ -108,7 +108,8 @@ def open_database(url: str, *, migrate: bool) -> Engine:
         engine = make_engine(url)
         if migrate:
             upgrade(engine)
-    except (ArgumentError, NoSuchModuleError) as exc:
+    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+        # ImportError: a database this node has no driver for (``mysql://``).
         raise ConfigurationError("DATABASE_URL_INVALID", url=shown_url(url)) from exc
     except DBAPIError as exc:
         raise ConfigurationError("DATABASE_UNREACHABLE", url=shown_url(url)) from exc

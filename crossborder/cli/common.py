@@ -24,7 +24,15 @@ from crossborder.domain.errors import ConfigurationError, CrossborderError, Inva
 from crossborder.domain.free_text import FreeText, LanguageTag
 from crossborder.domain.officers import Permission
 from crossborder.domain.validation import schema_checked
-from crossborder.i18n import LOCALES, N_, error_message, normalize_locale, parse_locale, translate
+from crossborder.i18n import (
+    LOCALES,
+    N_,
+    error_message,
+    normalize_locale,
+    parse_locale,
+    translate,
+    zone,
+)
 
 if TYPE_CHECKING:
     from crossborder.audit.trail import Actor
@@ -70,7 +78,22 @@ ConfigOption = Annotated[
 ]
 #: Options and arguments many commands take, with one help text each.
 CaseIdArgument = Annotated[str, typer.Argument(help=N_("cli.help.case_id"))]
-TzOption = Annotated[str | None, typer.Option("--tz", help=N_("cli.help.tz"))]
+
+
+def reader_zone(value: str | None) -> str | None:
+    """``--tz``: an IANA zone, or a usage error that says so (exit 2)."""
+    if value is not None:
+        try:
+            zone(value)
+        except CrossborderError as error:
+            from crossborder.cli.help import help_locale
+
+            text = error_message(error.code, help_locale(), **error.params)
+            raise typer.BadParameter(f"{error.code}: {text}") from None
+    return value
+
+
+TzOption = Annotated[str | None, typer.Option("--tz", help=N_("cli.help.tz"), callback=reader_zone)]
 NoteLangOption = Annotated[str, typer.Option("--note-lang", help=N_("cli.help.note_lang"))]
 ReasonLangOption = Annotated[str, typer.Option("--reason-lang", help=N_("cli.help.reason_lang"))]
 

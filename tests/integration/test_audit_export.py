@@ -172,7 +172,7 @@ def test_the_csv_export_from_the_command_line(tmp_path: Path, clock: Clock) -> N
         app,
         ["audit", "export", "--format", "csv", "--tz", "Asia/Hanoi_City", "--config", str(config)],
     )
-    assert refused.exit_code == 1
+    assert refused.exit_code == 2  # a usage mistake
     assert "TIMEZONE_UNKNOWN" in refused.stderr and "Asia/Hanoi_City" in refused.stderr
     assert refused.stdout_bytes == b""  # refused before anything was written
 
