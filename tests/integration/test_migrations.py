@@ -35,5 +35,6 @@ def test_migrations_are_numbered_in_one_line() -> None:
     scripts = ScriptDirectory.from_config(alembic_config())
     revisions = list(scripts.walk_revisions())
     assert len(scripts.get_heads()) == 1
-    numbers = sorted(int(revision.revision) for revision in revisions)
+    # A revision id is its number, optionally followed by a name (``0007_counterpart_versions``).
+    numbers = sorted(int(revision.revision.split("_")[0]) for revision in revisions)
     assert numbers == list(range(1, len(revisions) + 1))
