@@ -10,7 +10,7 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 import typer  # noqa: E402
 
-from crossborder.cli import alert, audit, case, co, deadlines, demo, node, sps  # noqa: E402
+from crossborder.cli import alert, audit, case, co, deadlines, demo, node, outbox, sps  # noqa: E402
 from crossborder.cli.help import LocalizedGroup  # noqa: E402
 from crossborder.i18n import N_  # noqa: E402
 
@@ -29,4 +29,5 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(sps.app, name="sps")
 app.add_typer(deadlines.app, name="deadlines")
 app.add_typer(alert.app, name="alert")
+app.add_typer(outbox.app, name="outbox")
 app.command("demo", help=N_("cli.help.demo"))(demo.demo)
