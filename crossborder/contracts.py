@@ -246,10 +246,14 @@ ERROR_CODES_BY_STATUS: dict[int, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     403: (
-        "The message is refused for good, do not retry it: its signature does not verify "
+        "The message is refused, do not retry it as it is: its signature does not verify "
         "with the sender's published keys, the sender is not a registered counterpart or "
-        "not the agency the token was issued to, the token lacks the type's scope, or the "
-        "sending agency's kind may not send the type (`x-sender-kinds`).",
+        "not the agency the token was issued to, the token lacks the type's scope "
+        '(`SCOPE_MISSING`, with `WWW-Authenticate: Bearer error="insufficient_scope"`), or the '
+        "sending agency's kind may not send the type (`x-sender-kinds`). "
+        "Once the cause is fixed (the scope granted, the keys registered), the same bytes "
+        "may be sent again: a node records only the messages it accepted, so a refused "
+        "message id is not a replay.",
         ("SIGNATURE_INVALID", "UNKNOWN_SENDER", "SCOPE_MISSING", "SENDER_KIND_NOT_ALLOWED"),
     ),
     404: (
@@ -415,7 +419,7 @@ def _error_responses() -> dict[str, Any]:
     for status, (meaning, codes) in ERROR_CODES_BY_STATUS.items():
         listed = ", ".join(f"`{code}`" for code in codes)
         extra: dict[str, Any] = {}
-        if status == 401:
+        if status in (401, 403):
             extra["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
         responses[_ERROR_RESPONSE_NAMES[status]] = _json(
             "ErrorResponse", f"{meaning} Codes: {listed}.", **extra

@@ -3,24 +3,27 @@
 A delivery ends in exactly one of three ways (GOV.UK Notify's rule): delivered,
 with the counterpart's signed receipt; *retry* (network error, timeout, 5xx,
 429: the counterpart may recover); or *final* (any other 4xx: it will refuse
-this message however often we send it, so a person must look at it).
+this message however often we send it, so a person must look at it, and may
+send it again once the cause is fixed — ``services.outbox_review.resend``).
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 import httpx
 from joserfc.jwk import Key, KeySet
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crossborder.adapters.db.tables import Counterpart
-from crossborder.adapters.oauth.client_auth import PrivateKeyJWTAuth
+from crossborder.adapters.oauth.client_auth import PrivateKeyJWTAuth, insufficient_scope
 from crossborder.adapters.oauth.keys import key_set_from_jwks
 from crossborder.domain.errors import CrossborderError, NotFound
 
@@ -29,7 +32,17 @@ Clock = Callable[[], datetime]
 #: A key set fetched from a JWKS URL is refreshed at most this often when an
 #: unknown ``kid`` shows up (key rotation), so a forged ``kid`` cannot make us hammer it.
 JWKS_REFRESH_INTERVAL = timedelta(seconds=30)
+#: How often, at most, a running node asks whether an operator changed a
+#: counterpart's registration: one indexed read a second per counterpart costs the
+#: per-message path nothing measurable, and a change takes effect within that second.
+REGISTRATION_CHECK_SECONDS = 1.0
 MESSAGE_CONTENT_TYPE = "application/jose"
+#: A counterpart's answer is kept for an officer to read, within these bounds: it is
+#: the other side's text, and a faulty node could send megabytes of it.
+ANSWER_TEXT_LIMIT = 500
+ANSWER_DETAILS_LIMIT = 20
+
+_VERSION = select(Counterpart.version).where(Counterpart.agency == bindparam("agency"))
 
 
 @dataclass(frozen=True)
@@ -38,6 +51,9 @@ class DeliveryOutcome:
     #: The counterpart's signed receipt (``delivered``), else why it failed.
     receipt: bytes | None = None
     error: str = ""
+    #: What the counterpart said when it did not take the message (``status``, ``code``,
+    #: ``message``, ``details``), or our own call's error (``code``, ``params``); JSON.
+    answer: dict[str, Any] | None = None
 
 
 def classify(response: httpx.Response) -> DeliveryOutcome:
@@ -47,21 +63,65 @@ def classify(response: httpx.Response) -> DeliveryOutcome:
         except (ValueError, KeyError, TypeError):
             return DeliveryOutcome("retry", error="RECEIPT_MALFORMED")
         return DeliveryOutcome("delivered", receipt=str(receipt).encode())
-    code = _error_code(response)
+    answer = _answer(response)
+    error = f"HTTP_{response.status_code}:{answer['code']}"
     if response.status_code == 429 or response.status_code >= 500:
-        return DeliveryOutcome("retry", error=f"HTTP_{response.status_code}:{code}")
-    return DeliveryOutcome("final", error=f"HTTP_{response.status_code}:{code}")
+        return DeliveryOutcome("retry", error=error, answer=answer)
+    return DeliveryOutcome("final", error=error, answer=answer)
 
 
-def _error_code(response: httpx.Response) -> str:
+def _answer(response: httpx.Response) -> dict[str, Any]:
+    """The counterpart's error (the contract's one JSON shape), bounded; its words kept as sent."""
     try:
-        return str(response.json()["error"]["code"])
+        error = response.json()["error"]
     except (ValueError, KeyError, TypeError):
-        return "NO_ERROR_BODY"
+        error = None
+    if not isinstance(error, dict):
+        error = {}
+    details = error.get("details")
+    return {
+        "status": response.status_code,
+        "code": _bounded(error.get("code"), 64) or "NO_ERROR_BODY",
+        "message": _bounded(error.get("message"), ANSWER_TEXT_LIMIT),
+        "details": [
+            {
+                "code": _bounded(detail.get("code"), 64),
+                "field": _bounded(detail.get("field"), 200),
+                "message": _bounded(detail.get("message"), ANSWER_TEXT_LIMIT),
+            }
+            for detail in (details if isinstance(details, list) else [])[:ANSWER_DETAILS_LIMIT]
+            if isinstance(detail, dict)
+        ],
+    }
+
+
+def _bounded(value: object, limit: int) -> str | None:
+    return value[:limit] if isinstance(value, str) else None
+
+
+@dataclass
+class _Registration:
+    """What a node built from one version of a counterpart's registration."""
+
+    version: int
+    #: When the version was last compared with the database (``time.monotonic``).
+    checked_at: float
+    client: httpx.Client | None = None
+    #: The client's access token, obtained with the registration's client id and scope.
+    auth: PrivateKeyJWTAuth | None = None
+    keys: KeySet | None = None
+    keys_fetched_at: datetime | None = None
 
 
 class CounterpartClient:
-    """One authenticated HTTP client per counterpart, and the keys each one signs with."""
+    """One authenticated HTTP client per counterpart, and the keys each one signs with.
+
+    Both follow the counterpart's registration while the node runs: when an
+    operator changes it (another URL, scope or client id, new keys), the next
+    delivery or signature check after :data:`REGISTRATION_CHECK_SECONDS` builds
+    them again — so an access token obtained under the old registration, with
+    its old scopes, is never used again.
+    """
 
     def __init__(
         self,
@@ -70,14 +130,20 @@ class CounterpartClient:
         clock: Clock,
         transport: httpx.BaseTransport | None = None,
         timeout: float = 10.0,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._sessions = sessions
         self._signing_key = signing_key
         self._clock = clock
         self._transport = transport
         self._timeout = timeout
-        self._clients: dict[str, httpx.Client] = {}
-        self._keys: dict[str, tuple[KeySet, datetime]] = {}
+        # Not the node's clock: how stale a copy may be is counted in real seconds.
+        self._monotonic = monotonic
+        self._registrations: dict[str, _Registration] = {}
+        # Clients of replaced registrations. Another thread may still be sending on
+        # one, so they are closed with the node rather than under its feet.
+        self._retired: list[httpx.Client] = []
         self._lock = threading.Lock()
 
     def _record(self, agency: str) -> Counterpart:
@@ -88,75 +154,127 @@ class CounterpartClient:
             session.expunge(record)
             return record
 
-    def _client(self, agency: str) -> httpx.Client:
+    def _registration(self, agency: str, *, recheck: bool = False) -> _Registration:
+        """What we hold for ``agency``, rebuilt if its registration changed since we built it.
+
+        ``recheck`` looks at the database now rather than at most once a second.
+        """
+        now = self._monotonic()
         with self._lock:
-            client = self._clients.get(agency)
-            if client is None:
-                record = self._record(agency)
-                auth = PrivateKeyJWTAuth(
-                    issuer=record.issuer,
-                    client_id=record.client_id,
-                    private_key=self._signing_key,
-                    scope=record.scope,
-                    clock=self._clock,
-                )
-                client = httpx.Client(
-                    base_url=record.base_url,
-                    auth=auth,
-                    transport=self._transport,
-                    timeout=self._timeout,
-                )
-                self._clients[agency] = client
-            return client
+            current = self._registrations.get(agency)
+            if current is not None and not recheck:
+                if now - current.checked_at < REGISTRATION_CHECK_SECONDS:
+                    return current
+        with self._sessions() as session:
+            version = session.execute(_VERSION, {"agency": agency}).scalar_one_or_none()
+        with self._lock:
+            current = self._registrations.get(agency)
+            if current is not None and current.version == version:
+                current.checked_at = now
+                return current
+            self._retire(agency)
+            if version is None:
+                raise NotFound("UNKNOWN_COUNTERPART", agency=agency)
+            current = _Registration(version=version, checked_at=now)
+            self._registrations[agency] = current
+            return current
+
+    def _retire(self, agency: str) -> None:
+        """Drop what was built for ``agency``; the caller holds the lock."""
+        registration = self._registrations.pop(agency, None)
+        if registration is not None and registration.client is not None:
+            self._retired.append(registration.client)
+
+    def _client(
+        self, agency: str, *, recheck: bool = False
+    ) -> tuple[httpx.Client, PrivateKeyJWTAuth]:
+        registration = self._registration(agency, recheck=recheck)
+        with self._lock:
+            if registration.client is not None and registration.auth is not None:
+                return registration.client, registration.auth
+            record = self._record(agency)
+            auth = PrivateKeyJWTAuth(
+                issuer=record.issuer,
+                client_id=record.client_id,
+                private_key=self._signing_key,
+                scope=record.scope,
+                clock=self._clock,
+            )
+            client = httpx.Client(
+                base_url=record.base_url,
+                auth=auth,
+                transport=self._transport,
+                timeout=self._timeout,
+            )
+            registration.client, registration.auth = client, auth
+            if self._registrations.get(agency) is not registration:
+                # Replaced while we read the record: use it this once, close it with the node.
+                self._retired.append(client)
+            return client, auth
 
     def deliver(self, agency: str, signed: bytes) -> DeliveryOutcome:
         try:
-            client = self._client(agency)
-            response = client.post(
-                "/v1/messages", content=signed, headers={"Content-Type": MESSAGE_CONTENT_TYPE}
-            )
+            client, auth = self._client(agency)
+            response = _post(client, signed)
+            if insufficient_scope(response):
+                # Since our token was issued, its operator may have granted the scope, or
+                # ours may have changed the scope we ask for: look now, not within a second.
+                client, auth = self._client(agency, recheck=True)
+                if auth.more_scope_granted(client, response):
+                    response = _post(client, signed)
         except httpx.TransportError as exc:
             return DeliveryOutcome("retry", error=f"NETWORK:{type(exc).__name__}")
         except CrossborderError as exc:
             # The token request failed (counterpart's authorization server down or
-            # refusing us). Down is transient; a refusal needs an operator, but a
-            # retry costs little and picks up a fixed registration by itself.
-            return DeliveryOutcome("retry", error=exc.code)
+            # refusing us), or the counterpart is no longer registered. Down is
+            # transient; a refusal needs an operator, but a retry costs little and
+            # picks up a fixed registration by itself.
+            answer = {"status": None, "code": exc.code, "params": exc.params}
+            return DeliveryOutcome("retry", error=exc.code, answer=answer)
         return classify(response)
 
     def keys(self, agency: str, *, refresh: bool = False) -> KeySet:
         """The counterpart's public keys, re-fetched from its JWKS URL on request."""
+        registration = self._registration(agency)
+        now = self._clock()
         with self._lock:
-            cached = self._keys.get(agency)
-            now = self._clock()
-            if cached and not (refresh and now - cached[1] >= JWKS_REFRESH_INTERVAL):
-                return cached[0]
+            cached, fetched_at = registration.keys, registration.keys_fetched_at
+        if cached is not None and fetched_at is not None:
+            if not (refresh and now - fetched_at >= JWKS_REFRESH_INTERVAL):
+                return cached
         record = self._record(agency)
         jwks = record.jwks
         if record.jwks_url and (refresh or not jwks.get("keys")):
             jwks = fetch_jwks(record.jwks_url, self._transport)
+            # The keys it publishes now, not a change of registration: the version stays.
             with self._sessions.begin() as session:
                 stored = session.get(Counterpart, agency)
                 if stored is not None:
                     stored.jwks = jwks
         key_set = key_set_from_jwks(jwks)
         with self._lock:
-            self._keys[agency] = (key_set, self._clock())
+            registration.keys, registration.keys_fetched_at = key_set, now
         return key_set
 
     def forget(self, agency: str) -> None:
-        """Drop cached clients and keys after the counterpart's registration changed."""
+        """Drop the client and keys built for ``agency`` now, without waiting for the check."""
         with self._lock:
-            client = self._clients.pop(agency, None)
-            self._keys.pop(agency, None)
-        if client is not None:
-            client.close()
+            self._retire(agency)
 
     def close(self) -> None:
         with self._lock:
-            for client in self._clients.values():
-                client.close()
-            self._clients.clear()
+            clients = [r.client for r in self._registrations.values() if r.client is not None]
+            clients += self._retired
+            self._registrations.clear()
+            self._retired.clear()
+        for client in clients:
+            client.close()
+
+
+def _post(client: httpx.Client, signed: bytes) -> httpx.Response:
+    return client.post(
+        "/v1/messages", content=signed, headers={"Content-Type": MESSAGE_CONTENT_TYPE}
+    )
 
 
 def fetch_jwks(url: str, transport: httpx.BaseTransport | None = None) -> dict[str, object]:

@@ -51,8 +51,17 @@ def error_body(error: CrossborderError, locale: str) -> dict[str, Any]:
 
 def error_response(error: CrossborderError, locale: str) -> JSONResponse:
     status = STATUS_FOR_CODE.get(error.code) or STATUS_FOR_KIND.get(error.kind, 400)
-    headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if status == 401 else None
-    return JSONResponse(error_body(error, locale), status_code=status, headers=headers)
+    return JSONResponse(error_body(error, locale), status_code=status, headers=_challenge(error))
+
+
+def _challenge(error: CrossborderError) -> dict[str, str] | None:
+    """RFC 6750 §3: how a client learns to get a new token, or one with more scope."""
+    if error.kind == "unauthorized":
+        return {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+    if error.code == "SCOPE_MISSING":
+        scope = str(error.params.get("scope", ""))
+        return {"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{scope}"'}
+    return None
 
 
 def install(app: FastAPI) -> None:

@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 
-from crossborder.domain.errors import ConfigurationError, CrossborderError, InvalidInput, Violation
+from crossborder.domain.errors import (
+    ConfigurationError,
+    CrossborderError,
+    InvalidInput,
+    NotFound,
+    Violation,
+)
 from crossborder.domain.free_text import FreeText, LanguageTag
 from crossborder.domain.officers import Permission
 from crossborder.domain.validation import schema_checked
@@ -147,6 +153,16 @@ def acting(node: Node, officer: str | None, permission: Permission = Permission.
     return acting_officer(node, permission, officer)
 
 
+def agency_shown(code: str, locale: str) -> str:
+    """An agency's code and, when the reference data knows it, its name."""
+    from crossborder.reference.agencies import agency_name
+
+    try:
+        return f"{code}\n{agency_name(code, locale)}"
+    except NotFound:
+        return code
+
+
 def say(key: str, lang: str, **params: Any) -> None:
     """Print a catalog text as it is: an officer's words may hold brackets, never console markup."""
     console.print(translate(key, normalize_locale(lang), **params), highlight=False, markup=False)
@@ -209,7 +225,8 @@ def report_sent(
     from crossborder.services.delivery import deliver_now
 
     delivery = deliver_now(node, message_id)
-    say(key, lang, case_id=case_id, delivery=delivery_text(delivery.status, lang), **params)
+    shown = delivery_text(delivery.status, lang)
+    say(key, lang, case_id=case_id, message_id=message_id, delivery=shown, **params)
     if delivery.status == "failed":
         locale = normalize_locale(lang)
         code = answer_code(delivery.error or "")

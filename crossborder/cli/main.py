@@ -35,6 +35,7 @@ GROUPS: dict[str, tuple[str, str, str]] = {
     "deadlines": ("crossborder.cli.deadlines", "app", N_("cli.help.deadlines")),
     "alert": ("crossborder.cli.alert", "app", N_("cli.help.alert")),
     "officer": ("crossborder.cli.officers", "officer_app", N_("cli.help.officer")),
+    "outbox": ("crossborder.cli.outbox", "app", N_("cli.help.outbox")),
 }
 #: The same for commands that stand alone under the root.
 COMMANDS: dict[str, tuple[str, str, str]] = {

@@ -7,6 +7,8 @@ import socket
 from typing import Annotated
 
 import typer
+from rich.table import Table
+from rich.text import Text
 
 from crossborder.adapters.oauth.keys import public_jwks
 from crossborder.bootstrap import shown_url
@@ -14,17 +16,27 @@ from crossborder.cli.common import (
     ConfigOption,
     LangOption,
     OfficerOption,
+    TzOption,
     acting,
+    agency_shown,
     console,
     open_node,
+    open_node_for,
     say,
     user_errors,
 )
 from crossborder.domain.errors import ConfigurationError
 from crossborder.domain.officers import Permission
-from crossborder.i18n import N_
+from crossborder.i18n import N_, format_datetime, normalize_locale, translate
 from crossborder.reference.agencies import agency_name
-from crossborder.services.registry import add_client, add_counterpart
+from crossborder.services.registry import (
+    add_client,
+    add_counterpart,
+    list_clients,
+    list_counterparts,
+    remove_client,
+    remove_counterpart,
+)
 
 node_app = typer.Typer(help=N_("cli.help.node"), no_args_is_help=True)
 counterpart_app = typer.Typer(help=N_("cli.help.counterpart"), no_args_is_help=True)
@@ -132,3 +144,132 @@ def client_add(
             actor=acting(node, officer, Permission.CONNECT),
         )
         say("cli.client.added", lang, client_id=client_id, agency=agency)
+
+
+COUNTERPART_COLUMNS = (
+    "cli.counterpart.agency",
+    "cli.counterpart.url",
+    "cli.counterpart.client_id",
+    "cli.counterpart.messages",
+    "cli.counterpart.updated",
+)
+CLIENT_COLUMNS = (
+    "cli.client.client_id",
+    "cli.client.agency",
+    "cli.client.scopes",
+    "cli.client.keys",
+    "cli.client.updated",
+)
+
+
+def _keys_shown(key_ids: tuple[str, ...], jwks_url: str | None) -> str:
+    """The key ids, and the URL they are fetched from when there is one."""
+    return "\n".join([", ".join(key_ids), *([jwks_url] if jwks_url else [])])
+
+
+def _table(columns: tuple[str, ...], locale: str, zone: str) -> Table:
+    table = Table()
+    for index, key in enumerate(columns):
+        # Fold, never cut: ids, URLs and scopes are copied into other commands; the
+        # first column, an agency code or a client id, stays on one line.
+        table.add_column(translate(key, locale, tz=zone), overflow="fold", no_wrap=index == 0)
+    return table
+
+
+@counterpart_app.command("list", help=N_("cli.help.counterpart.list"))
+def counterpart_list(
+    officer: OfficerOption = None,
+    lang: LangOption = "",
+    tz: TzOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """List registered counterparts, with the messages waiting for or refused by each."""
+    locale = normalize_locale(lang)
+    with user_errors(lang):
+        node = open_node_for(config, officer, Permission.READ)
+        counterparts = list_counterparts(node)
+    if not counterparts:
+        say("cli.counterpart.none", lang)
+        return
+    zone = tz or node.timezone
+    table = _table(COUNTERPART_COLUMNS, locale, zone)
+    for row in counterparts:
+        table.add_row(
+            *map(
+                Text,
+                (
+                    agency_shown(row.agency, locale),
+                    f"{row.base_url}\n{_keys_shown(row.key_ids, row.jwks_url)}",
+                    f"{row.client_id}\n{row.scope}",
+                    "\n".join(
+                        (
+                            translate("cli.counterpart.queued", locale, count=row.queued),
+                            translate("cli.counterpart.refused", locale, count=row.refused),
+                        )
+                    ),
+                    format_datetime(row.updated_at, locale, zone),
+                ),
+            )
+        )
+    console.print(table)
+
+
+@counterpart_app.command("remove", help=N_("cli.help.counterpart.remove"))
+def counterpart_remove(
+    agency: Annotated[str, typer.Argument(help=N_("cli.help.counterpart.remove.agency"))],
+    officer: OfficerOption = None,
+    lang: LangOption = "",
+    config: ConfigOption = None,
+) -> None:
+    """Stop exchanging with a counterpart (refused while messages to it wait in the outbox)."""
+    with user_errors(lang):
+        node = open_node(config)
+        remove_counterpart(node, agency, acting(node, officer, Permission.CONNECT))
+    say("cli.counterpart.removed", lang, agency=agency)
+
+
+@client_app.command("list", help=N_("cli.help.client.list"))
+def client_list(
+    officer: OfficerOption = None,
+    lang: LangOption = "",
+    tz: TzOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """List the counterparts' clients registered at this node, with the scopes each may use."""
+    locale = normalize_locale(lang)
+    with user_errors(lang):
+        node = open_node_for(config, officer, Permission.READ)
+        clients = list_clients(node)
+    if not clients:
+        say("cli.client.none", lang)
+        return
+    zone = tz or node.timezone
+    table = _table(CLIENT_COLUMNS, locale, zone)
+    for row in clients:
+        table.add_row(
+            *map(
+                Text,
+                (
+                    row.client_id,
+                    agency_shown(row.agency, locale),
+                    row.scopes,
+                    _keys_shown(row.key_ids, row.jwks_url),
+                    format_datetime(row.updated_at, locale, zone),
+                ),
+            )
+        )
+    console.print(table)
+
+
+@client_app.command("remove", help=N_("cli.help.client.remove"))
+def client_remove(
+    client_id: Annotated[str, typer.Argument(help=N_("cli.help.client.remove.client_id"))],
+    officer: OfficerOption = None,
+    lang: LangOption = "",
+    config: ConfigOption = None,
+) -> None:
+    """Withdraw a counterpart client's registration: no more tokens, its messages refused."""
+    with user_errors(lang):
+        node = open_node(config)
+        remove_client(node, client_id, acting(node, officer, Permission.CONNECT))
+    say("cli.client.removed", lang, client_id=client_id)

@@ -130,9 +130,10 @@ def record_outcome(node: Node, claim: Claim, outcome: DeliveryOutcome) -> str:
             "receipt": outcome.receipt,
             "delivered_at": now,
             "last_error": None,
+            "last_answer": None,
         }
     else:
-        changes = {"last_error": outcome.error[:200]}
+        changes = {"last_error": outcome.error[:200], "last_answer": outcome.answer}
         if outcome.kind == "final":
             changes["status"] = "failed"
     with node.transaction() as session:

@@ -7,6 +7,14 @@ byte of the payload believed. A message is admitted — inbox row, the state
 change its type makes, audit entry and receipt — in one transaction, or not at
 all. Refusals of an authenticated caller are kept in ``rejected_messages`` with
 an audit entry, so a counterpart's bad message is never lost without a trace.
+
+Only an admitted message counts as received: its id in ``inbox`` is what makes
+a second delivery a duplicate (answered with the first receipt, no second
+effect). A refused one leaves its id free, and nothing here judges a message by
+its age (``created_at``) or keeps a one-time value of it — so when the cause of
+a refusal is fixed (a scope granted, keys registered), the sender sends the
+very same signed bytes again and they are admitted once. Re-signing them
+would change the digest the sender's audit trail already recorded.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from crossborder.adapters.db.clients import Sender
 from crossborder.adapters.db.engine import insert_now
 from crossborder.adapters.db.tables import InboxMessage, RejectedMessage
 from crossborder.adapters.oauth.resource_server import AccessToken
@@ -101,11 +110,26 @@ def receive(node: Node, body: bytes, token: AccessToken) -> Accepted:
         raise
 
 
-def _sender_agency(node: Node, client_id: str) -> str:
-    agency = node.clients.sender_agency(client_id)
-    if agency is None:
+def _sender(node: Node, client_id: str, *, fresh: bool = False) -> Sender:
+    sender = node.clients.sender(client_id, fresh=fresh)
+    if sender is None:
         raise Forbidden("UNKNOWN_SENDER", client_id=client_id)
-    return agency
+    return sender
+
+
+def _missing_scopes(node: Node, message: AnyMessage, token: AccessToken, sender: Sender) -> str:
+    """The scopes ``message`` needs that the caller may not use now ("" when none).
+
+    A token keeps the scopes it was issued with for minutes; the registration
+    says what the client may send now, so a scope an operator withdrew is
+    refused within a second. One the token holds but our copy of the
+    registration lacks may have just been granted: read again before refusing.
+    """
+    needed = required_scopes(message)
+    missing = needed - (token.scopes & sender.scopes)
+    if missing and missing <= token.scopes:
+        missing = needed - (token.scopes & _sender(node, token.client_id, fresh=True).scopes)
+    return " ".join(sorted(missing))
 
 
 def _verified_payload(node: Node, body: bytes, agency: str) -> bytes:
@@ -131,15 +155,16 @@ def _parse(payload: bytes) -> AnyMessage:
 def _receive(node: Node, body: bytes, token: AccessToken) -> Accepted:
     if len(body) > node.settings.max_body_bytes:
         raise InvalidInput("BODY_TOO_LARGE", limit=node.settings.max_body_bytes)
-    agency = _sender_agency(node, token.client_id)
+    sender = _sender(node, token.client_id)
+    agency = sender.agency
     message = _parse(_verified_payload(node, body, agency))
     if message.sender != agency:
         raise Forbidden("UNKNOWN_SENDER", sender=message.sender)
     if message.recipient != node.agency:
         raise InvalidInput("WRONG_RECIPIENT", recipient=message.recipient)
-    missing = required_scopes(message) - token.scopes
+    missing = _missing_scopes(node, message, token, sender)
     if missing:
-        raise Forbidden("SCOPE_MISSING", scope=" ".join(sorted(missing)))
+        raise Forbidden("SCOPE_MISSING", scope=missing)
     # The client's registration, not the message, says which agency is speaking.
     check_sender(message.type, agency)
 

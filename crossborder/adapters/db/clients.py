@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -12,11 +13,20 @@ from crossborder.adapters.db.tables import Counterpart, OAuthClient
 from crossborder.adapters.oauth import RegisteredClient
 
 #: How long the inbox trusts what it last read of a client's registration. Every
-#: inbound message asks, and the answer changes only when an operator re-registers
-#: a counterpart (possibly from another process, so nothing could tell this one);
-#: a change is seen within this time — sooner than the caller's access token,
-#: which stays valid for minutes, would expire anyway.
-SENDER_CACHE_SECONDS = 10.0
+#: inbound message asks, and the answer changes only when an operator changes a
+#: registration (possibly from another process, so nothing could tell this one):
+#: re-reading it once a second costs the per-message path nothing measurable, and a
+#: removed client or a withdrawn scope is refused within that second — not when the
+#: caller's access token, valid for minutes, expires.
+SENDER_CACHE_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who a client speaks for, and what it may send, as registered now."""
+
+    agency: str
+    scopes: frozenset[str]
 
 
 class DatabaseClientRegistry:
@@ -31,11 +41,11 @@ class DatabaseClientRegistry:
         self._cache_seconds = cache_seconds
         # Not the node's clock: this is about how stale a copy may be, in real seconds.
         self._monotonic = monotonic
-        self._senders: dict[str, tuple[str, float]] = {}
+        self._senders: dict[str, tuple[Sender, float]] = {}
         self._lock = threading.Lock()
 
     def get_client(self, client_id: str) -> RegisteredClient | None:
-        # Read afresh: a token request is rare, and must see a changed key at once.
+        # Read afresh: a token request is rare, and must see a changed key or scope at once.
         with self._sessions() as session:
             row = session.get(OAuthClient, client_id)
             if row is None:
@@ -47,26 +57,26 @@ class DatabaseClientRegistry:
                 scopes=frozenset(row.scopes.split()),
             )
 
-    def sender_agency(self, client_id: str) -> str | None:
+    def sender(self, client_id: str, *, fresh: bool = False) -> Sender | None:
         """The agency ``client_id`` speaks for, if it is also a registered counterpart.
 
         Only a known sender is remembered (for ``cache_seconds``): an unknown
         client id is looked up every time, so a new registration works at once
-        and refused callers cannot fill the cache.
+        and refused callers cannot fill the cache. ``fresh`` reads it now.
         """
         now = self._monotonic()
         with self._lock:
             cached = self._senders.get(client_id)
-        if cached is not None and now < cached[1]:
+        if cached is not None and now < cached[1] and not fresh:
             return cached[0]
         with self._sessions() as session:
             client = session.get(OAuthClient, client_id)
-            agency = client.agency if client is not None else None
-            if agency is not None and session.get(Counterpart, agency) is None:
-                agency = None
+            sender = None
+            if client is not None and session.get(Counterpart, client.agency) is not None:
+                sender = Sender(agency=client.agency, scopes=frozenset(client.scopes.split()))
         with self._lock:
-            if agency is None:
+            if sender is None:
                 self._senders.pop(client_id, None)
             else:
-                self._senders[client_id] = (agency, now + self._cache_seconds)
-        return agency
+                self._senders[client_id] = (sender, now + self._cache_seconds)
+        return sender

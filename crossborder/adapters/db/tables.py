@@ -74,6 +74,10 @@ class Counterpart(Base):
     client_id: Mapped[str] = mapped_column(String(100))
     scope: Mapped[str] = mapped_column(String(500))
     added_at: Mapped[datetime]
+    #: Raised by every change an operator makes: a running node compares it with the
+    #: version its HTTP client, access token and keys were built from, and rebuilds them.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    updated_at: Mapped[datetime]
 
 
 class OAuthClient(Base):
@@ -87,6 +91,7 @@ class OAuthClient(Base):
     jwks_url: Mapped[str | None] = mapped_column(String(500))
     scopes: Mapped[str] = mapped_column(String(500))
     added_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
 
 
 class Officer(Base):
@@ -162,6 +167,10 @@ class OutboxMessage(Base):
     #: A worker holds the row until then; a crashed worker's claim simply lapses.
     claimed_until: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(200))
+    #: What the counterpart answered to the last attempt that did not deliver: HTTP
+    #: status, error code, its own words and broken rules (or our call's error and
+    #: its parameters), for the officer who must decide what to do with the message.
+    last_answer: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     receipt: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime]
     delivered_at: Mapped[datetime | None]

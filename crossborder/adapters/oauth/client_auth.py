@@ -47,6 +47,21 @@ def metadata_url(issuer: str) -> str:
 class _CachedToken:
     value: str
     expires_at: datetime
+    #: The scopes granted (RFC 6749 §5.1); ``None`` when the server did not say.
+    scope: frozenset[str] | None = None
+
+
+def _no_more_scope(refused: _CachedToken, fresh: _CachedToken) -> bool:
+    """Whether ``fresh`` is known to grant nothing ``refused`` did not."""
+    if refused.scope is None or fresh.scope is None:
+        return False
+    return fresh.scope <= refused.scope
+
+
+def insufficient_scope(response: httpx.Response) -> bool:
+    """RFC 6750 §3.1: the resource server says the token lacks a scope the call needs."""
+    challenge = response.headers.get("www-authenticate", "")
+    return challenge.lower().startswith("bearer") and 'error="insufficient_scope"' in challenge
 
 
 class PrivateKeyJWTAuth(httpx.Auth):
@@ -55,7 +70,8 @@ class PrivateKeyJWTAuth(httpx.Auth):
     The token is cached and fetched again ``refresh_margin`` before it expires,
     so a request never leaves with a token that dies in flight. A 401 from the
     resource server (it may have rotated keys, or restarted) drops the token and
-    retries once with a fresh one.
+    retries once with a fresh one. After a 403 ``insufficient_scope`` the
+    caller asks :meth:`more_scope_granted` whether a fresh token would do better.
 
     The lock guards the cache only; it is never held across a request, which an
     ``AsyncClient`` could not tolerate. Two concurrent first calls may therefore
@@ -93,7 +109,7 @@ class PrivateKeyJWTAuth(httpx.Auth):
         token = self._cached_token()
         if token is None:
             token = yield from self._fetch_token()
-        request.headers["Authorization"] = f"Bearer {token}"
+        request.headers["Authorization"] = f"Bearer {token.value}"
         response = yield request
         if response.status_code != httpx.codes.UNAUTHORIZED:
             return
@@ -107,23 +123,48 @@ class PrivateKeyJWTAuth(httpx.Auth):
             content=request.content,
             extensions=request.extensions,
         )
-        retry.headers["Authorization"] = f"Bearer {token}"
+        retry.headers["Authorization"] = f"Bearer {token.value}"
         yield retry
 
-    def _cached_token(self) -> str | None:
+    def more_scope_granted(self, client: httpx.Client, response: httpx.Response) -> bool:
+        """After a 403 ``insufficient_scope`` (RFC 6750 §3.1): a fresh token; does it grant more?
+
+        The counterpart's operator may have granted the missing scope since our
+        token was issued, and a token cached for minutes must not hide that. The
+        caller sends its request again only when the fresh token grants more than
+        the refused one (or the server does not say what it granted), so a scope
+        still withheld costs one token request, not a second refusal. Not part of
+        :meth:`auth_flow`: a flow ends on the last response it was given, which
+        here would be the token response instead of the refusal.
+        """
+        if response.status_code != httpx.codes.FORBIDDEN or not insufficient_scope(response):
+            return False
+        with self._lock:
+            refused, self._token = self._token, None
+        flow = self._fetch_token()
+        request = next(flow)
+        while True:
+            try:
+                request = flow.send(client.send(request, auth=None))
+            except StopIteration as fetched:
+                fresh: _CachedToken = fetched.value
+                break
+        return refused is None or not _no_more_scope(refused, fresh)
+
+    def _cached_token(self) -> _CachedToken | None:
         with self._lock:
             token = self._token
         if token is None or self._clock() >= token.expires_at - self._refresh_margin:
             return None
-        return token.value
+        return token
 
-    def _forget(self, token: str) -> None:
+    def _forget(self, token: _CachedToken) -> None:
         with self._lock:
             # Another request may already have replaced it with a good one.
-            if self._token is not None and self._token.value == token:
+            if self._token is not None and self._token.value == token.value:
                 self._token = None
 
-    def _fetch_token(self) -> Generator[httpx.Request, httpx.Response, str]:
+    def _fetch_token(self) -> Generator[httpx.Request, httpx.Response, _CachedToken]:
         with self._lock:
             token_endpoint = self._token_endpoint
         if token_endpoint is None:
@@ -142,7 +183,7 @@ class PrivateKeyJWTAuth(httpx.Auth):
         token = self._read_token(response)
         with self._lock:
             self._token = token
-        return token.value
+        return token
 
     def _client_assertion(self) -> str:
         """A one-time RFC 7523 client assertion, addressed to the issuer itself."""
@@ -192,7 +233,12 @@ class PrivateKeyJWTAuth(httpx.Auth):
             or expires_in <= 0
         ):
             raise Unauthorized("TOKEN_RESPONSE_INVALID")
-        return _CachedToken(access_token, self._clock() + timedelta(seconds=expires_in))
+        granted = body.get("scope")
+        return _CachedToken(
+            access_token,
+            self._clock() + timedelta(seconds=expires_in),
+            frozenset(granted.split()) if isinstance(granted, str) else None,
+        )
 
 
 def _json_object(response: httpx.Response) -> dict[str, Any]:
