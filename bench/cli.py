@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import statistics
 import subprocess
@@ -56,6 +57,7 @@ SIDES = {
     },
 }
 SCOPES = "co:write sps:write alert:write audit:write"
+CASE_ID = re.compile(r"CN-NNCUS-\d{8}-[0-9A-F]{6}")
 
 
 def environment(config: Path | None = None, officer: str | None = None) -> dict[str, str]:
@@ -94,22 +96,26 @@ def connect(configs: dict[str, Path], folder: Path) -> None:
     """What each side's operator does once, with the commands the README gives."""
     for name, config in configs.items():
         side = SIDES[name]
+        operator = f"operator.{name}"
+        crossborder("officer", "add", operator, "--name", operator, "--role", "operator",
+                    config=config)  # fmt: skip
         crossborder(
             "officer", "add", side["officer"], "--name", side["officer_name"],
-            "--role", "officer", config=config,
+            "--role", "officer", config=config, officer=operator,
         )  # fmt: skip
         (folder / f"{name}-jwks.json").write_text(crossborder("node", "jwks", config=config))
     for name, other in (("cn", "vn"), ("vn", "cn")):
         jwks = str(folder / f"{other}-jwks.json")
         agency, other_agency = SIDES[name]["agency"], SIDES[other]["agency"]
         url = f"http://127.0.0.1:{port_of(configs[other])}"
+        operator = f"operator.{name}"
         crossborder(
             "counterpart", "add", other_agency, "--url", url, "--jwks", jwks,
-            "--client-id", agency, "--scope", SCOPES, config=configs[name],
+            "--client-id", agency, "--scope", SCOPES, config=configs[name], officer=operator,
         )  # fmt: skip
         crossborder(
             "client", "add", other_agency, "--agency", other_agency, "--jwks", jwks,
-            "--scopes", SCOPES, config=configs[name],
+            "--scopes", SCOPES, config=configs[name], officer=operator,
         )  # fmt: skip
 
 
@@ -190,7 +196,7 @@ def measure(folder: Path, configs: dict[str, Path], runs: int) -> dict[str, Timi
         run("python -c pass", [sys.executable, "-c", "pass"], cn)
         run("--help", [*CROSSBORDER, "--help"], cn)
         sent = run("co send", [*CROSSBORDER, "co", "send", str(form_e_file(folder, serial))], cn)
-        case_id = next(word for word in sent.split() if word.startswith("CN-NNCUS-"))
+        case_id = CASE_ID.findall(sent)[0]
         if "delivered" not in sent:
             raise BenchFailed(f"co send was not delivered: {sent}")
         run("case list", [*CROSSBORDER, "case", "list"], cn)

@@ -46,7 +46,7 @@ from crossborder.domain.officers import Permission
 from crossborder.domain.validation import schema_checked
 from crossborder.i18n import N_, format_datetime, normalize_locale, translate
 from crossborder.reference.agencies import agency, agency_name
-from crossborder.services import alerts, workflows  # noqa: F401  (workflows: deadline hooks)
+from crossborder.services import alerts
 from crossborder.services.alert_views import (
     AlertView,
     FallbackChannel,

@@ -24,7 +24,6 @@ from crossborder.domain.officers import Permission
 from crossborder.i18n import N_, format_datetime, normalize_locale, translate
 from crossborder.reference.agencies import agency_name
 from crossborder.reference.deadline_rules import rule_name_key
-from crossborder.services import workflows  # noqa: F401  (registers every workflow's deadline hooks)
 from crossborder.services.deadlines import DeadlineRow, is_late, list_deadlines, watch
 
 app = typer.Typer(help=N_("cli.help.deadlines"), no_args_is_help=True)
@@ -91,6 +90,10 @@ def list_(
 @app.command("watch", help=N_("cli.help.deadlines.watch"))
 def watch_once(lang: LangOption = "", config: ConfigOption = None) -> None:
     """Take the reminders and escalations that have come due: one pass of the watcher."""
+    # Every workflow's escalation hooks, loaded only here: listing deadlines, or
+    # a command that merely shows their status, needs none of them.
+    from crossborder.services import workflows  # noqa: F401
+
     with user_errors(lang):
         result = watch(open_node(config))
     say(

@@ -25,6 +25,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from crossborder.i18n import translate
 from tests.factories import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,7 +92,7 @@ class Session:
         return command
 
     def run(self, command: str) -> subprocess.CompletedProcess[str]:
-        expected = EXPECTED_EXIT.search(command.splitlines()[0])
+        expected = EXPECTED_EXIT.search(command)
         shell = self.as_written_here(command)
         if shell.rstrip().endswith("&"):
             self.start(shell.rstrip().removesuffix("&"))
@@ -169,6 +170,12 @@ def test_the_readme_two_nodes_and_the_officers_commands(shell: Session) -> None:
 
 
 def test_the_readme_refusal_and_resend(shell: Session) -> None:
-    for name in ("settings", "officers", "connect-co-only", "serve", "refused"):
-        for command in commands(block(name)):
-            shell.run(command)
+    shown = [
+        shell.run(command)
+        for name in ("settings", "officers", "connect", "serve", "refused")
+        for command in commands(block(name))
+    ]
+    refused, *_, resent, outbox = shown[-6:][1:]
+    assert "SCOPE_MISSING" in refused.stderr and "outbox resend" in refused.stderr
+    assert translate("cli.delivery.delivered", "en") in resent.stdout
+    assert outbox.stdout.strip() == translate("cli.outbox.none", "en")  # nothing waits

@@ -22,7 +22,7 @@ from crossborder.domain.messages import CoShareMessage, CoSharePayload
 from crossborder.services.delivery import claim_due, record_outcome
 from crossborder.services.outbox import enqueue, new_message
 from tests.conftest import Clock
-from tests.factories import connect, form_e, make_node
+from tests.factories import connect, form_e, make_node, register_staff
 
 runner = CliRunner()
 CASE_ID = "CN-NNCUS-20261127-00A1B2"
@@ -35,6 +35,7 @@ def cn(tmp_path: Path, clock: Clock) -> Iterator[Node]:
     node = make_node("cn", f"sqlite:///{tmp_path / 'cn.db'}", tmp_path, clock)
     vn = make_node("vn", f"sqlite:///{tmp_path / 'vn.db'}", tmp_path, clock)
     connect(node, vn, tmp_path)
+    register_staff(node)
     vn.close()
     yield node
     node.close()
@@ -53,7 +54,8 @@ def config(cn: Node, tmp_path: Path) -> Path:
 
 
 def cli(config: Path, *arguments: str) -> Result:
-    return runner.invoke(app, [*arguments, "--config", str(config)])
+    """A command as the node's operator runs it: resending and removing are theirs."""
+    return runner.invoke(app, [*arguments, "--officer", "operator", "--config", str(config)])
 
 
 def refused_message(node: Node, recipient: str = "VN-CUSKV6") -> str:
@@ -138,7 +140,7 @@ def test_resend_of_an_unknown_message_is_a_coded_error_and_changes_nothing(
         config, "outbox", "resend", "0196a4c2-0000-7000-8000-00000000ffff", "--lang", "vi"
     )
 
-    assert refused.exit_code == 2
+    assert refused.exit_code == 1
     assert "MESSAGE_UNKNOWN" in refused.stderr and "Nút này không có thông điệp" in refused.stderr
     assert audit_length(cn) == before
 
@@ -160,7 +162,7 @@ def test_counterparts_and_clients_are_listed_and_removed(cn: Node, config: Path)
     assert cli(config, "counterpart", "remove", "VN-CUSKV6").exit_code == 0
     assert "No counterpart agency is registered." in cli(config, "counterpart", "list").output
     gone = cli(config, "client", "remove", "VN-CUSKV6", "--lang", "zh_Hans")
-    assert gone.exit_code == 2 and "CLIENT_UNKNOWN" in gone.stderr
+    assert gone.exit_code == 1 and "CLIENT_UNKNOWN" in gone.stderr
 
 
 def test_a_counterpart_with_queued_messages_is_not_removed(cn: Node, config: Path) -> None:
@@ -169,6 +171,6 @@ def test_a_counterpart_with_queued_messages_is_not_removed(cn: Node, config: Pat
 
     refused = cli(config, "counterpart", "remove", "VN-CUSKV6", "--lang", "en")
 
-    assert refused.exit_code == 2
+    assert refused.exit_code == 1
     assert "COUNTERPART_HAS_QUEUED_MESSAGES" in refused.stderr
     assert "still waiting in the outbox: 1" in " ".join(refused.stderr.split())
