@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test lint contracts bench clean
+.PHONY: demo test lint contracts bench prefect-server clean
 
 # Installs exactly the versions in requirements.lock (regenerate it with
 # `$(BIN)/pip freeze --exclude-editable > requirements.lock` after changing pyproject.toml).
@@ -33,6 +33,11 @@ contracts: $(INSTALLED)
 
 bench: $(INSTALLED)
 	$(BIN)/python bench/exchange.py
+	$(BIN)/python bench/cli.py
+
+# The long-lived Prefect server the nodes' flows report to (see flows/server.py).
+prefect-server: $(INSTALLED)
+	$(BIN)/python -m flows.server
 
 clean:
 	rm -rf $(VENV) demo-data

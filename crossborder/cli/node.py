@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -66,7 +72,33 @@ def serve(lang: LangOption = "", config: ConfigOption = None) -> None:
             database=shown_url(settings.db_url),
         )
     server = uvicorn.Server(uvicorn.Config(create_app(node), log_level="warning", access_log=False))
-    server.run(sockets=[listener])
+    with _prefect_flows(settings.prefect_api_url, config, lang):
+        server.run(sockets=[listener])
+
+
+@contextmanager
+def _prefect_flows(api_url: str | None, config: Path | None, lang: str) -> Iterator[None]:
+    """This node's flows, served to the long-lived Prefect server while the node runs.
+
+    A process of its own: Prefect's import and its API calls stay off the node's
+    message path, and a Prefect server that is down never stops the node.
+    """
+    if api_url is None:
+        yield
+        return
+    environ = {**os.environ, "PREFECT_API_URL": api_url}
+    if config is not None:
+        environ["CROSSBORDER_SETTINGS_FILE"] = str(config.resolve())
+    flows = subprocess.Popen([sys.executable, "-m", "flows.serve"], env=environ)
+    say("cli.node.prefect", lang, url=api_url)
+    try:
+        yield
+    finally:
+        flows.terminate()
+        try:
+            flows.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            flows.kill()
 
 
 def _listen(host: str, port: int) -> socket.socket:
