@@ -9,6 +9,7 @@ repeated message id with its original receipt, so the effect stays single.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -227,18 +228,28 @@ class Delivery:
     error: str | None
 
 
-def deliver_now(node: Node, message_id: str) -> Delivery:
+def deliver_now(node: Node, message_id: str, settle_seconds: float = 5.0) -> Delivery:
     """One attempt now, for an officer waiting at the command line.
 
-    Only a row this call claims is sent; one the node's own loop holds is left to
-    it, so the message still goes exactly once. A counterpart that is down leaves
-    the message in the outbox for the loop's retries.
+    Only a row this call claims is sent; one the node's own loop claimed first
+    (it polls the outbox too) is left to it, so the message still goes exactly
+    once — and the officer is told how that attempt ended, waiting for it up to
+    ``settle_seconds``. A counterpart that is down leaves the message in the
+    outbox for the loop's retries.
     """
     deliver_due(node, message_id=message_id)
-    with node.sessions() as session:
-        status, error = session.execute(
-            select(OutboxMessage.status, OutboxMessage.last_error).where(
-                OutboxMessage.message_id == message_id
+    settle_by = time.monotonic() + settle_seconds
+    while True:
+        with node.sessions() as session:
+            # Held: another worker's lease runs (a lapsed one is a crashed worker's).
+            held = OutboxMessage.claimed_until.is_not(None) & (
+                OutboxMessage.claimed_until > node.now()
             )
-        ).one()
-    return Delivery(message_id, str(status), error if status != "delivered" else None)
+            status, error, held_elsewhere = session.execute(
+                select(OutboxMessage.status, OutboxMessage.last_error, held).where(
+                    OutboxMessage.message_id == message_id
+                )
+            ).one()
+        if status != "pending" or not held_elsewhere or time.monotonic() >= settle_by:
+            return Delivery(message_id, str(status), error if status != "delivered" else None)
+        time.sleep(0.05)

@@ -4,7 +4,7 @@ command a process of its own, exit codes checked and no traceback ever shown.
 A block of the README marked ``<!-- run: NAME -->`` is split into commands (a
 heredoc or a ``\\`` continuation is one command) and each runs in ``bash`` in a
 folder of its own, where ``contracts/`` is the repository's. Only what cannot
-be the same on every machine is changed: the nodes' ports (8401 and 8402 in the
+be the same on every machine is changed: the nodes' ports (8401 to 8403 in the
 README) become free ones, and the example ids the README shows (a case id, a
 message id) become the ones the commands before it printed. A command ending in
 ``&`` is a node: it is started, and the next command waits until it answers.
@@ -30,7 +30,7 @@ from tests.factories import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
-README_PORTS = ("8401", "8402")
+README_PORTS = ("8401", "8402", "8403")
 CASE_ID = re.compile(r"\b(?:CN|VN)-[A-Z0-9]+-\d{8}-[0-9A-F]{6}\b")
 MESSAGE_ID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}\b")
 EXPECTED_EXIT = re.compile(r"#\s*exits (\d+)")
@@ -162,9 +162,14 @@ def shell(tmp_path: Path) -> Iterator[Session]:
 
 
 def test_the_readme_two_nodes_and_the_officers_commands(shell: Session) -> None:
-    for name in ("settings", "officers", "connect", "serve", "certificate"):
-        for command in commands(block(name)):
-            shell.run(command)
+    shown = [
+        shell.run(command).stdout
+        for name in ("settings", "officers", "connect", "serve", "certificate", "quarantine")
+        for command in commands(block(name))
+    ]
+    sent = [out for out in shown if translate("cli.delivery.delivered", "en") in out]
+    assert len(sent) == 6  # Form E, decision, alert, result, notice, acknowledgement
+    assert not [out for out in shown if translate("cli.delivery.pending", "en") in out]
     banner = (shell.folder / "node-0.log").read_text("utf-8")
     assert "CN-NNCUS" in banner and f"127.0.0.1:{shell.ports['8401']}" in banner
 
