@@ -16,7 +16,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from crossborder.adapters.db.tables import AuditEntry, AuditHead
-from crossborder.adapters.wire.signing import canonical_json
+from crossborder.adapters.wire.canonical import canonical_json
 from crossborder.audit.merkle import leaf_hash
 from crossborder.domain.officers import Officer
 

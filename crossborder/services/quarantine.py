@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from crossborder.adapters.db.engine import insert_now
 from crossborder.adapters.db.tables import Case, Consignment
 from crossborder.adapters.db.tables import QuarantineResult as ResultRow
-from crossborder.adapters.wire.signing import canonical_json
+from crossborder.adapters.wire.canonical import canonical_json
 from crossborder.audit.trail import Actor, record
 from crossborder.bootstrap import Node
 from crossborder.domain.errors import Conflict, InvalidInput, NotFound

@@ -18,6 +18,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import Key, KeySet
 
 from crossborder.adapters.oauth.keys import signing_algorithm
+from crossborder.adapters.wire.canonical import canonical_json
 from crossborder.domain.errors import Forbidden, InvalidInput
 
 #: Algorithms we accept on messages and receipts; anything else is refused before key lookup.
@@ -29,10 +30,6 @@ RECEIPT_TYP = "crossborder-receipt+jws"
 def digest(signed: bytes) -> str:
     """SHA-256 of the exact signed bytes, base64url without padding."""
     return base64.urlsafe_b64encode(hashlib.sha256(signed).digest()).rstrip(b"=").decode()
-
-
-def canonical_json(data: Any) -> bytes:
-    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
 def sign(payload: dict[str, Any], key: Key, typ: str) -> bytes:
