@@ -32,11 +32,13 @@ from crossborder.cli.co import read_form_e
 from crossborder.cli.common import load_settings, read_json, reader_locale, say, user_errors
 from crossborder.domain.alerts import AlertContent
 from crossborder.domain.errors import CrossborderError
+from crossborder.domain.officers import Permission, Role, new_officer
 from crossborder.i18n import N_
 from crossborder.services import alerts, certificate_of_origin
 from crossborder.services.audit_log import b64, checkpoint, verify_log
 from crossborder.services.cases import case_view
 from crossborder.services.delivery import deliver_now
+from crossborder.services.officers import acting_officer, add_officer
 from crossborder.services.registry import connect_peer
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "contracts" / "examples"
@@ -72,6 +74,31 @@ def _write_settings(folder: Path, side: dict[str, str], port: int) -> Path:
     return path
 
 
+#: Each side's people: the operator who connects the node, the officer who works on it.
+STAFF = {
+    "CN-NNCUS": (("wang.fang", "王芳", Role.OPERATOR), ("li.wei", "李伟", Role.OFFICER)),
+    "VN-CUSKV6": (
+        ("tran.hung", "Trần Văn Hùng", Role.OPERATOR),
+        ("nguyen.lan", "Nguyễn Thị Lan", Role.OFFICER),
+    ),
+}
+
+
+def _register_staff(node: Node) -> None:
+    """The operator registers themselves first, then the officer."""
+    people = STAFF[node.agency]
+    operator = people[0][0]
+    for officer_id, name, role in people:
+        person = new_officer(id=officer_id, full_name=name, role=role, agency=node.agency)
+        add_officer(node, person, by=None if role is Role.OPERATOR else operator)
+
+
+def _as(node: Node, role: Role) -> Actor:
+    officer_id = next(person for person, _, held in STAFF[node.agency] if held is role)
+    permission = Permission.CONNECT if role is Role.OPERATOR else Permission.ACT
+    return acting_officer(node, permission, officer_id)
+
+
 def _connect(node: Node, other: Node, jwks_file: Path) -> None:
     """What two operators do once: each registers the other as counterpart and as client."""
     connect_peer(
@@ -79,7 +106,7 @@ def _connect(node: Node, other: Node, jwks_file: Path) -> None:
         agency=other.agency,
         base_url=other.settings.base_url,
         jwks_source=str(jwks_file),
-        actor=Actor.officer("operator", node.agency),
+        actor=_as(node, Role.OPERATOR),
     )
 
 
@@ -137,7 +164,7 @@ def _exchange_checkpoints(cn: Node, vn: Node, lang: str) -> None:
 def _alert_acknowledged(cn: Node, vn: Node) -> str:
     """China informs Vietnam of a residue near its limit; Vietnam's node notes it by rule."""
     content = AlertContent.model_validate(read_json(ALERT_EXAMPLE))
-    sent = alerts.raise_alert(cn, content, vn.agency, Actor.officer("duty.officer", cn.agency))
+    sent = alerts.raise_alert(cn, content, vn.agency, _as(cn, Role.OFFICER))
     deliver_now(cn, sent.message_id)
     status = _wait_status(cn, sent.case_id, {"acknowledged"})
     if status != "acknowledged":
@@ -175,6 +202,8 @@ def run_demo(folder: Path, languages: list[str]) -> None:
         jwks_files[name].write_text(
             json.dumps(public_jwks([node.signing_key, node.token_key])), "utf-8"
         )
+    for node in nodes.values():
+        _register_staff(node)
     _connect(nodes["cn"], nodes["vn"], jwks_files["vn"])
     _connect(nodes["vn"], nodes["cn"], jwks_files["cn"])
 
@@ -194,7 +223,7 @@ def run_demo(folder: Path, languages: list[str]) -> None:
             vn=nodes["vn"].settings.base_url,
         )
         cn, vn = nodes["cn"], nodes["vn"]
-        officer = Actor.officer("liaison.officer", cn.agency)
+        officer = _as(cn, Role.OFFICER)
         result = certificate_of_origin.share(cn, read_form_e(EXAMPLE), vn.agency, officer)
         deliver_now(cn, result.message_id)
         status = _wait_status(cn, result.case_id, {"accepted", "queried", "rejected"})
