@@ -170,6 +170,8 @@ def test_the_readme_two_nodes_and_the_officers_commands(shell: Session) -> None:
     sent = [out for out in shown if translate("cli.delivery.delivered", "en") in out]
     assert len(sent) == 6  # Form E, decision, alert, result, notice, acknowledgement
     assert not [out for out in shown if translate("cli.delivery.pending", "en") in out]
+    exported = (shell.folder / "审计记录.csv").read_bytes()
+    assert exported.startswith(b"\xef\xbb\xbf") and "李伟".encode() in exported
     banner = (shell.folder / "node-0.log").read_text("utf-8")
     assert "CN-NNCUS" in banner and f"127.0.0.1:{shell.ports['8401']}" in banner
 
