@@ -22,7 +22,7 @@ from crossborder.adapters.oauth.resource_server import AccessTokenValidator
 from crossborder.api import errors
 from crossborder.api.workers import Workers
 from crossborder.bootstrap import Node
-from crossborder.domain.errors import InvalidInput
+from crossborder.domain.errors import InvalidInput, NotFound
 from crossborder.domain.messages import KNOWN_SCOPES, SCOPE_FOR_TYPE
 from crossborder.services.inbound import receive, record_refusal
 
@@ -30,6 +30,10 @@ from crossborder.services.inbound import receive, record_refusal
 #: restricted alert, its audience's) is checked once the signed message says
 #: which type it is. Audience scopes alone open no door: they only narrow.
 MESSAGE_SCOPES = frozenset(SCOPE_FOR_TYPE.values())
+
+
+#: Where an officer's command on the node's own host calls from.
+LOOPBACK = frozenset({"127.0.0.1", "::1"})
 
 
 def create_app(node: Node, *, run_workers: bool = True) -> FastAPI:  # noqa: C901 (one closure per route)
@@ -116,6 +120,18 @@ def create_app(node: Node, *, run_workers: bool = True) -> FastAPI:  # noqa: C90
     @app.get("/v1/health", tags=["discovery"])
     async def health() -> Response:
         return JSONResponse({"status": "ok", "agency": node.agency})
+
+    @app.post("/local/outbox-wake", status_code=204, include_in_schema=False)
+    async def outbox_wake(request: Request) -> Response:
+        """An officer's command on this host queued a message: deliver it now.
+
+        Only a wake-up — the loop reads the outbox itself — so it needs no
+        credentials, but it is answered only on the node's own host.
+        """
+        if request.client is None or request.client.host not in LOOPBACK:
+            raise NotFound("NOT_FOUND")
+        workers.delivery.wake()
+        return Response(status_code=204)
 
     return app
 

@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, Update, bindparam, or_, select, update
 
 from crossborder.adapters.counterpart import DeliveryOutcome
 from crossborder.adapters.db.tables import OutboxMessage
+from crossborder.adapters.local_node import wake_delivery
 from crossborder.adapters.wire.signing import RECEIPT_TYP, verify
 from crossborder.audit.trail import Actor, record
 from crossborder.bootstrap import Node
@@ -228,28 +229,32 @@ class Delivery:
     error: str | None
 
 
-def deliver_now(node: Node, message_id: str, settle_seconds: float = 5.0) -> Delivery:
-    """One attempt now, for an officer waiting at the command line.
+def deliver_now(node: Node, message_id: str, settle_seconds: float = 15.0) -> Delivery:
+    """Deliver a message an officer just queued, and say how it went.
 
-    Only a row this call claims is sent; one the node's own loop claimed first
-    (it polls the outbox too) is left to it, so the message still goes exactly
-    once — and the officer is told how that attempt ended, waiting for it up to
-    ``settle_seconds``. A counterpart that is down leaves the message in the
-    outbox for the loop's retries.
+    The node running on this host is asked to deliver it: it holds a live
+    connection and an access token at the counterpart. With no node running,
+    this process tries once itself. Either way a row goes out once — whoever
+    claims it sends it — and the answer is how the first attempt ended, waited
+    for up to ``settle_seconds`` (the counterpart's own time-out, and some). A
+    counterpart that is down leaves the message in the outbox for the loop's
+    retries.
     """
-    deliver_due(node, message_id=message_id)
+    if not wake_delivery(node.settings.host, node.settings.port):
+        deliver_due(node, message_id=message_id)
     settle_by = time.monotonic() + settle_seconds
     while True:
         with node.sessions() as session:
-            # Held: another worker's lease runs (a lapsed one is a crashed worker's).
-            held = OutboxMessage.claimed_until.is_not(None) & (
-                OutboxMessage.claimed_until > node.now()
+            # Untried, or held by a worker's lease (a lapsed one is a crashed worker's).
+            waiting = (OutboxMessage.attempts == 0) | (
+                OutboxMessage.claimed_until.is_not(None)
+                & (OutboxMessage.claimed_until > node.now())
             )
-            status, error, held_elsewhere = session.execute(
-                select(OutboxMessage.status, OutboxMessage.last_error, held).where(
+            status, error, in_flight = session.execute(
+                select(OutboxMessage.status, OutboxMessage.last_error, waiting).where(
                     OutboxMessage.message_id == message_id
                 )
             ).one()
-        if status != "pending" or not held_elsewhere or time.monotonic() >= settle_by:
+        if status != "pending" or not in_flight or time.monotonic() >= settle_by:
             return Delivery(message_id, str(status), error if status != "delivered" else None)
-        time.sleep(0.05)
+        time.sleep(0.02)
