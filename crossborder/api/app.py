@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
@@ -22,7 +22,7 @@ from crossborder.adapters.oauth.resource_server import AccessTokenValidator
 from crossborder.api import errors
 from crossborder.api.workers import Workers
 from crossborder.bootstrap import Node
-from crossborder.domain.errors import InvalidInput, NotFound
+from crossborder.domain.errors import InvalidInput
 from crossborder.domain.messages import KNOWN_SCOPES, SCOPE_FOR_TYPE
 from crossborder.services.inbound import receive, record_refusal
 
@@ -129,7 +129,7 @@ def create_app(node: Node, *, run_workers: bool = True) -> FastAPI:  # noqa: C90
         credentials, but it is answered only on the node's own host.
         """
         if request.client is None or request.client.host not in LOOPBACK:
-            raise NotFound("NOT_FOUND")
+            raise HTTPException(status_code=404)  # answered as any unknown path is
         workers.delivery.wake()
         return Response(status_code=204)
 
