@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 from joserfc.jwk import Key, KeySet
@@ -23,6 +23,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crossborder.adapters.db.tables import Counterpart
+from crossborder.adapters.delivery_outcome import DeliveryOutcome
 from crossborder.adapters.oauth.client_auth import PrivateKeyJWTAuth, insufficient_scope
 from crossborder.adapters.oauth.keys import key_set_from_jwks
 from crossborder.domain.errors import CrossborderError, NotFound
@@ -43,17 +44,6 @@ ANSWER_TEXT_LIMIT = 500
 ANSWER_DETAILS_LIMIT = 20
 
 _VERSION = select(Counterpart.version).where(Counterpart.agency == bindparam("agency"))
-
-
-@dataclass(frozen=True)
-class DeliveryOutcome:
-    kind: Literal["delivered", "retry", "final"]
-    #: The counterpart's signed receipt (``delivered``), else why it failed.
-    receipt: bytes | None = None
-    error: str = ""
-    #: What the counterpart said when it did not take the message (``status``, ``code``,
-    #: ``message``, ``details``), or our own call's error (``code``, ``params``); JSON.
-    answer: dict[str, Any] | None = None
 
 
 def classify(response: httpx.Response) -> DeliveryOutcome:

@@ -17,8 +17,8 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import ColumnElement, Update, bindparam, or_, select, update
 
-from crossborder.adapters.counterpart import DeliveryOutcome
 from crossborder.adapters.db.tables import OutboxMessage
+from crossborder.adapters.delivery_outcome import DeliveryOutcome
 from crossborder.adapters.local_node import wake_delivery
 from crossborder.adapters.wire.signing import RECEIPT_TYP, verify
 from crossborder.audit.trail import Actor, record

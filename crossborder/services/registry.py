@@ -21,7 +21,6 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from crossborder.adapters.counterpart import fetch_jwks
 from crossborder.adapters.db.tables import Counterpart, OAuthClient, OutboxMessage
 from crossborder.adapters.oauth.keys import key_set_from_jwks
 from crossborder.audit.trail import Actor, record
@@ -32,6 +31,10 @@ from crossborder.domain.messages import KNOWN_SCOPES
 
 def load_jwks(node: Node, source: str) -> tuple[dict[str, Any], str | None]:
     """A JWKS from a file or an ``http(s)://`` URL; returns the document and the URL, if any."""
+    # The HTTP client is loaded only by the operator who registers a URL, not by
+    # every officer's command that imports this module.
+    from crossborder.adapters.counterpart import fetch_jwks
+
     try:
         if source.startswith(("http://", "https://")):
             jwks, url = fetch_jwks(source, node.transport), source

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from crossborder.adapters.counterpart import DeliveryOutcome
+from crossborder.adapters.delivery_outcome import DeliveryOutcome
 from crossborder.adapters.local_node import wake_delivery
 from crossborder.api.app import create_app
 from crossborder.domain.messages import CoShareMessage, CoSharePayload

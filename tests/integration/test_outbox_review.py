@@ -16,8 +16,9 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from crossborder.adapters.counterpart import DeliveryOutcome, classify
+from crossborder.adapters.counterpart import classify
 from crossborder.adapters.db.tables import AuditEntry, InboxMessage, OutboxMessage
+from crossborder.adapters.delivery_outcome import DeliveryOutcome
 from crossborder.adapters.wire.signing import RECEIPT_TYP, sign
 from crossborder.audit.trail import Actor
 from crossborder.bootstrap import Node
