@@ -112,8 +112,9 @@ class Session:
             done.stdout,
             done.stderr,
         )
+        # The README's example case of an agency is the first one the commands open.
         for found in CASE_ID.findall(done.stdout):
-            self.case_ids[_prefix(found)] = found
+            self.case_ids.setdefault(_prefix(found), found)
         self.message_ids += MESSAGE_ID.findall(done.stdout + done.stderr)
         return done
 
@@ -164,11 +165,14 @@ def shell(tmp_path: Path) -> Iterator[Session]:
 def test_the_readme_two_nodes_and_the_officers_commands(shell: Session) -> None:
     shown = [
         shell.run(command).stdout
-        for name in ("settings", "officers", "connect", "serve", "certificate", "quarantine")
+        for name in ("settings", "officers", "connect", "serve", "certificate")
+        + ("certificate-later", "quarantine")
         for command in commands(block(name))
     ]
     sent = [out for out in shown if translate("cli.delivery.delivered", "en") in out]
-    assert len(sent) == 6  # Form E, decision, alert, result, notice, acknowledgement
+    # Form E, decision, alert; amendment, acceptance, verification request and reply,
+    # revocation; quarantine result, notice, acknowledgement
+    assert len(sent) == 11
     assert not [out for out in shown if translate("cli.delivery.pending", "en") in out]
     exported = (shell.folder / "审计记录.csv").read_bytes()
     assert exported.startswith(b"\xef\xbb\xbf") and "李伟".encode() in exported

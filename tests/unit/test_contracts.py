@@ -199,6 +199,12 @@ def generated_schema(reference: str) -> Json:
 #: The files an officer gives the command line (``sps send quarantine-result.json``): each
 #: the part of a message example the officer writes, with its model and component.
 OFFICER_FILES: dict[str, tuple[TypeAdapter[Any], str, str, tuple[str, ...]]] = {
+    "form-e-corrected.json": (
+        TypeAdapter(FormE),
+        "co.amend.json",
+        "FormE",
+        ("payload", "certificate"),
+    ),
     "verification-reply.json": (
         TypeAdapter(CoVerificationReplyPayload),
         "co.verification_reply.json",
