@@ -190,3 +190,10 @@ def test_the_readme_refusal_and_resend(shell: Session) -> None:
     assert "SCOPE_MISSING" in refused.stderr and "outbox resend" in refused.stderr
     assert translate("cli.delivery.delivered", "en") in resent.stdout
     assert outbox.stdout.strip() == translate("cli.outbox.none", "en")  # nothing waits
+
+
+def test_the_readme_ephyto_at_a_desk(shell: Session) -> None:
+    for command in commands(block("ephyto")):
+        shell.run(command)
+    written = (shell.folder / "certificate.xml").read_text("utf-8")
+    assert "SPSCertificate" in written and "VNPPD2026LS004512" in written
