@@ -13,7 +13,6 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, ConfigDict, Field
 
-from crossborder.audit.trail import Actor
 from crossborder.domain.agencies import AgencyCode
 from crossborder.domain.alert_lifecycle import AlertAction
 from crossborder.domain.alerts import (
@@ -28,7 +27,7 @@ from crossborder.domain.free_text import FreeText
 from crossborder.domain.messages import CaseId
 from crossborder.services import alerts
 from flows.delivery import deliver_or_leave_queued
-from flows.runtime import current_node
+from flows.runtime import current_node, officer
 
 
 class Sent(BaseModel):
@@ -72,14 +71,10 @@ _ACTIONS: dict[type[BaseModel], AlertAction] = {
 }
 
 
-def _officer(name: str) -> Actor:
-    return Actor.officer(name, current_node().agency)
-
-
 @task(name="record-alert", cache_policy=NO_CACHE)
 def record_alert(request: RaiseAlertRequest) -> alerts.Sent:
     return alerts.raise_alert(
-        current_node(), request.alert, request.recipient, _officer(request.officer)
+        current_node(), request.alert, request.recipient, officer(request.officer)
     )
 
 
@@ -87,7 +82,7 @@ def record_alert(request: RaiseAlertRequest) -> alerts.Sent:
 def record_alert_step(request: AlertStepRequest) -> alerts.Sent:
     action = _ACTIONS[type(request.step)]
     return alerts.act(
-        current_node(), request.case_id, action, request.step, _officer(request.officer)
+        current_node(), request.case_id, action, request.step, officer(request.officer)
     )
 
 

@@ -12,7 +12,6 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, ConfigDict, Field
 
-from crossborder.audit.trail import Actor
 from crossborder.domain.agencies import AgencyCode
 from crossborder.domain.certificate_of_origin import FormE
 from crossborder.domain.messages import (
@@ -23,7 +22,7 @@ from crossborder.domain.messages import (
 )
 from crossborder.services import certificate_of_origin
 from flows.delivery import deliver_or_leave_queued
-from flows.runtime import current_node
+from flows.runtime import current_node, officer
 
 
 class ShareCertificateRequest(BaseModel):
@@ -64,7 +63,7 @@ class DecisionResult(BaseModel):
 def record_share(request: ShareCertificateRequest) -> certificate_of_origin.Shared:
     node = current_node()
     return certificate_of_origin.share(
-        node, request.certificate, request.recipient, Actor.officer(request.officer, node.agency)
+        node, request.certificate, request.recipient, officer(request.officer)
     )
 
 
@@ -75,7 +74,7 @@ def record_decision(request: CertificateDecisionRequest) -> str:
         node,
         request.case_id,
         request.decision,
-        Actor.officer(request.officer, node.agency),
+        officer(request.officer),
         request.reasons,
         request.note,
     )

@@ -12,14 +12,13 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, ConfigDict, Field
 
-from crossborder.audit.trail import Actor
 from crossborder.domain.free_text import FreeText
 from crossborder.domain.messages import CaseId
 from crossborder.domain.quarantine import NonComplianceNotice, QuarantineResult
 from crossborder.domain.recognition import RecognitionDecision
 from crossborder.services import non_compliance, quarantine, recognition
 from flows.delivery import deliver_or_leave_queued
-from flows.runtime import current_node
+from flows.runtime import current_node, officer
 
 
 class Sent(BaseModel):
@@ -74,35 +73,31 @@ class AcknowledgementRequest(BaseModel):
     officer: str = Field(min_length=1, max_length=100)
 
 
-def _officer(name: str) -> Actor:
-    return Actor.officer(name, current_node().agency)
-
-
 @task(name="record-quarantine-result", cache_policy=NO_CACHE)
 def record_quarantine_result(request: ShareResultRequest) -> quarantine.Shared:
     return quarantine.share_result(
-        current_node(), request.result, _officer(request.officer), request.case_id
+        current_node(), request.result, officer(request.officer), request.case_id
     )
 
 
 @task(name="record-recognition-decision", cache_policy=NO_CACHE)
 def record_recognition_decision(request: RecognitionRequest) -> str:
     return recognition.decide(
-        current_node(), request.case_id, request.decision, _officer(request.officer), request.note
+        current_node(), request.case_id, request.decision, officer(request.officer), request.note
     )
 
 
 @task(name="record-non-compliance", cache_policy=NO_CACHE)
 def record_non_compliance(request: NonComplianceRequest) -> non_compliance.Sent:
     return non_compliance.notify(
-        current_node(), request.notice, _officer(request.officer), request.note, request.case_id
+        current_node(), request.notice, officer(request.officer), request.note, request.case_id
     )
 
 
 @task(name="record-non-compliance-ack", cache_policy=NO_CACHE)
 def record_acknowledgement(request: AcknowledgementRequest) -> non_compliance.Sent:
     return non_compliance.acknowledge(
-        current_node(), request.case_id, _officer(request.officer), request.note
+        current_node(), request.case_id, officer(request.officer), request.note
     )
 
 

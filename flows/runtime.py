@@ -12,7 +12,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from crossborder.audit.trail import Actor
 from crossborder.bootstrap import Node, bootstrap
+from crossborder.domain.officers import Permission
+from crossborder.services.officers import acting_officer
 from crossborder.settings import Settings
 
 _current: ContextVar[Node | None] = ContextVar("crossborder_node", default=None)
@@ -35,3 +38,12 @@ def current_node() -> Node:
     if not _from_environment:
         _from_environment.append(bootstrap(Settings()))
     return _from_environment[0]
+
+
+def officer(name: str) -> Actor:
+    """The officer a run's form names: registered at this node, and allowed to act.
+
+    A deployment's form is filled in by whoever can reach the Prefect UI, so the
+    name is checked like the command line's ``--officer``.
+    """
+    return acting_officer(current_node(), Permission.ACT, name)

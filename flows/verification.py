@@ -11,7 +11,6 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, ConfigDict, Field
 
-from crossborder.audit.trail import Actor
 from crossborder.domain.certificate_of_origin import FormE
 from crossborder.domain.messages import (
     CaseId,
@@ -21,7 +20,7 @@ from crossborder.domain.messages import (
 )
 from crossborder.services import co_amendment, co_verification
 from flows.delivery import deliver_or_leave_queued
-from flows.runtime import current_node
+from flows.runtime import current_node, officer
 
 
 class Sent(BaseModel):
@@ -67,10 +66,6 @@ class VerificationReply(BaseModel):
     officer: str = Field(min_length=1, max_length=100)
 
 
-def _officer(name: str) -> Actor:
-    return Actor.officer(name, current_node().agency)
-
-
 @task(name="record-amendment", cache_policy=NO_CACHE)
 def record_amendment(request: AmendRequest) -> str:
     return co_amendment.amend(
@@ -78,28 +73,28 @@ def record_amendment(request: AmendRequest) -> str:
         request.case_id,
         request.certificate,
         request.reason,
-        _officer(request.officer),
+        officer(request.officer),
     )
 
 
 @task(name="record-revocation", cache_policy=NO_CACHE)
 def record_revocation(request: RevokeRequest) -> str:
     return co_amendment.revoke(
-        current_node(), request.case_id, request.reason, _officer(request.officer)
+        current_node(), request.case_id, request.reason, officer(request.officer)
     )
 
 
 @task(name="record-verification-request", cache_policy=NO_CACHE)
 def record_verification_request(request: VerificationRequest) -> str:
     return co_verification.request(
-        current_node(), request.case_id, request.request, _officer(request.officer)
+        current_node(), request.case_id, request.request, officer(request.officer)
     )
 
 
 @task(name="record-verification-reply", cache_policy=NO_CACHE)
 def record_verification_reply(request: VerificationReply) -> str:
     return co_verification.reply(
-        current_node(), request.case_id, request.reply, _officer(request.officer)
+        current_node(), request.case_id, request.reply, officer(request.officer)
     )
 
 

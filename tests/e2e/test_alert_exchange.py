@@ -38,7 +38,7 @@ from flows.alerts import (
 )
 from flows.runtime import use
 from tests.conftest import Clock
-from tests.factories import connect, make_node, serving, wait_for
+from tests.factories import connect, make_node, register_staff, serving, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -325,18 +325,20 @@ def test_the_flows_raise_acknowledge_and_close_an_alert(
     vn = make_node("vn", f"sqlite:///{tmp_path / 'vn.db'}", tmp_path, clock, agency="VN-BGLS")
     connect(cn, vn, tmp_path)
     connect(vn, cn, tmp_path)
+    register_staff(cn)
+    register_staff(vn)
     with serving(cn), serving(vn):
         with use(cn):
             sent = raise_alert(
-                RaiseAlertRequest(alert=smuggling(), recipient=vn.agency, officer="huang.jun")
+                RaiseAlertRequest(alert=smuggling(), recipient=vn.agency, officer="officer")
             )
         assert sent.delivery == "delivered"
         wait_for(lambda: status(vn, sent.case_id) == "received")
         with use(vn):
-            acked = handle_incoming_alert(sent.case_id, "tran.van.binh")
+            acked = handle_incoming_alert(sent.case_id, "officer")
             closing = AlertClosePayload(reason=ClosureReason.NO_FURTHER_ACTION)
             closed = alert_step(
-                AlertStepRequest(case_id=sent.case_id, step=closing, officer="tran.van.binh")
+                AlertStepRequest(case_id=sent.case_id, step=closing, officer="officer")
             )
         assert acked.delivery == closed.delivery == "delivered"
         wait_for(lambda: status(cn, sent.case_id) == "closed")

@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 from prefect.states import Failed
+from sqlalchemy import func, select
 
+from crossborder.adapters.db.tables import Case
 from crossborder.bootstrap import Node
+from crossborder.domain.errors import Unauthorized
 from crossborder.domain.messages import (
     CertificateDecision,
     CoVerificationReplyPayload,
@@ -34,7 +37,7 @@ from flows.verification import (
     request_origin_verification,
 )
 from tests.conftest import Clock
-from tests.factories import connect, form_e, make_node, serving, wait_for
+from tests.factories import connect, form_e, make_node, register_staff, serving, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -47,6 +50,8 @@ def pair(tmp_path: Path, clock: Clock) -> Iterator[tuple[Node, Node]]:
     )
     connect(cn, vn, tmp_path)
     connect(vn, cn, tmp_path)
+    register_staff(cn)
+    register_staff(vn)
     yield cn, vn
     cn.close()
     vn.close()
@@ -57,7 +62,9 @@ def test_share_and_answer_flows(prefect_local: None, pair: tuple[Node, Node]) ->
     with serving(cn), serving(vn):
         with use(cn):
             shared = share_certificate_of_origin(
-                ShareCertificateRequest(certificate=form_e(), recipient=vn.agency, officer="li.wei")
+                ShareCertificateRequest(
+                    certificate=form_e(), recipient=vn.agency, officer="officer"
+                )
             )
         assert shared.delivery == "delivered"
         wait_for(lambda: case_view(vn, shared.case_id).case.status == "received")
@@ -67,7 +74,7 @@ def test_share_and_answer_flows(prefect_local: None, pair: tuple[Node, Node]) ->
                     case_id=shared.case_id,
                     decision=CertificateDecision.QUERIED,
                     reasons=[DecisionReason.ORIGIN_CRITERION_DOUBTFUL],
-                    officer="nguyen.van.an",
+                    officer="officer",
                 )
             )
         assert answered.delivery == "delivered"
@@ -106,7 +113,9 @@ def test_verification_request_and_reply_flows(prefect_local: None, pair: tuple[N
     with serving(cn), serving(vn):
         with use(cn):
             shared = share_certificate_of_origin(
-                ShareCertificateRequest(certificate=form_e(), recipient=vn.agency, officer="li.wei")
+                ShareCertificateRequest(
+                    certificate=form_e(), recipient=vn.agency, officer="officer"
+                )
             )
         wait_for(lambda: case_view(vn, shared.case_id).case.status == "received")
         with use(vn):
@@ -116,7 +125,7 @@ def test_verification_request_and_reply_flows(prefect_local: None, pair: tuple[N
                     request=CoVerificationRequestPayload(
                         certificate_number="-", reasons=[VerificationReason.RANDOM_CHECK]
                     ),
-                    officer="nguyen.van.an",
+                    officer="officer",
                 )
             )
         assert asked.delivery == "delivered"
@@ -129,7 +138,20 @@ def test_verification_request_and_reply_flows(prefect_local: None, pair: tuple[N
                         result=VerificationResult.CONFIRMED,
                         findings=FreeText(lang="zh-Hans", text="经核查属实。"),
                     ),
-                    officer="li.wei",
+                    officer="officer",
                 )
             )
         assert answered.delivery == "delivered"
+
+
+def test_a_run_for_an_officer_the_node_does_not_know_records_nothing(
+    prefect_local: None, pair: tuple[Node, Node]
+) -> None:
+    """A deployment's form can be filled in by anyone who reaches the Prefect UI."""
+    cn, vn = pair
+    request = ShareCertificateRequest(certificate=form_e(), recipient=vn.agency, officer="nobody")
+    with use(cn), pytest.raises(Unauthorized) as refused:
+        share_certificate_of_origin(request)
+    assert refused.value.code == "OFFICER_UNKNOWN"
+    with cn.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Case)) == 0

@@ -53,7 +53,7 @@ from flows.quarantine import (
 )
 from flows.runtime import use
 from tests.conftest import Clock
-from tests.factories import EXAMPLES, connect, make_node, serving, wait_for
+from tests.factories import EXAMPLES, connect, make_node, register_staff, serving, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -282,6 +282,8 @@ def test_the_officers_flows_share_decide_and_notify(
     cn = make_node("cn", f"sqlite:///{tmp_path / 'cn.db'}", tmp_path, clock)
     connect(vn, cn, tmp_path)
     connect(cn, vn, tmp_path)
+    register_staff(vn)
+    register_staff(cn)
     # No rule for VN-PPD's fruit: the decision is the officer's, through the flow.
     recognition.load_rules(cn, b'{"rules": []}', OFFICER_CN)
     certificate = read_certificate_file(FIXTURES / "dragon-fruit-certificate.xml").certificate
@@ -292,17 +294,17 @@ def test_the_officers_flows_share_decide_and_notify(
             ).case_id
             with use(vn):
                 shared = share_quarantine_result(
-                    ShareResultRequest(result=result(), officer="nguyen.thi.hoa")
+                    ShareResultRequest(result=result(), officer="officer")
                 )
             assert (shared.case_id, shared.delivery) == (case_id, "delivered")
             wait_for(lambda: "sps.recognition_awaits_officer" in events(cn, case_id))
             decision = RecognitionDecision(outcome=RecognitionOutcome.DOCUMENTARY_CHECK)
             with use(cn):
                 decided = decide_recognition(
-                    RecognitionRequest(case_id=case_id, decision=decision, officer="li.wei")
+                    RecognitionRequest(case_id=case_id, decision=decision, officer="officer")
                 )
                 notified = notify_non_compliance(
-                    NonComplianceRequest(notice=notice(), officer="li.wei")
+                    NonComplianceRequest(notice=notice(), officer="officer")
                 )
             assert decided.delivery == notified.delivery == "delivered"
             wait_for(lambda: status(vn, case_id) == "non_compliant")
