@@ -64,11 +64,13 @@ from sqlalchemy.orm import Session
 
 from crossborder.adapters.db.tables import Alert, AlertEntry, Deadline, OutboxMessage
 from crossborder.adapters.oauth.keys import generate_signing_key, public_jwks
-from crossborder.audit.trail import Actor, record
-from crossborder.bootstrap import Node, bootstrap
+from crossborder.audit.trail import record
+from crossborder.bootstrap import bootstrap
+from crossborder.domain.actors import Actor
 from crossborder.domain.alerts import AlertContent
 from crossborder.reference.alert_ack_rules import ACK_RULE
 from crossborder.services import alerts, deadlines
+from crossborder.services.node import Node
 from crossborder.services.registry import connect_peer
 from crossborder.settings import Settings
 

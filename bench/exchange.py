@@ -64,12 +64,13 @@ from sqlalchemy.exc import OperationalError
 
 from crossborder.adapters.db.tables import Certificate, InboxMessage, OutboxMessage
 from crossborder.adapters.oauth.keys import public_jwks
-from crossborder.audit.trail import Actor
-from crossborder.bootstrap import Node, bootstrap
+from crossborder.bootstrap import bootstrap
+from crossborder.domain.actors import Actor
 from crossborder.domain.certificate_of_origin import FormE
 from crossborder.domain.rules import validate_form_e
 from crossborder.services.certificate_of_origin import share
 from crossborder.services.delivery import claim_due, deliver_due, record_outcome
+from crossborder.services.node import Node
 from crossborder.services.registry import connect_peer
 from crossborder.settings import Settings
 

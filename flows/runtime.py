@@ -12,9 +12,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from crossborder.audit.trail import Actor
-from crossborder.bootstrap import Node, bootstrap
+from crossborder.bootstrap import bootstrap
+from crossborder.domain.actors import Actor
 from crossborder.domain.officers import Permission
+from crossborder.services.node import Node
 from crossborder.services.officers import acting_officer
 from crossborder.settings import Settings
 

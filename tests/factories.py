@@ -16,11 +16,12 @@ import uvicorn
 
 from crossborder.adapters.oauth.keys import public_jwks
 from crossborder.api.app import create_app
-from crossborder.audit.trail import Actor
-from crossborder.bootstrap import Node, bootstrap
+from crossborder.bootstrap import bootstrap
+from crossborder.domain.actors import Actor
 from crossborder.domain.certificate_of_origin import FormE
 from crossborder.domain.errors import NotFound
 from crossborder.domain.officers import Role, new_officer
+from crossborder.services.node import Node
 from crossborder.services.officers import add_officer
 from crossborder.services.registry import connect_peer
 from crossborder.settings import Settings

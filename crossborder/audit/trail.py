@@ -8,7 +8,6 @@ auditor can later prove the log unaltered without trusting the database.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,7 +17,7 @@ from sqlalchemy.orm import Session
 from crossborder.adapters.db.tables import AuditEntry, AuditHead
 from crossborder.adapters.wire.canonical import canonical_json
 from crossborder.audit.merkle import leaf_hash
-from crossborder.domain.officers import Officer
+from crossborder.domain.actors import Actor
 
 #: Bumped when the meaning of an event key or of its parameters changes.
 CATALOG_VERSION = "1"
@@ -32,34 +31,6 @@ CATALOG_VERSION = "1"
 #: officer's reference may look like a date) nor a tagged JSON value (it would
 #: change the stored form of entries already hashed and witnessed) would do.
 INSTANT_PARAMS = frozenset({"due"})
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who did it: a person (an officer) or a system (a node, a counterpart node).
-
-    A registered officer is recorded with their id and role (:meth:`person`), so
-    the trail names them in that role for good, whatever role they hold later.
-    """
-
-    kind: str
-    id: str
-    agency: str
-    role: str
-
-    @classmethod
-    def system(cls, agency: str) -> Actor:
-        return cls(kind="system", id=agency, agency=agency, role="node")
-
-    @classmethod
-    def officer(cls, user: str, agency: str) -> Actor:
-        """A person known only by a name the node has not registered (a workstation login)."""
-        return cls(kind="person", id=user, agency=agency, role="liaison_officer")
-
-    @classmethod
-    def person(cls, officer: Officer) -> Actor:
-        """A registered officer, in the role they hold now."""
-        return cls(kind="person", id=officer.id, agency=officer.agency, role=officer.role.value)
 
 
 def entry_bytes(entry: AuditEntry) -> bytes:

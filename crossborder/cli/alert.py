@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from crossborder.bootstrap import Node
 from crossborder.cli.common import (
     CaseIdArgument,
     ConfigOption,
@@ -56,6 +55,7 @@ from crossborder.services.alert_views import (
     mark_fallback_printed,
     reconcile,
 )
+from crossborder.services.node import Node
 from crossborder.services.registry import only_counterpart
 
 app = typer.Typer(help=N_("cli.help.alert"), no_args_is_help=True)

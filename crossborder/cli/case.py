@@ -6,7 +6,6 @@ import typer
 from rich.table import Table
 
 from crossborder.audit.render import render
-from crossborder.bootstrap import Node
 from crossborder.cli.common import (
     CaseIdArgument,
     ConfigOption,
@@ -23,6 +22,7 @@ from crossborder.domain.officers import Permission
 from crossborder.domain.workflows import Workflow
 from crossborder.i18n import N_, normalize_locale, translate
 from crossborder.services.cases import case_view, list_cases
+from crossborder.services.node import Node
 
 app = typer.Typer(help=N_("cli.help.case"), no_args_is_help=True)
 

@@ -41,8 +41,8 @@ from crossborder.i18n import (
 )
 
 if TYPE_CHECKING:
-    from crossborder.audit.trail import Actor
-    from crossborder.bootstrap import Node
+    from crossborder.domain.actors import Actor
+    from crossborder.services.node import Node
     from crossborder.settings import Settings
 
 console = Console()

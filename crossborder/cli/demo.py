@@ -25,11 +25,11 @@ from sqlalchemy import select
 
 from crossborder.adapters.db.tables import AuditCheckpoint
 from crossborder.adapters.oauth.keys import public_jwks
-from crossborder.audit.trail import Actor
-from crossborder.bootstrap import Node, bootstrap
+from crossborder.bootstrap import bootstrap
 from crossborder.cli.case import print_case
 from crossborder.cli.co import read_form_e
 from crossborder.cli.common import load_settings, read_json, reader_locale, say, user_errors
+from crossborder.domain.actors import Actor
 from crossborder.domain.alerts import AlertContent
 from crossborder.domain.errors import CrossborderError
 from crossborder.domain.officers import Permission, Role, new_officer
@@ -38,6 +38,7 @@ from crossborder.services import alerts, certificate_of_origin
 from crossborder.services.audit_log import b64, checkpoint, verify_log
 from crossborder.services.cases import case_view
 from crossborder.services.delivery import deliver_now
+from crossborder.services.node import Node
 from crossborder.services.officers import acting_officer, add_officer
 from crossborder.services.registry import connect_peer
 

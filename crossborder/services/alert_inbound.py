@@ -12,8 +12,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from crossborder.adapters.db.tables import Alert
-from crossborder.audit.trail import Actor
-from crossborder.bootstrap import Node
+from crossborder.domain.actors import Actor
 from crossborder.domain.alert_lifecycle import (
     AWAITING_ACK,
     AlertAction,
@@ -43,6 +42,7 @@ from crossborder.services.alerts import (
     summary,
 )
 from crossborder.services.exchange import note_received
+from crossborder.services.node import Node
 
 
 def admit_raise(

@@ -19,13 +19,14 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from crossborder.adapters.db.tables import Alert, AlertEntry, Deadline
-from crossborder.audit.trail import Actor, record
-from crossborder.bootstrap import Node
+from crossborder.audit.trail import record
+from crossborder.domain.actors import Actor
 from crossborder.domain.alert_lifecycle import OPEN
 from crossborder.domain.alerts import Audience, visible_to
 from crossborder.domain.errors import Conflict, NotFound
 from crossborder.reference.alert_ack_rules import ACK_RULE
 from crossborder.services.deadlines import is_late, late_at
+from crossborder.services.node import Node
 
 #: Fields of an alert's content that a person wrote.
 FREE_TEXT_FIELDS = ("description", "description_other", "measures")

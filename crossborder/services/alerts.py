@@ -26,8 +26,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from crossborder.adapters.db.tables import Alert, AlertEntry, Case, InboxMessage
-from crossborder.audit.trail import Actor, record
-from crossborder.bootstrap import Node
+from crossborder.audit.trail import record
+from crossborder.domain.actors import Actor
 from crossborder.domain.alert_lifecycle import (
     AWAITING_ACK,
     AlertAction,
@@ -64,6 +64,7 @@ from crossborder.reference.agencies import agency
 from crossborder.reference.alert_ack_rules import ACK_RULE, ack_rule_data, acknowledged_by_rule
 from crossborder.services import deadlines
 from crossborder.services.exchange import send
+from crossborder.services.node import Node
 from crossborder.services.outbox import enqueue, new_message
 
 WORKFLOW = Workflow.ALERT

@@ -22,9 +22,9 @@ from sqlalchemy import select
 
 from crossborder.adapters.db.tables import AuditEntry
 from crossborder.audit.render import render
-from crossborder.bootstrap import Node
 from crossborder.i18n import translate, zone
 from crossborder.services.audit_log import b64
+from crossborder.services.node import Node
 
 #: Entries read from the database at a time: a whole log is never held in memory.
 BATCH = 500

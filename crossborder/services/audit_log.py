@@ -21,14 +21,15 @@ from crossborder.adapters.db.tables import AuditCheckpoint, AuditEntry, Counterp
 from crossborder.adapters.oauth.keys import key_set_from_jwks, public_jwks
 from crossborder.adapters.wire.signing import sign, verify
 from crossborder.audit import merkle
-from crossborder.audit.trail import Actor, entry_bytes, record
-from crossborder.bootstrap import Node
+from crossborder.audit.trail import entry_bytes, record
+from crossborder.domain.actors import Actor
 from crossborder.domain.errors import Forbidden, InvalidInput
 from crossborder.domain.messages import (
     AuditCheckpointMessage,
     AuditCheckpointPayload,
     new_case_id,
 )
+from crossborder.services.node import Node
 from crossborder.services.outbox import enqueue, new_message
 
 CHECKPOINT_TYP = "crossborder-checkpoint+jws"

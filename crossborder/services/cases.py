@@ -15,9 +15,9 @@ from crossborder.adapters.db.tables import (
     OutboxMessage,
     Verification,
 )
-from crossborder.bootstrap import Node
 from crossborder.domain.errors import NotFound
 from crossborder.services import deadlines
+from crossborder.services.node import Node
 
 
 @dataclass(frozen=True)

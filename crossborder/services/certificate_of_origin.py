@@ -20,8 +20,7 @@ from sqlalchemy.orm import Session
 
 from crossborder.adapters.db.engine import insert_now
 from crossborder.adapters.db.tables import Case, Certificate, InboxMessage
-from crossborder.audit.trail import Actor
-from crossborder.bootstrap import Node
+from crossborder.domain.actors import Actor
 from crossborder.domain.certificate_lifecycle import check_decidable
 from crossborder.domain.certificate_of_origin import FormE, form_e_digest_content
 from crossborder.domain.errors import Conflict, InvalidInput, NotFound
@@ -40,6 +39,7 @@ from crossborder.domain.rules import validate_form_e
 from crossborder.domain.validation import schema_checked
 from crossborder.domain.workflows import Workflow
 from crossborder.services.exchange import note_received, send
+from crossborder.services.node import Node
 from crossborder.services.outbox import new_message
 
 WORKFLOW = Workflow.CERTIFICATE_OF_ORIGIN

@@ -14,8 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crossborder.adapters.db.tables import Case, Certificate
-from crossborder.audit.trail import Actor
-from crossborder.bootstrap import Node
+from crossborder.domain.actors import Actor
 from crossborder.domain.certificate_lifecycle import (
     CertificateStatus,
     check_amendable,
@@ -32,6 +31,7 @@ from crossborder.domain.messages import (
 )
 from crossborder.domain.rules import validate_form_e
 from crossborder.services.exchange import note_received, send
+from crossborder.services.node import Node
 from crossborder.services.outbox import new_message
 
 

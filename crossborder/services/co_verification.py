@@ -16,8 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crossborder.adapters.db.tables import Case, Certificate, Verification
-from crossborder.audit.trail import Actor, record
-from crossborder.bootstrap import Node
+from crossborder.audit.trail import record
+from crossborder.domain.actors import Actor
 from crossborder.domain.certificate_lifecycle import (
     AWAITING_REPLY,
     VerificationStatus,
@@ -35,6 +35,7 @@ from crossborder.domain.messages import (
 from crossborder.services import deadlines
 from crossborder.services.co_amendment import latest_certificate
 from crossborder.services.exchange import note_received, send
+from crossborder.services.node import Node
 from crossborder.services.outbox import enqueue, new_message
 
 REPLY_RULE = "co.verification_reply"

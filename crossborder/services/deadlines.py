@@ -38,14 +38,15 @@ from sqlalchemy.orm import Session
 
 from crossborder.adapters.db.tables import Deadline, DeadlineStep
 from crossborder.audit.render import sentence
-from crossborder.audit.trail import Actor, record
-from crossborder.bootstrap import Node
+from crossborder.audit.trail import record
+from crossborder.domain.actors import Actor
 from crossborder.domain.deadlines import OVERDUE, Step, due_at, plan, step_due
 from crossborder.domain.errors import Conflict, InvalidInput, NotFound
 from crossborder.i18n import DEFAULT_LOCALE
 from crossborder.reference.agencies import agency
 from crossborder.reference.calendars import calendar_for, office_hours_for
 from crossborder.reference.deadline_rules import RuleData, deadline_rule
+from crossborder.services.node import Node
 
 log = logging.getLogger(__name__)
 

@@ -21,10 +21,11 @@ from crossborder.adapters.db.tables import OutboxMessage
 from crossborder.adapters.delivery_outcome import DeliveryOutcome
 from crossborder.adapters.local_node import wake_delivery
 from crossborder.adapters.wire.signing import RECEIPT_TYP, verify
-from crossborder.audit.trail import Actor, record
-from crossborder.bootstrap import Node
+from crossborder.audit.trail import record
+from crossborder.domain.actors import Actor
 from crossborder.domain.errors import CrossborderError
 from crossborder.domain.messages import Receipt
+from crossborder.services.node import Node
 
 LEASE = timedelta(seconds=60)
 #: Retries back off exponentially up to this; a counterpart down for days is still

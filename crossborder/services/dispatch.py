@@ -15,11 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crossborder.adapters.db.tables import InboxMessage
-from crossborder.audit.trail import Actor, record
-from crossborder.bootstrap import Node
+from crossborder.audit.trail import record
+from crossborder.domain.actors import Actor
 from crossborder.domain.errors import CrossborderError
 from crossborder.domain.messages import MessageType
 from crossborder.services import alerts, certificate_of_origin, recognition
+from crossborder.services.node import Node
 
 React = Callable[[Session, Node, InboxMessage], None]
 REACT: dict[str, React] = {

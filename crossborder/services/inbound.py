@@ -42,8 +42,8 @@ from crossborder.adapters.wire.signing import (
     unverified_header,
     verify,
 )
-from crossborder.audit.trail import Actor, record
-from crossborder.bootstrap import Node
+from crossborder.audit.trail import record
+from crossborder.domain.actors import Actor
 from crossborder.domain.errors import Conflict, CrossborderError, Forbidden, InvalidInput
 from crossborder.domain.messages import (
     AnyMessage,
@@ -64,6 +64,7 @@ from crossborder.services import (
     quarantine,
     recognition,
 )
+from crossborder.services.node import Node
 
 _MESSAGE = TypeAdapter[AnyMessage](Message)
 #: Built once, with a bound parameter: on the per-message path, building a statement

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from crossborder.adapters.db.engine import insert_now
 from crossborder.adapters.db.tables import Consignment, NonComplianceNotice
-from crossborder.audit.trail import Actor, record
-from crossborder.bootstrap import Node
+from crossborder.audit.trail import record
+from crossborder.domain.actors import Actor
 from crossborder.domain.errors import Conflict, Forbidden, NotFound
 from crossborder.domain.free_text import FreeText
 from crossborder.domain.messages import SpsNonComplianceAckMessage, SpsNonComplianceMessage
@@ -36,6 +36,7 @@ from crossborder.domain.quarantine import (
 )
 from crossborder.services import deadlines
 from crossborder.services.exchange import note_received, send
+from crossborder.services.node import Node
 from crossborder.services.outbox import new_message
 from crossborder.services.quarantine import consignment_case, find_consignment
 

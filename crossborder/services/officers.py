@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from crossborder.adapters.db.tables import AuditHead
 from crossborder.adapters.db.tables import Officer as OfficerRow
-from crossborder.audit.trail import Actor, record
-from crossborder.bootstrap import Node
+from crossborder.audit.trail import record
+from crossborder.domain.actors import Actor
 from crossborder.domain.errors import Conflict, NotFound, Unauthorized
 from crossborder.domain.officers import (
     Officer,
@@ -33,6 +33,7 @@ from crossborder.domain.officers import (
     check_first_officer,
     check_permitted,
 )
+from crossborder.services.node import Node
 
 
 def acting_officer(node: Node, permission: Permission, name: str | None = None) -> Actor:

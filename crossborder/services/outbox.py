@@ -18,9 +18,9 @@ from uuid6 import uuid7
 from crossborder.adapters.db.engine import insert_now
 from crossborder.adapters.db.tables import OutboxMessage
 from crossborder.adapters.wire.signing import MESSAGE_TYP, digest, sign
-from crossborder.bootstrap import Node
 from crossborder.domain.messages import AnyMessage, Envelope
 from crossborder.reference.senders import check_sender
+from crossborder.services.node import Node
 
 
 def new_message_id() -> uuid.UUID:

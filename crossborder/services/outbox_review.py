@@ -24,9 +24,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, or_, select
 
 from crossborder.adapters.db.tables import Counterpart, InboxMessage, OutboxMessage
-from crossborder.audit.trail import Actor, record
-from crossborder.bootstrap import Node
+from crossborder.audit.trail import record
+from crossborder.domain.actors import Actor
 from crossborder.domain.errors import Conflict, NotFound
+from crossborder.services.node import Node
 
 
 class OutboxState(StrEnum):

@@ -24,8 +24,8 @@ from crossborder.adapters.db.engine import insert_now
 from crossborder.adapters.db.tables import Case, Consignment
 from crossborder.adapters.db.tables import QuarantineResult as ResultRow
 from crossborder.adapters.wire.canonical import canonical_json
-from crossborder.audit.trail import Actor, record
-from crossborder.bootstrap import Node
+from crossborder.audit.trail import record
+from crossborder.domain.actors import Actor
 from crossborder.domain.errors import Conflict, InvalidInput, NotFound
 from crossborder.domain.messages import SpsQuarantineResultMessage, new_case_id
 from crossborder.domain.phytosanitary import PhytosanitaryCertificate
@@ -39,6 +39,7 @@ from crossborder.domain.workflows import Workflow
 from crossborder.reference.agencies import agency
 from crossborder.reference.gates import gate
 from crossborder.services.exchange import note_received, send
+from crossborder.services.node import Node
 from crossborder.services.outbox import new_message
 
 WORKFLOW = Workflow.QUARANTINE

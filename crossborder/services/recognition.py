@@ -22,8 +22,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crossborder.adapters.db.tables import InboxMessage, RecognitionRuleSet
-from crossborder.audit.trail import Actor, record
-from crossborder.bootstrap import Node
+from crossborder.audit.trail import record
+from crossborder.domain.actors import Actor
 from crossborder.domain.errors import Conflict, Forbidden
 from crossborder.domain.free_text import FreeText
 from crossborder.domain.messages import SpsRecognitionDecisionMessage
@@ -38,6 +38,7 @@ from crossborder.domain.recognition import (
 from crossborder.domain.recognition import RecognitionRuleSet as RuleSet
 from crossborder.reference.recognition_rules import parse_rule_set, shipped_rule_set
 from crossborder.services.exchange import note_received, send
+from crossborder.services.node import Node
 from crossborder.services.outbox import new_message
 from crossborder.services.quarantine import consignment_case, result_of
 

@@ -23,10 +23,11 @@ from sqlalchemy import func, select
 
 from crossborder.adapters.db.tables import Counterpart, OAuthClient, OutboxMessage
 from crossborder.adapters.oauth.keys import key_set_from_jwks
-from crossborder.audit.trail import Actor, record
-from crossborder.bootstrap import Node
+from crossborder.audit.trail import record
+from crossborder.domain.actors import Actor
 from crossborder.domain.errors import Conflict, InvalidInput, NotFound
 from crossborder.domain.messages import KNOWN_SCOPES
+from crossborder.services.node import Node
 
 
 def load_jwks(node: Node, source: str) -> tuple[dict[str, Any], str | None]:

@@ -11,8 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from crossborder.adapters.db.tables import Alert, AlertEntry, AuditEntry, Deadline, OutboxMessage
-from crossborder.audit.trail import Actor
-from crossborder.bootstrap import Node
+from crossborder.domain.actors import Actor
 from crossborder.domain.alert_lifecycle import AlertAction
 from crossborder.domain.alerts import (
     AlertAckPayload,
@@ -28,6 +27,7 @@ from crossborder.services import alerts
 from crossborder.services.alert_views import alert_view
 from crossborder.services.deadlines import watch
 from crossborder.services.delivery import deliver_due
+from crossborder.services.node import Node
 from crossborder.services.registry import add_client
 from flows.alerts import (
     AlertStepRequest,

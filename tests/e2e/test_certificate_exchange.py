@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import func, select
 
 from crossborder.adapters.db.tables import AuditEntry, Certificate, InboxMessage, OutboxMessage
-from crossborder.audit.trail import Actor
-from crossborder.bootstrap import Node
+from crossborder.domain.actors import Actor
 from crossborder.domain.errors import Conflict
 from crossborder.domain.messages import CertificateDecision, DecisionReason, FreeText
 from crossborder.services import certificate_of_origin
 from crossborder.services.cases import case_view
 from crossborder.services.delivery import claim_due, deliver_due
+from crossborder.services.node import Node
 from tests.conftest import Clock
 from tests.factories import connect, form_e, make_node, serving, wait_for
 

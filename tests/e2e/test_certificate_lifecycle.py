@@ -9,8 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from crossborder.adapters.db.tables import AuditEntry, Deadline, Verification
-from crossborder.audit.trail import Actor
-from crossborder.bootstrap import Node
+from crossborder.domain.actors import Actor
 from crossborder.domain.errors import Conflict, CrossborderError, Forbidden
 from crossborder.domain.messages import (
     CertificateDecision,
@@ -26,6 +25,7 @@ from crossborder.services import certificate_of_origin, co_amendment, co_verific
 from crossborder.services.cases import case_view, certificate_view
 from crossborder.services.deadlines import watch
 from crossborder.services.delivery import deliver_due
+from crossborder.services.node import Node
 from tests.conftest import Clock
 from tests.factories import connect, form_e, form_e_data, make_node, serving, wait_for
 

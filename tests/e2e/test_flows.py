@@ -10,7 +10,6 @@ from prefect.states import Failed
 from sqlalchemy import func, select
 
 from crossborder.adapters.db.tables import Case
-from crossborder.bootstrap import Node
 from crossborder.domain.errors import Unauthorized
 from crossborder.domain.messages import (
     CertificateDecision,
@@ -22,6 +21,7 @@ from crossborder.domain.messages import (
     VerificationResult,
 )
 from crossborder.services.cases import case_view
+from crossborder.services.node import Node
 from flows.certificate_of_origin import (
     CertificateDecisionRequest,
     ShareCertificateRequest,
@@ -83,7 +83,7 @@ def test_share_and_answer_flows(prefect_local: None, pair: tuple[Node, Node]) ->
 
 def test_delivery_task_defers_while_the_counterpart_is_down(pair: tuple[Node, Node]) -> None:
     cn, vn = pair
-    from crossborder.audit.trail import Actor
+    from crossborder.domain.actors import Actor
     from crossborder.services.certificate_of_origin import share
 
     shared = share(cn, form_e(), vn.agency, Actor.officer("li.wei", cn.agency))

@@ -22,8 +22,8 @@ from crossborder.adapters.db.tables import AuditEntry, Case, InboxMessage, Rejec
 from crossborder.adapters.oauth.client_auth import PrivateKeyJWTAuth
 from crossborder.adapters.oauth.keys import generate_signing_key
 from crossborder.adapters.wire.signing import MESSAGE_TYP, sign
-from crossborder.bootstrap import Node
 from crossborder.domain.messages import CoShareMessage, CoSharePayload
+from crossborder.services.node import Node
 from crossborder.services.outbox import new_message_id
 from tests.conftest import Clock
 from tests.factories import connect, form_e, form_e_data, make_node, serving

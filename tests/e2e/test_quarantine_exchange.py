@@ -25,9 +25,8 @@ from crossborder.adapters.db.tables import (
 )
 from crossborder.adapters.ephyto import read_certificate_file
 from crossborder.audit.render import render
-from crossborder.audit.trail import Actor
-from crossborder.bootstrap import Node
 from crossborder.cli.case import print_case
+from crossborder.domain.actors import Actor
 from crossborder.domain.errors import Conflict, Forbidden
 from crossborder.domain.free_text import FreeText
 from crossborder.domain.messages import MessageType
@@ -43,6 +42,7 @@ from crossborder.services.cases import case_view
 from crossborder.services.deadlines import watch
 from crossborder.services.delivery import deliver_due
 from crossborder.services.dispatch import process_inbox
+from crossborder.services.node import Node
 from flows.quarantine import (
     NonComplianceRequest,
     RecognitionRequest,

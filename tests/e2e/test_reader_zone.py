@@ -15,9 +15,8 @@ import pytest
 from sqlalchemy import select
 
 from crossborder.adapters.db.tables import AuditEntry, Verification
-from crossborder.audit.trail import Actor
-from crossborder.bootstrap import Node
 from crossborder.cli.case import print_case
+from crossborder.domain.actors import Actor
 from crossborder.domain.messages import (
     CoVerificationRequestPayload,
     DocumentKind,
@@ -27,6 +26,7 @@ from crossborder.i18n import format_datetime
 from crossborder.services import certificate_of_origin, co_verification
 from crossborder.services.cases import case_view
 from crossborder.services.delivery import deliver_due
+from crossborder.services.node import Node
 from tests.conftest import Clock
 from tests.factories import connect, form_e, make_node, serving, wait_for
 

@@ -29,14 +29,15 @@ from crossborder.adapters.db.tables import (
     RejectedMessage,
 )
 from crossborder.adapters.ephyto import read_certificate_file
-from crossborder.audit.trail import Actor
-from crossborder.bootstrap import Node, bootstrap
+from crossborder.bootstrap import bootstrap
+from crossborder.domain.actors import Actor
 from crossborder.domain.errors import Conflict, CrossborderError
 from crossborder.domain.messages import KNOWN_SCOPES, MessageType
 from crossborder.domain.quarantine import QuarantineResult as Result
 from crossborder.services import quarantine
 from crossborder.services.audit_log import verify_log
 from crossborder.services.cases import case_view
+from crossborder.services.node import Node
 from crossborder.services.outbox_review import OutboxState, list_outbox, outbox_entry, resend
 from crossborder.services.registry import add_client, add_counterpart
 from tests.conftest import Clock

@@ -30,13 +30,13 @@ from crossborder.adapters.db.tables import (
 from crossborder.adapters.ephyto import read_certificate_file
 from crossborder.adapters.oauth.client_auth import PrivateKeyJWTAuth
 from crossborder.adapters.wire.signing import MESSAGE_TYP, sign
-from crossborder.audit.trail import Actor
-from crossborder.bootstrap import Node
+from crossborder.domain.actors import Actor
 from crossborder.domain.errors import Forbidden
 from crossborder.domain.quarantine import QuarantineResult as Result
 from crossborder.services import quarantine
 from crossborder.services.cases import case_view
 from crossborder.services.delivery import deliver_due
+from crossborder.services.node import Node
 from crossborder.services.outbox import new_message_id
 from tests.conftest import Clock
 from tests.factories import EXAMPLES, connect, make_node, serving

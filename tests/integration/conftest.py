@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from crossborder.bootstrap import Node
+from crossborder.services.node import Node
 from tests.conftest import Clock
 from tests.factories import make_node, register_staff
 

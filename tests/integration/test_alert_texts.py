@@ -17,9 +17,8 @@ from typer.testing import CliRunner
 
 from crossborder.adapters.db.tables import AuditEntry
 from crossborder.audit.render import render
-from crossborder.audit.trail import Actor
-from crossborder.bootstrap import Node
 from crossborder.cli.main import app
+from crossborder.domain.actors import Actor
 from crossborder.domain.alert_lifecycle import AlertAction
 from crossborder.domain.alerts import AlertAckPayload, AlertContent, AlertRaisePayload
 from crossborder.domain.messages import AlertRaiseMessage
@@ -27,6 +26,7 @@ from crossborder.i18n import LOCALES
 from crossborder.services import alert_inbound, alerts
 from crossborder.services.alert_views import FallbackChannel, reconcile
 from crossborder.services.deadlines import watch
+from crossborder.services.node import Node
 from tests.conftest import Clock
 from tests.factories import make_node
 

@@ -18,9 +18,8 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from crossborder.adapters.db.tables import Alert, AuditEntry, Case, Deadline, OutboxMessage
-from crossborder.audit.trail import Actor
-from crossborder.bootstrap import Node
 from crossborder.cli.main import app
+from crossborder.domain.actors import Actor
 from crossborder.domain.alert_lifecycle import AlertAction
 from crossborder.domain.alerts import (
     AlertAckPayload,
@@ -36,6 +35,7 @@ from crossborder.domain.messages import AlertAckMessage, AlertRaiseMessage
 from crossborder.services import alert_inbound, alerts
 from crossborder.services.alert_views import alert_view, export, list_alerts
 from crossborder.services.deadlines import watch
+from crossborder.services.node import Node
 from tests.conftest import Clock
 from tests.factories import make_node
 

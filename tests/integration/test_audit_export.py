@@ -17,14 +17,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from crossborder.audit.trail import Actor
-from crossborder.bootstrap import Node
 from crossborder.cli.main import app
+from crossborder.domain.actors import Actor
 from crossborder.domain.alerts import AlertContent
 from crossborder.domain.errors import InvalidInput
 from crossborder.i18n import LOCALES
 from crossborder.services import alerts
 from crossborder.services.audit_export import ExportFormat, write_audit
+from crossborder.services.node import Node
 from tests.conftest import Clock
 from tests.factories import make_node, register_staff
 

@@ -10,11 +10,11 @@ from sqlalchemy import delete, select, update
 
 from crossborder.adapters.db.tables import AuditCheckpoint, AuditEntry
 from crossborder.audit import merkle
-from crossborder.audit.trail import Actor
-from crossborder.bootstrap import Node
+from crossborder.domain.actors import Actor
 from crossborder.services import certificate_of_origin
 from crossborder.services.audit_log import checkpoint, prove_entry, unb64, verify_log
 from crossborder.services.delivery import deliver_due
+from crossborder.services.node import Node
 from tests.conftest import Clock
 from tests.factories import connect, form_e, make_node, serving
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from crossborder.adapters.db.tables import OutboxMessage
-from crossborder.audit.trail import Actor
+from crossborder.domain.actors import Actor
 from crossborder.domain.alerts import AlertContent
 from crossborder.services import alerts, certificate_of_origin
 from crossborder.services.audit_log import checkpoint

@@ -16,10 +16,9 @@ from typer.testing import CliRunner
 
 from crossborder.adapters.db.tables import AuditEntry, Deadline, DeadlineStep
 from crossborder.api.workers import Workers
-from crossborder.audit.trail import Actor
-from crossborder.bootstrap import Node
 from crossborder.cli.common import open_node
 from crossborder.cli.deadlines import app as deadlines_cli
+from crossborder.domain.actors import Actor
 from crossborder.domain.errors import CrossborderError
 from crossborder.services.deadlines import (
     DeadlineRow,
@@ -34,6 +33,7 @@ from crossborder.services.deadlines import (
     settle,
     watch,
 )
+from crossborder.services.node import Node
 from flows.deadlines import take_due_steps, watch_deadlines
 from flows.runtime import use
 from tests.conftest import Clock

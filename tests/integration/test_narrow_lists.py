@@ -14,13 +14,13 @@ import pytest
 from rich.cells import cell_len
 from typer.testing import CliRunner
 
-from crossborder.audit.trail import Actor
-from crossborder.bootstrap import Node
 from crossborder.cli.main import app
+from crossborder.domain.actors import Actor
 from crossborder.domain.alerts import AlertContent, AlertRaisePayload
 from crossborder.domain.messages import AlertRaiseMessage
 from crossborder.i18n import LOCALES
 from crossborder.services import alert_inbound, alerts
+from crossborder.services.node import Node
 
 GUARD = Actor.officer("huang.jun", "CN-GXBC")
 

@@ -17,11 +17,12 @@ from sqlalchemy import func, select
 from crossborder.adapters.db.tables import AuditEntry
 from crossborder.adapters.db.tables import Officer as OfficerRow
 from crossborder.audit.render import render
-from crossborder.audit.trail import Actor, record
-from crossborder.bootstrap import Node
+from crossborder.audit.trail import record
+from crossborder.domain.actors import Actor
 from crossborder.domain.errors import CrossborderError
 from crossborder.domain.officers import ROLE_PERMISSIONS, Officer, Permission, Role, new_officer
 from crossborder.services.audit_log import verify_log
+from crossborder.services.node import Node
 from crossborder.services.officers import (
     acting_officer,
     add_officer,

@@ -16,10 +16,10 @@ from typer.testing import CliRunner, Result
 
 from crossborder.adapters.counterpart import classify
 from crossborder.adapters.db.tables import AuditEntry, OutboxMessage
-from crossborder.bootstrap import Node
 from crossborder.cli.main import app
 from crossborder.domain.messages import CoShareMessage, CoSharePayload
 from crossborder.services.delivery import claim_due, record_outcome
+from crossborder.services.node import Node
 from crossborder.services.outbox import enqueue, new_message
 from tests.conftest import Clock
 from tests.factories import connect, form_e, make_node, register_staff

@@ -20,11 +20,11 @@ from crossborder.adapters.counterpart import classify
 from crossborder.adapters.db.tables import AuditEntry, InboxMessage, OutboxMessage
 from crossborder.adapters.delivery_outcome import DeliveryOutcome
 from crossborder.adapters.wire.signing import RECEIPT_TYP, sign
-from crossborder.audit.trail import Actor
-from crossborder.bootstrap import Node
+from crossborder.domain.actors import Actor
 from crossborder.domain.errors import CrossborderError
 from crossborder.domain.messages import CoShareMessage, CoSharePayload, Receipt
 from crossborder.services.delivery import claim_due, record_outcome
+from crossborder.services.node import Node
 from crossborder.services.outbox import enqueue, new_message
 from crossborder.services.outbox_review import (
     OutboxState,

@@ -24,10 +24,10 @@ from crossborder.adapters.db.tables import (
     QuarantineResult,
     RecognitionRuleSet,
 )
-from crossborder.audit.trail import Actor
 from crossborder.bootstrap import bootstrap
 from crossborder.cli.common import load_settings
 from crossborder.cli.main import app
+from crossborder.domain.actors import Actor
 from crossborder.domain.errors import NotFound
 from crossborder.domain.quarantine import QuarantineResult as QuarantineResultModel
 from crossborder.services import quarantine

@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from crossborder.adapters.db.tables import AuditEntry
-from crossborder.audit.trail import Actor
-from crossborder.bootstrap import Node
+from crossborder.domain.actors import Actor
 from crossborder.domain.alerts import AlertContent
 from crossborder.services import alerts
 from crossborder.services.deadlines import LogNotifier, set_notifier, watch
+from crossborder.services.node import Node
 from tests.conftest import Clock
 from tests.factories import make_node
 

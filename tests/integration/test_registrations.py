@@ -20,10 +20,11 @@ from crossborder.adapters.counterpart import CounterpartClient
 from crossborder.adapters.db.clients import DatabaseClientRegistry, Sender
 from crossborder.adapters.db.tables import AuditEntry, Counterpart, OAuthClient
 from crossborder.adapters.oauth.keys import generate_signing_key, public_jwks
-from crossborder.audit.trail import Actor
-from crossborder.bootstrap import Node, bootstrap
+from crossborder.bootstrap import bootstrap
+from crossborder.domain.actors import Actor
 from crossborder.domain.errors import CrossborderError
 from crossborder.domain.messages import KNOWN_SCOPES, CoShareMessage, CoSharePayload
+from crossborder.services.node import Node
 from crossborder.services.outbox import enqueue, new_message
 from crossborder.services.registry import (
     add_client,

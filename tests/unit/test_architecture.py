@@ -43,3 +43,16 @@ def test_domain_imports_only_the_domain_of_crossborder() -> None:
                 and node.module.startswith("crossborder")
             ):
                 assert node.module.startswith("crossborder.domain"), (path.name, node.module)
+
+
+def test_nothing_below_the_composition_root_imports_it() -> None:
+    """Services, adapters, the audit trail and the domain use the Node type, never bootstrap."""
+    root = DOMAIN.parent
+    below = [root / "services", root / "adapters", root / "audit", root / "domain"]
+    offenders = []
+    for folder in below:
+        for path in folder.rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+                if isinstance(node, ast.ImportFrom) and node.module == "crossborder.bootstrap":
+                    offenders.append(str(path.relative_to(root)))
+    assert offenders == []

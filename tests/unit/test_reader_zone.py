@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from crossborder.adapters.db.tables import AuditEntry
 from crossborder.audit.render import render, sentence
-from crossborder.audit.trail import Actor, record
+from crossborder.audit.trail import record
+from crossborder.domain.actors import Actor
 from crossborder.domain.errors import InvalidInput
 from crossborder.i18n import format_datetime, zone
 

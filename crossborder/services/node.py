@@ -1,0 +1,114 @@
+"""The node the services work on: its settings, database, clock, keys and counterparts.
+
+Services, the API, the CLI and the flows depend on this type; only
+``crossborder.bootstrap``, the composition root, builds one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from crossborder.adapters.db.clients import DatabaseClientRegistry
+from crossborder.domain.errors import ConfigurationError
+from crossborder.reference.form_e_reference import FormEReferenceData
+from crossborder.settings import Settings
+
+if TYPE_CHECKING:
+    import httpx
+    from joserfc.jwk import Key
+
+    from crossborder.adapters.counterpart import CounterpartClient
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Node:
+    """One agency's node.
+
+    What only some commands use — the keys, outbound HTTP — is loaded when first
+    used: an officer's ``case list`` then loads neither cryptography nor httpx.
+    """
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    clock: Clock = system_clock
+    #: Outbound HTTP transport; tests put a fake or an ASGI app here.
+    transport: httpx.BaseTransport | None = None
+    reference: FormEReferenceData = field(default_factory=FormEReferenceData)
+
+    @property
+    def agency(self) -> str:
+        return self.settings.agency
+
+    @property
+    def timezone(self) -> str:
+        return self.settings.timezone
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One unit of work: everything inside commits together or not at all."""
+        with self.sessions.begin() as session:
+            yield session
+
+    def close(self) -> None:
+        if "counterparts" in self.__dict__:  # made only if something was sent
+            self.counterparts.close()
+        self.engine.dispose()
+
+    @cached_property
+    def signing_key(self) -> Key:
+        """Signs outgoing messages, receipts and our client assertions at counterparts."""
+        return load_or_create_key(self.settings.signing_key_path, f"{self.agency}-sig-1")
+
+    @cached_property
+    def token_key(self) -> Key:
+        """Signs the access tokens our authorization server issues."""
+        return load_or_create_key(self.settings.token_key_path, f"{self.agency}-at-1")
+
+    @cached_property
+    def counterparts(self) -> CounterpartClient:
+        """Outbound HTTP to counterparts, and their public keys."""
+        from crossborder.adapters.counterpart import CounterpartClient
+
+        return CounterpartClient(self.sessions, self.signing_key, self.clock, self.transport)
+
+    @cached_property
+    def clients(self) -> DatabaseClientRegistry:
+        """Counterparts' clients registered at our authorization server; who they speak for."""
+        return DatabaseClientRegistry(self.sessions)
+
+
+def load_or_create_key(path: Path, kid: str) -> Key:
+    """The node's key at ``path``, made on first start (the operator then publishes its JWKS)."""
+    from crossborder.adapters.oauth.keys import (
+        generate_signing_key,
+        load_private_key,
+        save_private_key,
+    )
+
+    try:
+        if path.exists():
+            return load_private_key(path)
+        key = generate_signing_key(kid)
+        save_private_key(path, key)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigurationError("KEY_UNREADABLE", path=str(path)) from exc
+    return key
