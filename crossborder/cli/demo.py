@@ -21,9 +21,7 @@ from typing import Annotated
 
 import httpx
 import typer
-from sqlalchemy import select
 
-from crossborder.adapters.db.tables import AuditCheckpoint
 from crossborder.adapters.oauth.keys import public_jwks
 from crossborder.bootstrap import bootstrap
 from crossborder.cli.case import print_case
@@ -35,7 +33,7 @@ from crossborder.domain.errors import CrossborderError
 from crossborder.domain.officers import Permission, Role, new_officer
 from crossborder.i18n import N_
 from crossborder.services import alerts, certificate_of_origin
-from crossborder.services.audit_log import b64, checkpoint, verify_log
+from crossborder.services.audit_log import b64, checkpoint, verify_log, witnesses
 from crossborder.services.cases import case_view
 from crossborder.services.delivery import deliver_now
 from crossborder.services.node import Node
@@ -134,20 +132,12 @@ def _wait_status(node: Node, case_id: str, wanted: set[str], timeout: float = 30
         time.sleep(0.2)
 
 
-def _witnessed(node: Node, other: Node) -> bool:
-    with node.sessions() as session:
-        return (
-            session.scalar(select(AuditCheckpoint.id).where(AuditCheckpoint.agency == other.agency))
-            is not None
-        )
-
-
 def _exchange_checkpoints(cn: Node, vn: Node, lang: str) -> None:
     """Each side signs its audit log's head and the other keeps it as a witness."""
     for node in (cn, vn):
         checkpoint(node)
     deadline = time.monotonic() + 30
-    while not (_witnessed(vn, cn) and _witnessed(cn, vn)):
+    while not (witnesses(vn, cn.agency) and witnesses(cn, vn.agency)):
         if time.monotonic() > deadline:
             raise CrossborderError("DEMO_NOT_ACCEPTED", status="checkpoint")
         time.sleep(0.2)

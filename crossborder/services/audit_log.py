@@ -159,6 +159,13 @@ def checkpoint(node: Node) -> AuditCheckpoint:
     return row
 
 
+def witnesses(node: Node, agency: str) -> bool:
+    """Whether we hold a signed head of ``agency``'s log, as its witness."""
+    with node.sessions() as session:
+        found = select(AuditCheckpoint.id).where(AuditCheckpoint.agency == agency).limit(1)
+        return session.scalar(found) is not None
+
+
 def admit_checkpoint(
     session: Session, node: Node, message: AuditCheckpointMessage, digest: str, actor: Actor
 ) -> None:

@@ -56,3 +56,28 @@ def test_nothing_below_the_composition_root_imports_it() -> None:
                 if isinstance(node, ast.ImportFrom) and node.module == "crossborder.bootstrap":
                     offenders.append(str(path.relative_to(root)))
     assert offenders == []
+
+
+def test_the_command_line_reads_through_the_services() -> None:
+    """No query is written in a command: the services own the tables."""
+    cli = DOMAIN.parent / "cli"
+    offenders = {
+        path.name: roots
+        for path in cli.glob("*.py")
+        if (
+            roots := {
+                r for r in _modules(path) if r.startswith(("sqlalchemy", "crossborder.adapters.db"))
+            }
+        )
+    }
+    assert offenders == {}
+
+
+def _modules(path: Path) -> set[str]:
+    modules = set()
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            modules.add(node.module)
+    return modules
