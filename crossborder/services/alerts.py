@@ -63,6 +63,7 @@ from crossborder.domain.workflows import Workflow
 from crossborder.reference.agencies import agency
 from crossborder.reference.alert_ack_rules import ACK_RULE, ack_rule_data, acknowledged_by_rule
 from crossborder.services import deadlines
+from crossborder.services.cases import open_case
 from crossborder.services.exchange import send
 from crossborder.services.node import Node
 from crossborder.services.outbox import enqueue, new_message
@@ -157,19 +158,16 @@ def new_alert(
     status = next_status(None, AlertAction.RAISE, side)
     now = node.now()
     counterpart = recipient if side == "sender" else sender
-    session.add(
-        Case(
-            id=case_id,
-            workflow=WORKFLOW,
-            counterpart=counterpart,
-            subject=content.category.value,
-            status=status.value,
-            opened_at=now,
-            updated_at=now,
-        )
+    # Inserted at once: no relationship ties the alert to its case, for the foreign key.
+    open_case(
+        session,
+        case_id=case_id,
+        workflow=WORKFLOW,
+        counterpart=counterpart,
+        subject=content.category.value,
+        status=status.value,
+        at=now,
     )
-    # No relationship ties the two rows, so the case goes in first for the foreign key.
-    session.flush()
     alert = Alert(
         case_id=case_id,
         sender=sender,

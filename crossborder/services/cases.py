@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from crossborder.adapters.db.engine import insert_now
 from crossborder.adapters.db.tables import (
     AuditEntry,
     Case,
@@ -125,3 +128,28 @@ def certificate_view(node: Node, number: str) -> CertificateView:
         )
     open_deadlines = deadlines.list_deadlines(node, case_id=case_id)
     return CertificateView(case_id, versions, verifications, open_deadlines)
+
+
+def open_case(
+    session: Session,
+    *,
+    case_id: str,
+    workflow: str,
+    counterpart: str,
+    subject: str,
+    status: str,
+    at: datetime,
+) -> None:
+    """Insert a workflow's case in the caller's transaction: one shape for every workflow."""
+    insert_now(
+        session,
+        Case(
+            id=case_id,
+            workflow=workflow,
+            counterpart=counterpart,
+            subject=subject,
+            status=status,
+            opened_at=at,
+            updated_at=at,
+        ),
+    )

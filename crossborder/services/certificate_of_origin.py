@@ -38,6 +38,7 @@ from crossborder.domain.messages import (
 from crossborder.domain.rules import validate_form_e
 from crossborder.domain.validation import schema_checked
 from crossborder.domain.workflows import Workflow
+from crossborder.services.cases import open_case
 from crossborder.services.exchange import note_received, send
 from crossborder.services.node import Node
 from crossborder.services.outbox import new_message
@@ -93,17 +94,14 @@ def share(node: Node, form: FormE, recipient: str, actor: Actor) -> Shared:
     with node.transaction() as session:
         _refuse_reuse(session, form)
         case_id = new_case_id(node.agency, now, secrets.token_hex(3), node.timezone)
-        insert_now(
+        open_case(
             session,
-            Case(
-                id=case_id,
-                workflow=WORKFLOW,
-                counterpart=recipient,
-                subject=form.certificate_number,
-                status="shared",
-                opened_at=now,
-                updated_at=now,
-            ),
+            case_id=case_id,
+            workflow=WORKFLOW,
+            counterpart=recipient,
+            subject=form.certificate_number,
+            status="shared",
+            at=now,
         )
         insert_now(
             session,
@@ -154,17 +152,14 @@ def admit_share(
     if session.get(Case, message.case_id) is not None:
         raise Conflict("CASE_ALREADY_EXISTS", case_id=message.case_id)
     now = node.now()
-    insert_now(
+    open_case(
         session,
-        Case(
-            id=message.case_id,
-            workflow=WORKFLOW,
-            counterpart=message.sender,
-            subject=form.certificate_number,
-            status="received",
-            opened_at=now,
-            updated_at=now,
-        ),
+        case_id=message.case_id,
+        workflow=WORKFLOW,
+        counterpart=message.sender,
+        subject=form.certificate_number,
+        status="received",
+        at=now,
     )
     insert_now(
         session,

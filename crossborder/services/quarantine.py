@@ -38,6 +38,7 @@ from crossborder.domain.validation import schema_checked
 from crossborder.domain.workflows import Workflow
 from crossborder.reference.agencies import agency
 from crossborder.reference.gates import gate
+from crossborder.services.cases import open_case
 from crossborder.services.exchange import note_received, send
 from crossborder.services.node import Node
 from crossborder.services.outbox import new_message
@@ -119,17 +120,14 @@ def attach_certificate(
             raise InvalidInput("RECIPIENT_REQUIRED")
         _check_countries(certificate, node.agency, recipient)
         case_id = new_case_id(node.agency, now, secrets.token_hex(3), node.timezone)
-        insert_now(
+        open_case(
             session,
-            Case(
-                id=case_id,
-                workflow=WORKFLOW,
-                counterpart=recipient,
-                subject=number,
-                status=ConsignmentStatus.CERTIFIED.value,
-                opened_at=now,
-                updated_at=now,
-            ),
+            case_id=case_id,
+            workflow=WORKFLOW,
+            counterpart=recipient,
+            subject=number,
+            status=ConsignmentStatus.CERTIFIED.value,
+            at=now,
         )
         insert_now(
             session,
@@ -319,17 +317,14 @@ def admit_result(
     if session.get(Case, message.case_id) is not None:
         raise Conflict("CASE_ALREADY_EXISTS", case_id=message.case_id)
     now = node.now()
-    insert_now(
+    open_case(
         session,
-        Case(
-            id=message.case_id,
-            workflow=WORKFLOW,
-            counterpart=message.sender,
-            subject=result.certificate_number,
-            status=ConsignmentStatus.RESULT_RECEIVED.value,
-            opened_at=now,
-            updated_at=now,
-        ),
+        case_id=message.case_id,
+        workflow=WORKFLOW,
+        counterpart=message.sender,
+        subject=result.certificate_number,
+        status=ConsignmentStatus.RESULT_RECEIVED.value,
+        at=now,
     )
     insert_now(
         session,
