@@ -27,13 +27,7 @@ from crossborder.domain.free_text import FreeText
 from crossborder.domain.messages import CaseId
 from crossborder.services import alerts
 from flows.delivery import deliver_or_leave_queued
-from flows.runtime import current_node, officer
-
-
-class Sent(BaseModel):
-    case_id: str
-    message_id: str
-    delivery: str
+from flows.runtime import Sent, current_node, named_officer
 
 
 class RaiseAlertRequest(BaseModel):
@@ -74,7 +68,7 @@ _ACTIONS: dict[type[BaseModel], AlertAction] = {
 @task(name="record-alert", cache_policy=NO_CACHE)
 def record_alert(request: RaiseAlertRequest) -> alerts.Sent:
     return alerts.raise_alert(
-        current_node(), request.alert, request.recipient, officer(request.officer)
+        current_node(), request.alert, request.recipient, named_officer(request.officer)
     )
 
 
@@ -82,7 +76,7 @@ def record_alert(request: RaiseAlertRequest) -> alerts.Sent:
 def record_alert_step(request: AlertStepRequest) -> alerts.Sent:
     action = _ACTIONS[type(request.step)]
     return alerts.act(
-        current_node(), request.case_id, action, request.step, officer(request.officer)
+        current_node(), request.case_id, action, request.step, named_officer(request.officer)
     )
 
 

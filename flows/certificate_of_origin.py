@@ -22,7 +22,7 @@ from crossborder.domain.messages import (
 )
 from crossborder.services import certificate_of_origin
 from flows.delivery import deliver_or_leave_queued
-from flows.runtime import current_node, officer
+from flows.runtime import Sent, current_node, named_officer
 
 
 class ShareCertificateRequest(BaseModel):
@@ -33,12 +33,6 @@ class ShareCertificateRequest(BaseModel):
     certificate: FormE
     recipient: AgencyCode = Field(description="The importing side's agency code")
     officer: str = Field(min_length=1, max_length=100, description="Who shares it")
-
-
-class ShareResult(BaseModel):
-    case_id: str
-    message_id: str
-    delivery: str
 
 
 class CertificateDecisionRequest(BaseModel):
@@ -53,17 +47,11 @@ class CertificateDecisionRequest(BaseModel):
     officer: str = Field(min_length=1, max_length=100)
 
 
-class DecisionResult(BaseModel):
-    case_id: str
-    message_id: str
-    delivery: str
-
-
 @task(name="record-share", cache_policy=NO_CACHE)
 def record_share(request: ShareCertificateRequest) -> certificate_of_origin.Shared:
     node = current_node()
     return certificate_of_origin.share(
-        node, request.certificate, request.recipient, officer(request.officer)
+        node, request.certificate, request.recipient, named_officer(request.officer)
     )
 
 
@@ -74,7 +62,7 @@ def record_decision(request: CertificateDecisionRequest) -> str:
         node,
         request.case_id,
         request.decision,
-        officer(request.officer),
+        named_officer(request.officer),
         request.reasons,
         request.note,
     )
@@ -84,9 +72,9 @@ def record_decision(request: CertificateDecisionRequest) -> str:
     name="share-certificate-of-origin",
     flow_run_name="co-share-{request.certificate.certificate_number}-to-{request.recipient}",
 )
-def share_certificate_of_origin(request: ShareCertificateRequest) -> ShareResult:
+def share_certificate_of_origin(request: ShareCertificateRequest) -> Sent:
     shared = record_share(request)
-    return ShareResult(
+    return Sent(
         case_id=shared.case_id,
         message_id=shared.message_id,
         delivery=deliver_or_leave_queued(shared.message_id),
@@ -97,8 +85,8 @@ def share_certificate_of_origin(request: ShareCertificateRequest) -> ShareResult
     name="answer-certificate-of-origin",
     flow_run_name="co-{request.decision.value}-{request.case_id}",
 )
-def answer_certificate_of_origin(request: CertificateDecisionRequest) -> DecisionResult:
+def answer_certificate_of_origin(request: CertificateDecisionRequest) -> Sent:
     message_id = record_decision(request)
-    return DecisionResult(
+    return Sent(
         case_id=request.case_id, message_id=message_id, delivery=deliver_or_leave_queued(message_id)
     )

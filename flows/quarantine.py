@@ -18,13 +18,7 @@ from crossborder.domain.quarantine import NonComplianceNotice, QuarantineResult
 from crossborder.domain.recognition import RecognitionDecision
 from crossborder.services import non_compliance, quarantine, recognition
 from flows.delivery import deliver_or_leave_queued
-from flows.runtime import current_node, officer
-
-
-class Sent(BaseModel):
-    case_id: str
-    message_id: str
-    delivery: str
+from flows.runtime import Sent, current_node, named_officer
 
 
 class ShareResultRequest(BaseModel):
@@ -76,28 +70,36 @@ class AcknowledgementRequest(BaseModel):
 @task(name="record-quarantine-result", cache_policy=NO_CACHE)
 def record_quarantine_result(request: ShareResultRequest) -> quarantine.Shared:
     return quarantine.share_result(
-        current_node(), request.result, officer(request.officer), request.case_id
+        current_node(), request.result, named_officer(request.officer), request.case_id
     )
 
 
 @task(name="record-recognition-decision", cache_policy=NO_CACHE)
 def record_recognition_decision(request: RecognitionRequest) -> str:
     return recognition.decide(
-        current_node(), request.case_id, request.decision, officer(request.officer), request.note
+        current_node(),
+        request.case_id,
+        request.decision,
+        named_officer(request.officer),
+        request.note,
     )
 
 
 @task(name="record-non-compliance", cache_policy=NO_CACHE)
 def record_non_compliance(request: NonComplianceRequest) -> non_compliance.Sent:
     return non_compliance.notify(
-        current_node(), request.notice, officer(request.officer), request.note, request.case_id
+        current_node(),
+        request.notice,
+        named_officer(request.officer),
+        request.note,
+        request.case_id,
     )
 
 
 @task(name="record-non-compliance-ack", cache_policy=NO_CACHE)
 def record_acknowledgement(request: AcknowledgementRequest) -> non_compliance.Sent:
     return non_compliance.acknowledge(
-        current_node(), request.case_id, officer(request.officer), request.note
+        current_node(), request.case_id, named_officer(request.officer), request.note
     )
 
 

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from pydantic import BaseModel
+
 from crossborder.bootstrap import bootstrap
 from crossborder.domain.actors import Actor
 from crossborder.domain.officers import Permission
@@ -41,10 +43,18 @@ def current_node() -> Node:
     return _from_environment[0]
 
 
-def officer(name: str) -> Actor:
+def named_officer(name: str) -> Actor:
     """The officer a run's form names: registered at this node, and allowed to act.
 
     A deployment's form is filled in by whoever can reach the Prefect UI, so the
     name is checked like the command line's ``--officer``.
     """
     return acting_officer(current_node(), Permission.ACT, name)
+
+
+class Sent(BaseModel):
+    """What every officer flow returns: the case, the message it sent, how far delivery got."""
+
+    case_id: str
+    message_id: str
+    delivery: str

@@ -20,13 +20,7 @@ from crossborder.domain.messages import (
 )
 from crossborder.services import co_amendment, co_verification
 from flows.delivery import deliver_or_leave_queued
-from flows.runtime import current_node, officer
-
-
-class Sent(BaseModel):
-    case_id: str
-    message_id: str
-    delivery: str
+from flows.runtime import Sent, current_node, named_officer
 
 
 class AmendRequest(BaseModel):
@@ -73,28 +67,28 @@ def record_amendment(request: AmendRequest) -> str:
         request.case_id,
         request.certificate,
         request.reason,
-        officer(request.officer),
+        named_officer(request.officer),
     )
 
 
 @task(name="record-revocation", cache_policy=NO_CACHE)
 def record_revocation(request: RevokeRequest) -> str:
     return co_amendment.revoke(
-        current_node(), request.case_id, request.reason, officer(request.officer)
+        current_node(), request.case_id, request.reason, named_officer(request.officer)
     )
 
 
 @task(name="record-verification-request", cache_policy=NO_CACHE)
 def record_verification_request(request: VerificationRequest) -> str:
     return co_verification.request(
-        current_node(), request.case_id, request.request, officer(request.officer)
+        current_node(), request.case_id, request.request, named_officer(request.officer)
     )
 
 
 @task(name="record-verification-reply", cache_policy=NO_CACHE)
 def record_verification_reply(request: VerificationReply) -> str:
     return co_verification.reply(
-        current_node(), request.case_id, request.reply, officer(request.officer)
+        current_node(), request.case_id, request.reply, named_officer(request.officer)
     )
 
 
