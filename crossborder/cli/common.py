@@ -43,6 +43,7 @@ from crossborder.i18n import (
 if TYPE_CHECKING:
     from crossborder.domain.actors import Actor
     from crossborder.services.node import Node
+    from crossborder.services.outbox_review import Answer
     from crossborder.settings import Settings
 
 console = Console()
@@ -223,31 +224,49 @@ def report_sent(
     language and the command that sends the message again once the cause is fixed.
     """
     from crossborder.services.delivery import deliver_now
+    from crossborder.services.outbox_review import outbox_entry
 
     delivery = deliver_now(node, message_id)
     shown = delivery_text(delivery.status, lang)
     say(key, lang, case_id=case_id, message_id=message_id, delivery=shown, **params)
     if delivery.status == "failed":
+        # The counterpart's answer as the outbox keeps it: its code, told in the
+        # officer's language, then its own words and every rule it named.
+        entry = outbox_entry(node, message_id)
+        answer = entry.answer if entry else None
         locale = normalize_locale(lang)
-        code = answer_code(delivery.error or "")
-        err_console.print(
-            translate(
-                "cli.delivery.refused",
-                locale,
-                code=code,
-                answer=error_message(code, locale),
-                message_id=message_id,
-            ),
-            markup=False,
-            highlight=False,
-            soft_wrap=True,
+        code = answer.code if answer else "NO_ERROR_BODY"
+        refused = translate(
+            "cli.delivery.refused",
+            locale,
+            code=code,
+            answer=error_message(code, locale),
+            message_id=message_id,
         )
+        for text in (refused, answer_text(answer, locale)):
+            err_console.print(text, markup=False, highlight=False, soft_wrap=True)
         sys.exit(REFUSED)
 
 
-def answer_code(error: str) -> str:
-    """The counterpart's error code in a stored outcome (``HTTP_403:SCOPE_INSUFFICIENT``)."""
-    return error.rpartition(":")[2] or error
+def answer_text(answer: Answer | None, locale: str) -> str:
+    """Why the last attempt failed: the counterpart's status, code and own words, as it sent them.
+
+    Our own failures (a network error, a token refused) have no status and are
+    told in the reader's language when the code is one of ours.
+    """
+    if answer is None:
+        return ""
+    if answer.http_status is None:
+        ours = error_message(answer.code, locale, **answer.params)
+        return answer.code if ours == f"error.{answer.code}" else f"{answer.code}\n{ours}"
+    lines = [f"HTTP {answer.http_status} {answer.code}"]
+    if answer.message:
+        lines.append(answer.message)
+    lines += [
+        f"- {detail.code or '-'} {detail.field or ''}: {detail.message or ''}"
+        for detail in answer.details
+    ]
+    return "\n".join(lines)
 
 
 def read_json(path: Path) -> dict[str, Any]:

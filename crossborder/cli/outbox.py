@@ -20,6 +20,7 @@ from crossborder.cli.common import (
     TzOption,
     acting,
     agency_shown,
+    answer_text,
     console,
     on_node,
     open_node_for,
@@ -28,10 +29,9 @@ from crossborder.cli.common import (
     user_errors,
 )
 from crossborder.domain.officers import Permission
-from crossborder.i18n import N_, error_message, format_datetime, normalize_locale, translate
+from crossborder.i18n import N_, format_datetime, normalize_locale, translate
 from crossborder.services.outbox_review import (
     UNDELIVERED,
-    Answer,
     OutboxEntry,
     OutboxState,
     list_outbox,
@@ -44,27 +44,6 @@ COLUMNS = ("cli.outbox.message", "cli.outbox.to", "cli.outbox.state", "cli.outbo
 #: Message and case ids are copied into the next command: kept on one line each, and
 #: folded rather than cut if the screen is too narrow even for them.
 ID_COLUMN = "cli.outbox.message"
-
-
-def answer_text(answer: Answer | None, locale: str) -> str:
-    """Why the last attempt failed: the counterpart's status, code and own words, as it sent them.
-
-    Our own failures (a network error, a token refused) have no status and are
-    told in the reader's language when the code is one of ours.
-    """
-    if answer is None:
-        return ""
-    if answer.http_status is None:
-        ours = error_message(answer.code, locale, **answer.params)
-        return answer.code if ours == f"error.{answer.code}" else f"{answer.code}\n{ours}"
-    lines = [f"HTTP {answer.http_status} {answer.code}"]
-    if answer.message:
-        lines.append(answer.message)
-    lines += [
-        f"- {detail.code or '-'} {detail.field or ''}: {detail.message or ''}"
-        for detail in answer.details
-    ]
-    return "\n".join(lines)
 
 
 def _state_text(entry: OutboxEntry, locale: str, zone: str) -> str:

@@ -125,7 +125,12 @@ def record_outcome(node: Node, claim: Claim, outcome: DeliveryOutcome) -> str:
         try:
             _check_receipt(node, claim, outcome.receipt)
         except CrossborderError as error:
-            outcome = DeliveryOutcome("final", error=f"RECEIPT_INVALID:{error.code}")
+            outcome = DeliveryOutcome(
+                "final",
+                error=f"RECEIPT_INVALID:{error.code}",
+                # Our own side's failure: its code and parameters, told in the reader's words.
+                answer={"code": error.code, "params": error.params},
+            )
     now = node.now()
     if outcome.kind == "delivered":
         changes: dict[str, Any] = {
