@@ -10,6 +10,7 @@ in their language. Exit codes: 0 done, 1 refused, 2 usage or configuration.
 from __future__ import annotations
 
 import json
+import string
 import sys
 import traceback
 from collections.abc import Iterable, Iterator
@@ -33,6 +34,7 @@ from crossborder.domain.validation import schema_checked
 from crossborder.i18n import (
     LOCALES,
     N_,
+    catalog,
     error_message,
     normalize_locale,
     parse_locale,
@@ -240,12 +242,24 @@ def report_sent(
             "cli.delivery.refused",
             locale,
             code=code,
-            answer=error_message(code, locale),
+            answer=_meaning(code, answer.params if answer else {}, locale),
             message_id=message_id,
         )
         for text in (refused, answer_text(answer, locale)):
             err_console.print(text, markup=False, highlight=False, soft_wrap=True)
         sys.exit(REFUSED)
+
+
+def _meaning(code: str, params: dict[str, Any], locale: str) -> str:
+    """Our text for a counterpart's code, when we can say it whole.
+
+    A counterpart sends its code and its own words, not the parameters our text
+    of that code would need (``{scope}``): rather than a sentence with a hole,
+    the officer then reads the counterpart's words, printed next.
+    """
+    template = catalog(locale).get(f"error.{code}", "")
+    needed = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    return error_message(code, locale, **params) if template and needed <= params.keys() else ""
 
 
 def answer_text(answer: Answer | None, locale: str) -> str:

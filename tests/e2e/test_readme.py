@@ -188,6 +188,8 @@ def test_the_readme_refusal_and_resend(shell: Session) -> None:
     ]
     refused, *_, resent, outbox = shown[-6:][1:]
     assert "SCOPE_MISSING" in refused.stderr and "outbox resend" in refused.stderr
+    # The counterpart's own words, never our sentence with a hole where its parameter was.
+    assert "alert:write" in refused.stderr and "{scope}" not in refused.stderr
     assert translate("cli.delivery.delivered", "en") in resent.stdout
     assert outbox.stdout.strip() == translate("cli.outbox.none", "en")  # nothing waits
 
