@@ -19,17 +19,17 @@ demo: $(INSTALLED)
 
 # Lint and types first: they fail in seconds where the suite takes minutes.
 test: $(INSTALLED)
-	$(BIN)/ruff check crossborder flows tests bench
+	$(BIN)/ruff check crossborder flows tests bench contracts
 	$(BIN)/mypy
 	$(BIN)/pytest
 
 lint: $(INSTALLED)
-	$(BIN)/ruff check crossborder flows tests bench
-	$(BIN)/ruff format --check crossborder flows tests bench
+	$(BIN)/ruff check crossborder flows tests bench contracts
+	$(BIN)/ruff format --check crossborder flows tests bench contracts
 	$(BIN)/mypy
 
 contracts: $(INSTALLED)
-	$(BIN)/python -m crossborder.contracts
+	$(BIN)/python contracts/generate.py
 
 bench: $(INSTALLED)
 	$(BIN)/python bench/exchange.py

@@ -36,7 +36,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from itertools import pairwise
@@ -266,33 +266,34 @@ def counted(engine: Engine) -> Iterator[list[int]]:
 
 
 @contextmanager
-def timed_hook(times: list[float]) -> Iterator[None]:
+def timed_hook(node: Node, times: list[float]) -> Iterator[None]:
     """The alert workflow's escalation step, timed, for the length of the block."""
-    hook = deadlines.ESCALATIONS[ACK_RULE]
+    handlers = node.workflows
+    hook = handlers.escalate[ACK_RULE]
 
     def timed(session: Session, node: Node, row: deadlines.DeadlineRow) -> None:
         started = time.perf_counter()
         hook(session, node, row)
         times.append(time.perf_counter() - started)
 
-    deadlines.ESCALATIONS[ACK_RULE] = timed
+    node.workflows = replace(handlers, escalate={**handlers.escalate, ACK_RULE: timed})
     try:
         yield
     finally:
-        deadlines.ESCALATIONS[ACK_RULE] = hook
+        node.workflows = handlers
 
 
 def watcher_round(node: Node, case_ids: list[str]) -> Round:
     """One ``watch(node, limit=n)`` over ``n`` overdue deadlines, checked afterwards."""
     stamps, hook = Stamps(), list[float]()
-    previous = deadlines.set_notifier(stamps)
+    previous, node.notifier = node.notifier, stamps
     try:
-        with timed_hook(hook), counted(node.engine) as statements:
+        with timed_hook(node, hook), counted(node.engine) as statements:
             cpu, started = CpuUse.before(), time.perf_counter()
             result = deadlines.watch(node, limit=len(case_ids))
             wall, cpu = time.perf_counter() - started, CpuUse.after().since(cpu)
     finally:
-        deadlines.set_notifier(previous)
+        node.notifier = previous
     steps = {step.step for step in result.taken}
     if len(result.taken) != len(case_ids) or steps != {"overdue"} or result.failed:
         raise BenchFailed(

@@ -1,14 +1,18 @@
-"""The composition root: builds one node — database, keys, clock — from its settings.
+"""The composition root: builds one node — database, keys, clock, workflows — from its settings.
 
 The API, the CLI, the flows and the tests all get their node from here, so a
-test swaps a part (a clock, a transport) by passing it in, not by patching.
-Everything else depends on the :class:`~crossborder.services.node.Node` type,
-never on this module.
+test swaps a part (a clock, a transport, a notifier) by passing it in, not by
+patching. Everything else depends on the :class:`~crossborder.services.node.Node`
+type, never on this module.
+
+A new workflow is one line in :func:`workflows`: its module's ``HANDLERS`` say
+which messages it admits and reacts to and which deadlines it escalates.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,7 +23,15 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from crossborder.adapters.db.engine import make_engine, make_session_factory
 from crossborder.adapters.db.migrate import upgrade
 from crossborder.domain.errors import ConfigurationError
-from crossborder.services.node import Clock, Node, load_or_create_key, system_clock
+from crossborder.services.node import (
+    Clock,
+    LogNotifier,
+    Node,
+    Notifier,
+    WorkflowHandlers,
+    load_or_create_key,
+    system_clock,
+)
 from crossborder.settings import Settings
 
 if TYPE_CHECKING:
@@ -64,11 +76,44 @@ def open_database(url: str, *, migrate: bool) -> Engine:
     return engine
 
 
+def workflows() -> WorkflowHandlers:
+    """Every workflow the node runs.
+
+    Imported when the node first admits, dispatches or escalates something, not
+    when it is built: an officer's ``case list`` loads none of them.
+    """
+    from crossborder.services import (
+        alert_inbound,
+        alerts,
+        audit_log,
+        certificate_of_origin,
+        co_amendment,
+        co_verification,
+        non_compliance,
+        quarantine,
+        recognition,
+    )
+
+    return (
+        certificate_of_origin.HANDLERS
+        + co_amendment.HANDLERS
+        + co_verification.HANDLERS
+        + quarantine.HANDLERS
+        + recognition.HANDLERS
+        + non_compliance.HANDLERS
+        + alerts.HANDLERS
+        + alert_inbound.HANDLERS
+        + audit_log.HANDLERS
+    )
+
+
 def bootstrap(
     settings: Settings,
     *,
     clock: Clock = system_clock,
     transport: httpx.BaseTransport | None = None,
+    notifier: Notifier | None = None,
+    load_workflows: Callable[[], WorkflowHandlers] = workflows,
     migrate: bool = True,
 ) -> Node:
     try:
@@ -84,4 +129,6 @@ def bootstrap(
         sessions=make_session_factory(engine),
         clock=clock,
         transport=transport,
+        load_workflows=load_workflows,
+        notifier=notifier or LogNotifier(),
     )

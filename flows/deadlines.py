@@ -3,7 +3,7 @@
 No flow run waits for a deadline. Deadlines are rows (``crossborder.services
 .deadlines``); this flow wakes every few minutes, takes the reminders and
 escalations that have come due, and ends. Every running node also takes the
-same steps every few seconds on its own (``api/workers.py``): this flow is
+same steps every few seconds on its own (``crossborder/workers.py``): this flow is
 the pass an operator sees in the Prefect UI, and the watcher of a database
 whose node is not running. Serve it with the node's settings in the
 environment::
@@ -13,8 +13,8 @@ environment::
 
 (``python -m flows.deadlines`` does exactly that), or deploy it to a work pool
 with ``watch_deadlines.deploy(..., interval=300)``. Several watchers at once are
-safe: each step is taken once. The process must import the modules that
-register workflows' escalation steps (``@on_overdue``).
+safe: each step is taken once. The node it works on carries every workflow's
+escalation steps (the composition root puts them there).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from __future__ import annotations
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from crossborder.services import workflows  # noqa: F401  (registers every workflow's deadline hooks)
 from crossborder.services.deadlines import WatchResult, watch
 from flows.runtime import current_node
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from prefect import serve
 
-from crossborder.services import workflows  # noqa: F401  (registers every workflow's deadline hooks)
 from crossborder.settings import Settings
 from flows.alerts import alert_step, handle_incoming_alert, raise_alert
 from flows.certificate_of_origin import answer_certificate_of_origin, share_certificate_of_origin

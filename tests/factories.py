@@ -16,12 +16,12 @@ import uvicorn
 
 from crossborder.adapters.oauth.keys import public_jwks
 from crossborder.api.app import create_app
-from crossborder.bootstrap import bootstrap
+from crossborder.bootstrap import bootstrap, workflows
 from crossborder.domain.actors import Actor
 from crossborder.domain.certificate_of_origin import FormE
 from crossborder.domain.errors import NotFound
 from crossborder.domain.officers import Role, new_officer
-from crossborder.services.node import Node
+from crossborder.services.node import Node, Notifier, WorkflowHandlers
 from crossborder.services.officers import add_officer
 from crossborder.services.registry import connect_peer
 from crossborder.settings import Settings
@@ -59,6 +59,8 @@ def make_node(
     folder: Path,
     clock: Callable[[], datetime],
     port: int | None = None,
+    notifier: Notifier | None = None,
+    load_workflows: Callable[[], WorkflowHandlers] = workflows,
     **overrides: Any,
 ) -> Node:
     port = port or free_port()
@@ -76,7 +78,7 @@ def make_node(
         database_url=db_url,
         poll_seconds=0.05,
     )
-    return bootstrap(settings, clock=clock)
+    return bootstrap(settings, clock=clock, notifier=notifier, load_workflows=load_workflows)
 
 
 #: The officers :func:`register_staff` registers, by role: their id, and their full name on

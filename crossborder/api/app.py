@@ -20,11 +20,11 @@ from crossborder.adapters.oauth.authorization_server import AuthorizationServer
 from crossborder.adapters.oauth.keys import key_set_from_jwks, public_jwks
 from crossborder.adapters.oauth.resource_server import AccessTokenValidator
 from crossborder.api import errors
-from crossborder.api.workers import Workers
 from crossborder.domain.errors import InvalidInput
 from crossborder.domain.messages import KNOWN_SCOPES, SCOPE_FOR_TYPE
 from crossborder.services.inbound import receive, record_refusal
 from crossborder.services.node import Node
+from crossborder.workers import Workers
 
 #: Any message type's scope lets a caller in; the type's own scope (and, for a
 #: restricted alert, its audience's) is checked once the signed message says

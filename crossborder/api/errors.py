@@ -12,12 +12,49 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from crossborder.domain.errors import CrossborderError
 from crossborder.i18n import error_message, translate
 
 log = logging.getLogger(__name__)
+
+_CODE = r"^[A-Z][A-Z0-9_]*$"
+
+
+class ErrorDetail(BaseModel):
+    """One broken rule: its stable code, where it was found, and a sentence about it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(pattern=_CODE, examples=["FIELD_MISSING"])
+    field: str = Field(
+        description="Path of the offending field (`payload.certificate.items[0].hs_code`), "
+        "empty when the rule is not about one field.",
+    )
+    message: str = Field(description="For a person; in the language of `Accept-Language`.")
+
+
+class Error(BaseModel):
+    """A refusal: the stable code is the contract, the message is for the person reading logs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(pattern=_CODE, examples=["SCHEMA_INVALID"])
+    message: str = Field(description="For a person; in the language of `Accept-Language`.")
+    details: list[ErrorDetail]
+
+
+# The node builds every error answer with these models, and ``contracts/``
+# publishes their schema: one source, so the two cannot drift apart.
+class ErrorResponse(BaseModel):
+    """The one shape of every error answered by a node, whatever the status."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    error: Error
+
 
 STATUS_FOR_KIND = {
     "invalid": 422,
@@ -31,22 +68,19 @@ _HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 415: "UNSUPPORTED_ME
 
 
 def error_body(error: CrossborderError, locale: str) -> dict[str, Any]:
-    return {
-        "error": {
-            "code": error.code,
-            "message": error_message(error.code, locale, **error.params),
-            "details": [
-                {
-                    "code": violation.code,
-                    "field": violation.field,
-                    "message": translate(
-                        f"error.{violation.code}", locale, field=violation.field, **violation.params
-                    ),
-                }
-                for violation in error.violations
-            ],
-        }
-    }
+    details = [
+        ErrorDetail(
+            code=violation.code,
+            field=violation.field,
+            message=translate(
+                f"error.{violation.code}", locale, field=violation.field, **violation.params
+            ),
+        )
+        for violation in error.violations
+    ]
+    message = error_message(error.code, locale, **error.params)
+    body = ErrorResponse(error=Error(code=error.code, message=message, details=details))
+    return body.model_dump()
 
 
 def error_response(error: CrossborderError, locale: str) -> JSONResponse:

@@ -90,10 +90,6 @@ def list_(
 @app.command("watch", help=N_("cli.help.deadlines.watch"))
 def watch_once(lang: LangOption = "", config: ConfigOption = None) -> None:
     """Take the reminders and escalations that have come due: one pass of the watcher."""
-    # Every workflow's escalation hooks, loaded only here: listing deadlines, or
-    # a command that merely shows their status, needs none of them.
-    from crossborder.services import workflows  # noqa: F401
-
     with user_errors(lang):
         result = watch(open_node(config))
     say(

@@ -1,8 +1,8 @@
 """The wire contract's messages: one envelope, a typed payload per message type.
 
 These pydantic models are the single source of ``contracts/``: the JSON Schemas
-and the OpenAPI document there are generated from them (``python -m
-crossborder.contracts``) and a test fails when the checked-in files drift.
+and the OpenAPI document there are generated from them (``python
+contracts/generate.py``) and a test fails when the checked-in files drift.
 """
 
 from __future__ import annotations

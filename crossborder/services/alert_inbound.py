@@ -28,7 +28,7 @@ from crossborder.domain.messages import (
     AlertRaiseMessage,
     AlertUpdateMessage,
     AlertWithdrawMessage,
-    AnyMessage,
+    MessageType,
 )
 from crossborder.services.alerts import (
     ActionPayload,
@@ -42,7 +42,15 @@ from crossborder.services.alerts import (
     summary,
 )
 from crossborder.services.exchange import note_received
-from crossborder.services.node import Node
+from crossborder.services.node import Node, WorkflowHandlers
+
+AlertStepMessage = (
+    AlertUpdateMessage
+    | AlertFollowUpMessage
+    | AlertAckMessage
+    | AlertCloseMessage
+    | AlertWithdrawMessage
+)
 
 
 def admit_raise(
@@ -105,15 +113,15 @@ def _admit_resend(
     )
 
 
-def _admit_action(
-    session: Session,
-    node: Node,
-    message: AnyMessage,
-    action: AlertAction,
-    payload: ActionPayload,
-    digest: str,
-    actor: Actor,
+def admit_step(
+    session: Session, node: Node, message: AlertStepMessage, digest: str, actor: Actor
 ) -> None:
+    """Any step after the raise: checked and applied as our own steps are, with the sender acting.
+
+    The step is the message type's (``alert.follow_up`` is the ``follow_up`` step).
+    """
+    action = AlertAction(message.type.value.removeprefix("alert."))
+    payload: ActionPayload = message.payload
     alert = locked(session, message.case_id)
     parties: dict[str, Side] = (
         {alert.sender: "sender", alert.recipient: "recipient"} if alert else {}
@@ -139,31 +147,13 @@ def _admit_action(
     )
 
 
-def admit_update(
-    session: Session, node: Node, message: AlertUpdateMessage, digest: str, actor: Actor
-) -> None:
-    _admit_action(session, node, message, AlertAction.UPDATE, message.payload, digest, actor)
-
-
-def admit_follow_up(
-    session: Session, node: Node, message: AlertFollowUpMessage, digest: str, actor: Actor
-) -> None:
-    _admit_action(session, node, message, AlertAction.FOLLOW_UP, message.payload, digest, actor)
-
-
-def admit_ack(
-    session: Session, node: Node, message: AlertAckMessage, digest: str, actor: Actor
-) -> None:
-    _admit_action(session, node, message, AlertAction.ACK, message.payload, digest, actor)
-
-
-def admit_close(
-    session: Session, node: Node, message: AlertCloseMessage, digest: str, actor: Actor
-) -> None:
-    _admit_action(session, node, message, AlertAction.CLOSE, message.payload, digest, actor)
-
-
-def admit_withdraw(
-    session: Session, node: Node, message: AlertWithdrawMessage, digest: str, actor: Actor
-) -> None:
-    _admit_action(session, node, message, AlertAction.WITHDRAW, message.payload, digest, actor)
+HANDLERS = WorkflowHandlers(
+    admit={
+        MessageType.ALERT_RAISE: admit_raise,
+        MessageType.ALERT_UPDATE: admit_step,
+        MessageType.ALERT_FOLLOW_UP: admit_step,
+        MessageType.ALERT_ACK: admit_step,
+        MessageType.ALERT_CLOSE: admit_step,
+        MessageType.ALERT_WITHDRAW: admit_step,
+    }
+)

@@ -57,6 +57,7 @@ from crossborder.domain.messages import (
     AlertUpdateMessage,
     AlertWithdrawMessage,
     AnyMessage,
+    MessageType,
     new_case_id,
 )
 from crossborder.domain.workflows import Workflow
@@ -65,7 +66,7 @@ from crossborder.reference.alert_ack_rules import ACK_RULE, ack_rule_data, ackno
 from crossborder.services import deadlines
 from crossborder.services.cases import open_case
 from crossborder.services.exchange import send
-from crossborder.services.node import Node
+from crossborder.services.node import Node, WorkflowHandlers
 from crossborder.services.outbox import enqueue, new_message
 
 WORKFLOW = Workflow.ALERT
@@ -360,7 +361,6 @@ def acknowledge_by_rule(session: Session, node: Node, row: InboxMessage) -> None
         )
 
 
-@deadlines.on_overdue(ACK_RULE)
 def escalate(session: Session, node: Node, deadline: deadlines.DeadlineRow) -> None:
     """No acknowledgement in time: urgent here, marked for the fallback; the sender re-sends.
 
@@ -407,3 +407,10 @@ def escalate(session: Session, node: Node, deadline: deadlines.DeadlineRow) -> N
         message_digest=queued.digest,
         **common,
     )
+
+
+HANDLERS = WorkflowHandlers(
+    # Low-severity information notices are acknowledged by rule, not by a person.
+    react={MessageType.ALERT_RAISE: acknowledge_by_rule},
+    escalate={ACK_RULE: escalate},
+)

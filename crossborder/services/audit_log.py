@@ -27,9 +27,10 @@ from crossborder.domain.errors import Forbidden, InvalidInput
 from crossborder.domain.messages import (
     AuditCheckpointMessage,
     AuditCheckpointPayload,
+    MessageType,
     new_case_id,
 )
-from crossborder.services.node import Node
+from crossborder.services.node import Node, WorkflowHandlers
 from crossborder.services.outbox import enqueue, new_message
 
 CHECKPOINT_TYP = "crossborder-checkpoint+jws"
@@ -232,3 +233,6 @@ def prove_entry(node: Node, seq: int) -> InclusionProof:
         root_hash=b64(merkle.root(leaves)),
         proof=[b64(step) for step in merkle.inclusion_proof(leaves, seq)],
     )
+
+
+HANDLERS = WorkflowHandlers(admit={MessageType.AUDIT_CHECKPOINT: admit_checkpoint})

@@ -40,7 +40,7 @@ from crossborder.domain.validation import schema_checked
 from crossborder.domain.workflows import Workflow
 from crossborder.services.cases import open_case
 from crossborder.services.exchange import note_received, send
-from crossborder.services.node import Node
+from crossborder.services.node import Node, WorkflowHandlers
 from crossborder.services.outbox import new_message
 
 WORKFLOW = Workflow.CERTIFICATE_OF_ORIGIN
@@ -305,3 +305,13 @@ def on_decision(
         reasons=certificate.decision_reasons,
         note=note.model_dump() if note else None,
     )
+
+
+HANDLERS = WorkflowHandlers(
+    admit={MessageType.CO_SHARE: admit_share, MessageType.CO_DECISION: on_decision},
+    react={
+        MessageType.CO_SHARE: auto_decide,
+        # An amended certificate is a new version waiting for a decision, like the first.
+        MessageType.CO_AMEND: auto_decide,
+    },
+)

@@ -28,10 +28,11 @@ from crossborder.domain.messages import (
     CoRevokeMessage,
     CoRevokePayload,
     FreeText,
+    MessageType,
 )
 from crossborder.domain.rules import validate_form_e
 from crossborder.services.exchange import note_received, send
-from crossborder.services.node import Node
+from crossborder.services.node import Node, WorkflowHandlers
 from crossborder.services.outbox import new_message
 
 
@@ -190,3 +191,8 @@ def admit_revoke(
         sender=message.sender,
         note=message.payload.reason.model_dump(),
     )
+
+
+HANDLERS = WorkflowHandlers(
+    admit={MessageType.CO_AMEND: admit_amend, MessageType.CO_REVOKE: admit_revoke}
+)

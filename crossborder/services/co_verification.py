@@ -31,11 +31,12 @@ from crossborder.domain.messages import (
     CoVerificationReplyPayload,
     CoVerificationRequestMessage,
     CoVerificationRequestPayload,
+    MessageType,
 )
 from crossborder.services import deadlines
 from crossborder.services.co_amendment import latest_certificate
 from crossborder.services.exchange import note_received, send
-from crossborder.services.node import Node
+from crossborder.services.node import Node, WorkflowHandlers
 from crossborder.services.outbox import enqueue, new_message
 
 REPLY_RULE = "co.verification_reply"
@@ -219,7 +220,6 @@ def admit_reply(
     )
 
 
-@deadlines.on_overdue(REPLY_RULE)
 def escalate(session: Session, node: Node, deadline: deadlines.DeadlineRow) -> None:
     """The reply deadline passed: mark overdue here; the importing side also tells the issuer."""
     verification = _open_verification(session, deadline.case_id)
@@ -277,3 +277,13 @@ def admit_overdue(
         certificate_number=verification.certificate_number,
         sender=message.sender,
     )
+
+
+HANDLERS = WorkflowHandlers(
+    admit={
+        MessageType.CO_VERIFICATION_REQUEST: admit_request,
+        MessageType.CO_VERIFICATION_REPLY: admit_reply,
+        MessageType.CO_VERIFICATION_OVERDUE: admit_overdue,
+    },
+    escalate={REPLY_RULE: escalate},
+)

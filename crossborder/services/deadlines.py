@@ -13,23 +13,19 @@ otherwise) and inserts the step under a unique key before acting, all in one
 transaction with the audit entry and whatever the workflow's hook writes (a
 case marked overdue, a notice in the outbox).
 
-Every step is audited and told to our duty officer (:class:`Notifier`);
-workflows add their own steps by rule key::
+Every step is audited and told to our duty officer (the node's notifier);
+a workflow adds its own steps by rule key, in its ``HANDLERS``::
 
-    @on_overdue("co.verification_reply")
-    def verification_overdue(session, node, deadline): ...
-
-The module holding such hooks must be imported in every process that runs the
-watcher, or the step is taken with the default behaviour only.
+    HANDLERS = WorkflowHandlers(escalate={REPLY_RULE: verification_overdue})
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, Protocol, TypeAlias
+from typing import Any, Literal, TypeAlias
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, or_, select
@@ -37,12 +33,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crossborder.adapters.db.tables import Deadline, DeadlineStep
-from crossborder.audit.render import sentence
 from crossborder.audit.trail import record
 from crossborder.domain.actors import Actor
 from crossborder.domain.deadlines import OVERDUE, Step, due_at, plan, step_due
 from crossborder.domain.errors import Conflict, InvalidInput, NotFound
-from crossborder.i18n import DEFAULT_LOCALE
 from crossborder.reference.agencies import agency
 from crossborder.reference.calendars import calendar_for, office_hours_for
 from crossborder.reference.deadline_rules import RuleData, deadline_rule
@@ -52,69 +46,9 @@ log = logging.getLogger(__name__)
 
 #: The stored deadline, as workflows' hooks and :func:`list_deadlines` see it.
 DeadlineRow: TypeAlias = Deadline
-Escalate = Callable[[Session, Node, DeadlineRow], None]
-Remind = Callable[[Session, Node, DeadlineRow, str], None]
-
-#: Rule key → the workflow's escalation step, run after the deadline is marked overdue.
-ESCALATIONS: dict[str, Escalate] = {}
-#: Rule key → the workflow's own reminder step (e.g. a message to the counterpart).
-REMINDERS: dict[str, Remind] = {}
 
 OPEN, MET, OVERDUE_STATUS, CANCELLED = "open", "met", "overdue", "cancelled"
 UNSETTLED = (OPEN, OVERDUE_STATUS)
-
-
-def on_overdue(rule_key: str) -> Callable[[Escalate], Escalate]:
-    """Register ``rule_key``'s escalation step; one workflow owns each rule."""
-
-    def register_hook(escalate: Escalate) -> Escalate:
-        if ESCALATIONS.setdefault(rule_key, escalate) is not escalate:
-            raise ValueError(f"{rule_key} already has an escalation step")
-        return escalate
-
-    return register_hook
-
-
-def on_reminder(rule_key: str) -> Callable[[Remind], Remind]:
-    """Register ``rule_key``'s reminder step, run with the step's name (``reminder-7``)."""
-
-    def register_hook(remind: Remind) -> Remind:
-        if REMINDERS.setdefault(rule_key, remind) is not remind:
-            raise ValueError(f"{rule_key} already has a reminder step")
-        return remind
-
-    return register_hook
-
-
-class Notifier(Protocol):
-    """Tells the duty officer of ``agency`` (our own): a message key and its parameters.
-
-    The key and parameters are the audit entry's as stored (``audit.deadline.overdue``,
-    agency codes left as codes, the due time as ISO 8601 text), so a notifier
-    renders the sentence the trail shows with :func:`crossborder.audit.render.sentence`,
-    in the officer's language and time zone. ``agency`` and ``key`` are
-    positional because the parameters have an ``agency`` of their own.
-    """
-
-    def notify(self, agency: str, key: str, /, **params: Any) -> None: ...
-
-
-class LogNotifier:
-    """The default: a warning in the node's log, in English, on the agency's own clock."""
-
-    def notify(self, code: str, key: str, /, **params: Any) -> None:
-        zone = agency(code).time_zone
-        log.warning("duty officer of %s: %s", code, sentence(key, params, DEFAULT_LOCALE, zone))
-
-
-_notifier: Notifier = LogNotifier()
-
-
-def set_notifier(notifier: Notifier) -> Notifier:
-    """Use ``notifier`` from now on (a node's SMS or mail gateway); returns the previous one."""
-    global _notifier
-    previous, _notifier = _notifier, notifier
-    return previous
 
 
 # --- what workflows call, inside their own transaction ---
@@ -364,7 +298,7 @@ def _remind(session: Session, node: Node, row: Deadline, step: str, now: datetim
         **_facts(row),
     )
     notice = _Notice("audit.deadline.reminder", entry.params)
-    hook = REMINDERS.get(row.rule_key)
+    hook = node.workflows.remind.get(row.rule_key)
     if hook is not None:
         hook(session, node, row, step)
     return notice
@@ -382,7 +316,7 @@ def _escalate(session: Session, node: Node, row: Deadline, now: datetime) -> _No
         **_facts(row),
     )
     notice = _Notice("audit.deadline.overdue", entry.params)
-    hook = ESCALATIONS.get(row.rule_key)
+    hook = node.workflows.escalate.get(row.rule_key)
     if hook is not None:
         hook(session, node, row)
     return notice
@@ -427,7 +361,7 @@ def take_step(node: Node, deadline_id: int, now: datetime) -> StepTaken | None:
         return None
     taken, notice = outcome
     try:
-        _notifier.notify(node.agency, notice.key, **notice.params)
+        node.notifier.notify(node.agency, notice.key, **notice.params)
     except Exception:
         # The step is taken and on the audit trail; only the message to the
         # officer is lost, and retrying the step would repeat the escalation.

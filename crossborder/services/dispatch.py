@@ -9,29 +9,14 @@ loses nothing and repeats nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from crossborder.adapters.db.tables import InboxMessage
 from crossborder.audit.trail import record
 from crossborder.domain.actors import Actor
 from crossborder.domain.errors import CrossborderError
 from crossborder.domain.messages import MessageType
-from crossborder.services import alerts, certificate_of_origin, recognition
 from crossborder.services.node import Node
-
-React = Callable[[Session, Node, InboxMessage], None]
-REACT: dict[str, React] = {
-    MessageType.CO_SHARE.value: certificate_of_origin.auto_decide,
-    # An amended certificate is a new version waiting for a decision, like the first.
-    MessageType.CO_AMEND.value: certificate_of_origin.auto_decide,
-    # A received quarantine result is decided by the recognition rules in force.
-    MessageType.SPS_QUARANTINE_RESULT.value: recognition.auto_decide,
-    # Low-severity information notices are acknowledged by rule, not by a person.
-    MessageType.ALERT_RAISE.value: alerts.acknowledge_by_rule,
-}
 
 
 def pending_ids(node: Node, limit: int) -> list[int]:
@@ -57,7 +42,7 @@ def process_one(node: Node, inbox_id: int) -> bool:
             ).one_or_none()
             if row is None:
                 return False
-            react = REACT.get(row.type)
+            react = node.workflows.react.get(MessageType(row.type))
             if react is not None:
                 react(session, node, row)
             row.status = "processed"

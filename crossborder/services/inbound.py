@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import bindparam, select
@@ -48,22 +46,11 @@ from crossborder.domain.errors import Conflict, CrossborderError, Forbidden, Inv
 from crossborder.domain.messages import (
     AnyMessage,
     Message,
-    MessageType,
     Receipt,
     required_scopes,
 )
 from crossborder.domain.validation import violations_from
 from crossborder.reference.senders import check_sender
-from crossborder.services import (
-    alert_inbound,
-    audit_log,
-    certificate_of_origin,
-    co_amendment,
-    co_verification,
-    non_compliance,
-    quarantine,
-    recognition,
-)
 from crossborder.services.node import Node
 
 _MESSAGE = TypeAdapter[AnyMessage](Message)
@@ -72,29 +59,6 @@ _MESSAGE = TypeAdapter[AnyMessage](Message)
 _EARLIER = select(InboxMessage.digest, InboxMessage.receipt).where(
     InboxMessage.message_id == bindparam("message_id")
 )
-
-#: What a message type changes when it is admitted (inside the receipt's transaction).
-Admit = Callable[[Session, Node, Any, str, Actor], None]
-ADMIT: dict[MessageType, Admit] = {
-    MessageType.CO_SHARE: certificate_of_origin.admit_share,
-    MessageType.CO_DECISION: certificate_of_origin.on_decision,
-    MessageType.CO_AMEND: co_amendment.admit_amend,
-    MessageType.CO_REVOKE: co_amendment.admit_revoke,
-    MessageType.CO_VERIFICATION_REQUEST: co_verification.admit_request,
-    MessageType.CO_VERIFICATION_REPLY: co_verification.admit_reply,
-    MessageType.CO_VERIFICATION_OVERDUE: co_verification.admit_overdue,
-    MessageType.SPS_QUARANTINE_RESULT: quarantine.admit_result,
-    MessageType.SPS_RECOGNITION_DECISION: recognition.admit_decision,
-    MessageType.SPS_NON_COMPLIANCE: non_compliance.admit_notice,
-    MessageType.SPS_NON_COMPLIANCE_ACK: non_compliance.admit_ack,
-    MessageType.ALERT_RAISE: alert_inbound.admit_raise,
-    MessageType.ALERT_UPDATE: alert_inbound.admit_update,
-    MessageType.ALERT_FOLLOW_UP: alert_inbound.admit_follow_up,
-    MessageType.ALERT_ACK: alert_inbound.admit_ack,
-    MessageType.ALERT_CLOSE: alert_inbound.admit_close,
-    MessageType.ALERT_WITHDRAW: alert_inbound.admit_withdraw,
-    MessageType.AUDIT_CHECKPOINT: audit_log.admit_checkpoint,
-}
 
 
 @dataclass(frozen=True)
@@ -216,7 +180,7 @@ def _receive(node: Node, body: bytes, token: AccessToken) -> Accepted:
                 type=message.type.value,
                 sender=message.sender,
             )
-            ADMIT[message.type](session, node, message, message_digest, actor)
+            node.workflows.admit[message.type](session, node, message, message_digest, actor)
     except IntegrityError:
         # The same message arriving twice at once: the other delivery won the race.
         earlier = _earlier_delivery(node, message, message_digest)

@@ -1,18 +1,21 @@
-"""The node the services work on: its settings, database, clock, keys and counterparts.
+"""The node the services work on: its settings, database, clock, keys, counterparts, workflows.
 
 Services, the API, the CLI and the flows depend on this type; only
-``crossborder.bootstrap``, the composition root, builds one.
+``crossborder.bootstrap``, the composition root, builds one — and hands it the
+workflows it runs (:class:`WorkflowHandlers`) and the notifier that tells its
+duty officer, so nothing here is a global filled in by importing a module.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import logging
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,13 +25,82 @@ from crossborder.domain.errors import ConfigurationError
 from crossborder.reference.form_e_reference import FormEReferenceData
 from crossborder.settings import Settings
 
+log = logging.getLogger(__name__)
+
 if TYPE_CHECKING:
     import httpx
     from joserfc.jwk import Key
 
     from crossborder.adapters.counterpart import CounterpartClient
+    from crossborder.adapters.db.tables import Deadline, InboxMessage
+    from crossborder.domain.actors import Actor
+    from crossborder.domain.messages import MessageType
 
 Clock = Callable[[], datetime]
+K = TypeVar("K")
+V = TypeVar("V")
+
+#: Admits a received message: the state change its type makes, inside the receipt's transaction.
+Admit: TypeAlias = "Callable[[Session, Node, Any, str, Actor], None]"
+#: Reacts to an admitted message once the receipt has left (may queue a reply).
+React: TypeAlias = "Callable[[Session, Node, InboxMessage], None]"
+#: A workflow's own step when one of its deadlines is passed (after the watcher's).
+Escalate: TypeAlias = "Callable[[Session, Node, Deadline], None]"
+#: A workflow's own reminder step, with the step's name (``reminder-7``).
+Remind: TypeAlias = "Callable[[Session, Node, Deadline, str], None]"
+
+
+@dataclass(frozen=True)
+class WorkflowHandlers:
+    """What a workflow plugs into the node, by message type and by deadline rule.
+
+    Each workflow module ends with its ``HANDLERS``; the composition root adds
+    them up, and refuses two workflows claiming one message type or rule.
+    """
+
+    admit: Mapping[MessageType, Admit] = field(default_factory=dict)
+    react: Mapping[MessageType, React] = field(default_factory=dict)
+    escalate: Mapping[str, Escalate] = field(default_factory=dict)
+    remind: Mapping[str, Remind] = field(default_factory=dict)
+
+    def __add__(self, other: WorkflowHandlers) -> WorkflowHandlers:
+        return WorkflowHandlers(
+            admit=_joined(self.admit, other.admit),
+            react=_joined(self.react, other.react),
+            escalate=_joined(self.escalate, other.escalate),
+            remind=_joined(self.remind, other.remind),
+        )
+
+
+def _joined(first: Mapping[K, V], second: Mapping[K, V]) -> dict[K, V]:
+    if taken := first.keys() & second.keys():
+        raise ValueError(f"handled twice: {sorted(map(str, taken))}")
+    return {**first, **second}
+
+
+class Notifier(Protocol):
+    """Tells the duty officer of ``agency`` (our own): a message key and its parameters.
+
+    The key and parameters are the audit entry's as stored (``audit.deadline.overdue``,
+    agency codes left as codes, the due time as ISO 8601 text), so a notifier
+    renders the sentence the trail shows with :func:`crossborder.audit.render.sentence`,
+    in the officer's language and time zone. ``agency`` and ``key`` are
+    positional because the parameters have an ``agency`` of their own.
+    """
+
+    def notify(self, agency: str, key: str, /, **params: Any) -> None: ...
+
+
+class LogNotifier:
+    """The default: a warning in the node's log, in English, on the agency's own clock."""
+
+    def notify(self, code: str, key: str, /, **params: Any) -> None:
+        from crossborder.audit.render import sentence
+        from crossborder.i18n import DEFAULT_LOCALE
+        from crossborder.reference.agencies import agency
+
+        zone = agency(code).time_zone
+        log.warning("duty officer of %s: %s", code, sentence(key, params, DEFAULT_LOCALE, zone))
 
 
 def system_clock() -> datetime:
@@ -50,6 +122,11 @@ class Node:
     #: Outbound HTTP transport; tests put a fake or an ASGI app here.
     transport: httpx.BaseTransport | None = None
     reference: FormEReferenceData = field(default_factory=FormEReferenceData)
+    #: Every workflow's handlers, loaded when first needed (an officer's ``case
+    #: list`` needs none): the composition root says which workflows there are.
+    load_workflows: Callable[[], WorkflowHandlers] = WorkflowHandlers
+    #: Tells the duty officer of deadline steps (an SMS or mail gateway in production).
+    notifier: Notifier = field(default_factory=LogNotifier)
 
     @property
     def agency(self) -> str:
@@ -72,6 +149,10 @@ class Node:
         if "counterparts" in self.__dict__:  # made only if something was sent
             self.counterparts.close()
         self.engine.dispose()
+
+    @cached_property
+    def workflows(self) -> WorkflowHandlers:
+        return self.load_workflows()
 
     @cached_property
     def signing_key(self) -> Key:

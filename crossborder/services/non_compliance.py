@@ -25,7 +25,11 @@ from crossborder.audit.trail import record
 from crossborder.domain.actors import Actor
 from crossborder.domain.errors import Conflict, Forbidden, NotFound
 from crossborder.domain.free_text import FreeText
-from crossborder.domain.messages import SpsNonComplianceAckMessage, SpsNonComplianceMessage
+from crossborder.domain.messages import (
+    MessageType,
+    SpsNonComplianceAckMessage,
+    SpsNonComplianceMessage,
+)
 from crossborder.domain.quarantine import (
     ConsignmentStatus,
     NonComplianceAckPayload,
@@ -36,7 +40,7 @@ from crossborder.domain.quarantine import (
 )
 from crossborder.services import deadlines
 from crossborder.services.exchange import note_received, send
-from crossborder.services.node import Node
+from crossborder.services.node import Node, WorkflowHandlers
 from crossborder.services.outbox import new_message
 from crossborder.services.quarantine import consignment_case, find_consignment
 
@@ -242,7 +246,6 @@ def admit_ack(
     )
 
 
-@deadlines.on_overdue(ACK_RULE)
 def escalate(session: Session, node: Node, deadline: deadlines.DeadlineRow) -> None:
     """No acknowledgement in time: mark the notice and the case overdue, on this side."""
     row = _notice_of(session, deadline.case_id)
@@ -265,3 +268,12 @@ def escalate(session: Session, node: Node, deadline: deadlines.DeadlineRow) -> N
         record(session, "sps.non_compliance_ack_overdue_importer", **common)
     else:
         record(session, "sps.non_compliance_ack_overdue_exporter", **common)
+
+
+HANDLERS = WorkflowHandlers(
+    admit={
+        MessageType.SPS_NON_COMPLIANCE: admit_notice,
+        MessageType.SPS_NON_COMPLIANCE_ACK: admit_ack,
+    },
+    escalate={ACK_RULE: escalate},
+)

@@ -27,7 +27,7 @@ from crossborder.adapters.wire.canonical import canonical_json
 from crossborder.audit.trail import record
 from crossborder.domain.actors import Actor
 from crossborder.domain.errors import Conflict, InvalidInput, NotFound
-from crossborder.domain.messages import SpsQuarantineResultMessage, new_case_id
+from crossborder.domain.messages import MessageType, SpsQuarantineResultMessage, new_case_id
 from crossborder.domain.phytosanitary import PhytosanitaryCertificate
 from crossborder.domain.quarantine import (
     ConsignmentStatus,
@@ -40,7 +40,7 @@ from crossborder.reference.agencies import agency
 from crossborder.reference.gates import gate
 from crossborder.services.cases import open_case
 from crossborder.services.exchange import note_received, send
-from crossborder.services.node import Node
+from crossborder.services.node import Node, WorkflowHandlers
 from crossborder.services.outbox import new_message
 
 WORKFLOW = Workflow.QUARANTINE
@@ -352,3 +352,6 @@ def admit_result(
         commodity=_commodity(result),
         botanical_name=result.consignment.botanical_name,
     )
+
+
+HANDLERS = WorkflowHandlers(admit={MessageType.SPS_QUARANTINE_RESULT: admit_result})

@@ -26,7 +26,7 @@ from crossborder.audit.trail import record
 from crossborder.domain.actors import Actor
 from crossborder.domain.errors import Conflict, Forbidden
 from crossborder.domain.free_text import FreeText
-from crossborder.domain.messages import SpsRecognitionDecisionMessage
+from crossborder.domain.messages import MessageType, SpsRecognitionDecisionMessage
 from crossborder.domain.quarantine import ConsignmentStatus, QuarantineResult
 from crossborder.domain.recognition import (
     RecognitionDecision,
@@ -38,7 +38,7 @@ from crossborder.domain.recognition import (
 from crossborder.domain.recognition import RecognitionRuleSet as RuleSet
 from crossborder.reference.recognition_rules import parse_rule_set, shipped_rule_set
 from crossborder.services.exchange import note_received, send
-from crossborder.services.node import Node
+from crossborder.services.node import Node, WorkflowHandlers
 from crossborder.services.outbox import new_message
 from crossborder.services.quarantine import consignment_case, result_of
 
@@ -228,3 +228,10 @@ def admit_decision(
         rule=decision.rule_id or "—",
         note=payload.note.model_dump() if payload.note else None,
     )
+
+
+HANDLERS = WorkflowHandlers(
+    admit={MessageType.SPS_RECOGNITION_DECISION: admit_decision},
+    # A received quarantine result is decided by the recognition rules in force.
+    react={MessageType.SPS_QUARANTINE_RESULT: auto_decide},
+)

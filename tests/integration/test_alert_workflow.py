@@ -174,7 +174,7 @@ def test_an_acknowledgement_from_an_agency_that_was_not_a_recipient_changes_noth
 
     def admit() -> None:
         with cn.transaction() as session:
-            alert_inbound.admit_ack(session, cn, stranger, "digest", actor)
+            alert_inbound.admit_step(session, cn, stranger, "digest", actor)
 
     assert refused(admit) == "ACK_FROM_NON_RECIPIENT"
     assert counts(cn) == before

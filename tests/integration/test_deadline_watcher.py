@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from crossborder.adapters.db.tables import AuditEntry, Deadline, DeadlineStep
-from crossborder.api.workers import Workers
+from crossborder.bootstrap import workflows
 from crossborder.cli.common import open_node
 from crossborder.cli.deadlines import app as deadlines_cli
 from crossborder.domain.actors import Actor
@@ -26,18 +26,17 @@ from crossborder.services.deadlines import (
     WatchResult,
     cancel,
     list_deadlines,
-    on_overdue,
-    on_reminder,
     register,
-    set_notifier,
     settle,
     watch,
 )
-from crossborder.services.node import Node
+from crossborder.services.node import Node, WorkflowHandlers
+from crossborder.workers import Workers
 from flows.deadlines import take_due_steps, watch_deadlines
 from flows.runtime import use
+from tests import factories
 from tests.conftest import Clock
-from tests.factories import make_node, register_staff
+from tests.factories import register_staff
 
 RULES: dict[str, dict[str, Any]] = {
     "test.ten_days": {"amount": 10, "counting": "calendar_days", "reminders_before": [7, 2]},
@@ -57,23 +56,26 @@ reminded: list[tuple[str, str]] = []
 flaky_failures: list[str] = []
 
 
-@on_overdue("test.escalating")
 def escalate(session: Session, node: Node, deadline: DeadlineRow) -> None:
     escalated.append((deadline.case_id, deadline.status))
 
 
-@on_overdue("test.flaky")
 def escalate_or_fail(session: Session, node: Node, deadline: DeadlineRow) -> None:
     if flaky_failures:
         raise RuntimeError(flaky_failures.pop())
     escalated.append((deadline.case_id, deadline.status))
 
 
-@on_reminder("test.slow_reminder")
 def remind_slowly(session: Session, node: Node, deadline: DeadlineRow, step: str) -> None:
     # Long enough for a second watcher to reach the same deadlines meanwhile.
     time.sleep(0.005)
     reminded.append((deadline.case_id, step))
+
+
+TEST_HOOKS = WorkflowHandlers(
+    escalate={"test.escalating": escalate, "test.flaky": escalate_or_fail},
+    remind={"test.slow_reminder": remind_slowly},
+)
 
 
 class Notices:
@@ -86,15 +88,23 @@ class Notices:
         self.sent.append((agency, key, params))
 
 
+#: Every node of these tests pages here, and runs the test workflow's hooks besides the real ones.
+PAGER = Notices()
+
+
+def make_node(*args: Any, **kwargs: Any) -> Node:
+    return factories.make_node(
+        *args, notifier=PAGER, load_workflows=lambda: workflows() + TEST_HOOKS, **kwargs
+    )
+
+
 @pytest.fixture(autouse=True)
 def notices() -> Iterator[Notices]:
     escalated.clear()
     reminded.clear()
     flaky_failures.clear()
-    pager = Notices()
-    previous = set_notifier(pager)
-    yield pager
-    set_notifier(previous)
+    PAGER.sent.clear()
+    yield PAGER
 
 
 @pytest.fixture

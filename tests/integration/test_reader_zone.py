@@ -13,7 +13,7 @@ from crossborder.adapters.db.tables import AuditEntry
 from crossborder.domain.actors import Actor
 from crossborder.domain.alerts import AlertContent
 from crossborder.services import alerts
-from crossborder.services.deadlines import LogNotifier, set_notifier, watch
+from crossborder.services.deadlines import watch
 from crossborder.services.node import Node
 from tests.conftest import Clock
 from tests.factories import make_node
@@ -42,14 +42,10 @@ def vn(make_db_url: Callable[[str], str], tmp_path: Path, clock: Clock) -> Itera
 def test_the_duty_officer_reads_the_due_time_on_their_own_clock(
     vn: Node, clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    previous = set_notifier(LogNotifier())
-    try:
-        alerts.raise_alert(vn, food_alert(), "CN-NNCUS", OFFICER_VN)
-        clock.advance(days=10)
-        with caplog.at_level(logging.WARNING, logger="crossborder.services.deadlines"):
-            watch(vn)
-    finally:
-        set_notifier(previous)
+    alerts.raise_alert(vn, food_alert(), "CN-NNCUS", OFFICER_VN)
+    clock.advance(days=10)
+    with caplog.at_level(logging.WARNING, logger="crossborder.services.node"):
+        watch(vn)
     with vn.sessions() as session:
         stored = session.scalars(
             select(AuditEntry.params).where(AuditEntry.event == "deadline.overdue")

@@ -18,7 +18,8 @@ import pytest
 from jsonschema import Draft202012Validator
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from crossborder import contracts
+import crossborder
+from contracts import generate as contracts
 from crossborder.adapters.oauth import RegisteredClient
 from crossborder.adapters.oauth.authorization_server import AuthorizationServer
 from crossborder.adapters.oauth.keys import generate_signing_key, public_jwks
@@ -33,7 +34,7 @@ from crossborder.domain.quarantine import NonComplianceNotice, QuarantineResult
 from crossborder.i18n import catalog
 
 CONTRACTS = contracts.CONTRACTS_DIR
-PACKAGE = Path(contracts.__file__).parent
+PACKAGE = Path(crossborder.__file__).parent
 EXAMPLES = CONTRACTS / "examples"
 Json = dict[str, Any]
 

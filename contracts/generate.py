@@ -5,7 +5,9 @@ is ``contracts/``: JSON Schemas of the messages, the receipt and the error
 shape, and an OpenAPI 3.1 document of the node API. Everything there except
 the examples, the README and the CHANGELOG is generated here, from the same
 models the node validates with, and a test fails when the checked-in files
-drift from them. Regenerate with ``python -m crossborder.contracts``.
+drift from them. Regenerate with ``python contracts/generate.py`` (``make contracts``).
+
+It is a tool of the repository, not part of the node: nothing the node runs imports it.
 
 The schemas are generated in pydantic's *validation* mode: they describe what a
 receiving node accepts, which is exactly what a sender must produce.
@@ -30,6 +32,7 @@ from pydantic.json_schema import JsonSchemaMode, SkipJsonSchema
 
 from crossborder.adapters.oauth import CLIENT_ASSERTION_TYPE
 from crossborder.adapters.wire import signing
+from crossborder.api.errors import ErrorResponse
 from crossborder.domain.agencies import AgencyCode
 from crossborder.domain.alerts import AUDIENCE_SCOPES
 from crossborder.domain.messages import (
@@ -42,8 +45,8 @@ from crossborder.domain.messages import (
 )
 from crossborder.reference.senders import ANY, sender_table
 
-CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "contracts"
-REGENERATE = "python -m crossborder.contracts"
+CONTRACTS_DIR = Path(__file__).resolve().parent
+REGENERATE = "python contracts/generate.py"
 #: Folders of ``contracts/`` that hold only generated files: anything else in them is stale.
 GENERATED_DIRS = ("schemas",)
 
@@ -55,7 +58,6 @@ _NOTICE = (
     f"do not edit, run `{REGENERATE}`."
 )
 _JWS_COMPACT = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"
-_ERROR_CODE = r"^[A-Z][A-Z0-9_]*$"
 _MESSAGE = TypeAdapter[AnyMessage](Message)
 #: The discriminator of :data:`Message`.
 _TAG = "type"
@@ -75,37 +77,6 @@ Absent = Annotated[
 
 
 # --- Documents of the node API that have no model elsewhere ---------------------------
-
-
-class ErrorDetail(BaseModel):
-    """One broken rule: its stable code, where it was found, and a sentence about it."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    code: str = Field(pattern=_ERROR_CODE, examples=["FIELD_MISSING"])
-    field: str = Field(
-        description="Path of the offending field (`payload.certificate.items[0].hs_code`), "
-        "empty when the rule is not about one field.",
-    )
-    message: str = Field(description="For a person; in the language of `Accept-Language`.")
-
-
-class Error(BaseModel):
-    """A refusal: the stable code is the contract, the message is for the person reading logs."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    code: str = Field(pattern=_ERROR_CODE, examples=["SCHEMA_INVALID"])
-    message: str = Field(description="For a person; in the language of `Accept-Language`.")
-    details: list[ErrorDetail]
-
-
-class ErrorResponse(BaseModel):
-    """The one shape of every error answered by a node, whatever the status."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    error: Error
 
 
 class MessageAccepted(BaseModel):

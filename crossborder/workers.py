@@ -14,7 +14,6 @@ import threading
 from collections.abc import Callable
 
 from crossborder.adapters.db.replay import DatabaseReplayStore
-from crossborder.services import workflows  # noqa: F401  (registers every workflow's deadline hooks)
 from crossborder.services.deadlines import watch
 from crossborder.services.delivery import deliver_due
 from crossborder.services.dispatch import process_inbox
