@@ -28,4 +28,3 @@ def test_two_workflows_cannot_claim_one_message_type() -> None:
     one = WorkflowHandlers(admit={MessageType.CO_SHARE: admit})
     with pytest.raises(ValueError, match="co.share"):
         one + WorkflowHandlers(admit={MessageType.CO_SHARE: admit})
-
