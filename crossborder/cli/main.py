@@ -31,7 +31,7 @@ GROUPS: dict[str, tuple[str, str, str]] = {
     "co": ("crossborder.cli.co", "app", N_("cli.help.co")),
     "case": ("crossborder.cli.case", "app", N_("cli.help.case")),
     "audit": ("crossborder.cli.audit", "app", N_("cli.help.audit")),
-    "sps": ("crossborder.cli.sps", "app", N_("cli.help.sps")),
+    "quarantine": ("crossborder.cli.quarantine", "app", N_("cli.help.quarantine")),
     "deadlines": ("crossborder.cli.deadlines", "app", N_("cli.help.deadlines")),
     "alert": ("crossborder.cli.alert", "app", N_("cli.help.alert")),
     "officer": ("crossborder.cli.officers", "officer_app", N_("cli.help.officer")),

@@ -167,7 +167,7 @@ class Vehicle(BaseModel):
     country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
 
 
-class Consignment(BaseModel):
+class ConsignmentReference(BaseModel):
     """Goods the alert is about, by a reference both sides hold."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -198,7 +198,7 @@ class AlertContent(BaseModel):
     description_other: FreeText | None = Field(
         default=None, description="The same, in the other side's language, if the writer has it"
     )
-    consignment: Consignment | None = None
+    consignment: ConsignmentReference | None = None
     vessel: Vessel | None = None
     vehicle: Vehicle | None = None
     position: Position | None = None

@@ -151,7 +151,7 @@ class CountrySubdivision(BaseModel):
     hierarchical_level_code: str | None = None
 
 
-class Country(BaseModel):
+class SpsCountry(BaseModel):
     model_config = _KEPT
 
     #: ISO 3166-1 alpha-2, as written.
@@ -316,7 +316,7 @@ class TreatmentCharacteristic(BaseModel):
     maximum: Measure | None = None
 
 
-class Treatment(BaseModel):
+class SpsTreatment(BaseModel):
     """A treatment applied to the item (disinfestation, disinfection)."""
 
     model_config = _KEPT
@@ -346,8 +346,8 @@ class ConsignmentItem(BaseModel):
     notes: tuple[Note, ...] = ()
     classifications: tuple[Classification, ...] = ()
     packages: tuple[Package, ...] = ()
-    origin_countries: tuple[Country, ...] = ()
-    treatments: tuple[Treatment, ...] = ()
+    origin_countries: tuple[SpsCountry, ...] = ()
+    treatments: tuple[SpsTreatment, ...] = ()
 
     @property
     def hs_codes(self) -> tuple[str, ...]:
@@ -359,18 +359,18 @@ class ConsignmentItem(BaseModel):
         )
 
 
-class Consignment(BaseModel):
+class SpsConsignment(BaseModel):
     """The goods certified, who sends and receives them, and how they travel."""
 
     model_config = _KEPT
 
     consignor: Party
     consignee: Party
-    export_country: Country
+    export_country: SpsCountry
     #: For a re-export certificate (657): the countries the goods passed through before.
-    re_export_countries: tuple[Country, ...] = ()
-    import_country: Country
-    transit_countries: tuple[Country, ...] = ()
+    re_export_countries: tuple[SpsCountry, ...] = ()
+    import_country: SpsCountry
+    transit_countries: tuple[SpsCountry, ...] = ()
     #: Point of exit.
     loading_port: Location | None = None
     #: Point of entry.
@@ -388,7 +388,7 @@ class PhytosanitaryCertificate(BaseModel):
     model_config = _KEPT
 
     document: ExchangedDocument
-    consignment: Consignment
+    consignment: SpsConsignment
 
 
 _Code = TypeVar("_Code", bound=StrEnum)

@@ -2,7 +2,7 @@
 
 The seed is an example set for a new node, not an agreed arrangement: no
 official list of recognised commodities and bodies has been confirmed for us.
-Liaison officers load the rules in force with ``crossborder sps rules load``;
+Liaison officers load the rules in force with ``crossborder quarantine rules load``;
 until they do, the seed decides. A rule file has the seed's shape:
 ``{"rules": [{"id", "hs_prefix", "exporting_agency", "valid_from", "valid_to",
 "outcome", "sampling_rate_percent" | "reason"}, …]}``.

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crossborder.adapters.db.engine import insert_now
-from crossborder.adapters.db.tables import Consignment, NonComplianceNotice
+from crossborder.adapters.db.tables import Consignment, NonComplianceNoticeRow
 from crossborder.audit.trail import record
 from crossborder.domain.actors import Actor
 from crossborder.domain.errors import Conflict, Forbidden, NotFound
@@ -33,10 +33,8 @@ from crossborder.domain.messages import (
 from crossborder.domain.quarantine import (
     ConsignmentStatus,
     NonComplianceAckPayload,
+    NonComplianceNotice,
     NonCompliancePayload,
-)
-from crossborder.domain.quarantine import (
-    NonComplianceNotice as Notice,
 )
 from crossborder.services import deadlines
 from crossborder.services.exchange import note_received, send
@@ -54,13 +52,15 @@ class Sent:
     message_id: str
 
 
-def _notice_of(session: Session, case_id: str) -> NonComplianceNotice | None:
+def _notice_of(session: Session, case_id: str) -> NonComplianceNoticeRow | None:
     return session.scalars(
-        select(NonComplianceNotice).where(NonComplianceNotice.case_id == case_id).with_for_update()
+        select(NonComplianceNoticeRow)
+        .where(NonComplianceNoticeRow.case_id == case_id)
+        .with_for_update()
     ).one_or_none()
 
 
-def _notice_params(notice: Notice) -> dict[str, object]:
+def _notice_params(notice: NonComplianceNotice) -> dict[str, object]:
     """The notice as audit parameters: codes, rendered by label in the reader's language."""
     return {
         "certificate_number": notice.certificate_number,
@@ -72,14 +72,18 @@ def _notice_params(notice: Notice) -> dict[str, object]:
 
 
 def _record_notice(
-    session: Session, node: Node, consignment: Consignment, notice: Notice, actor: Actor
+    session: Session,
+    node: Node,
+    consignment: Consignment,
+    notice: NonComplianceNotice,
+    actor: Actor,
 ) -> None:
     if _notice_of(session, consignment.case_id) is not None:
         raise Conflict("NON_COMPLIANCE_ALREADY_NOTIFIED", case_id=consignment.case_id)
     now = node.now()
     insert_now(
         session,
-        NonComplianceNotice(
+        NonComplianceNoticeRow(
             case_id=consignment.case_id,
             reference=notice.reference,
             content=notice.model_dump(mode="json"),
@@ -103,7 +107,7 @@ def _record_notice(
 
 def notify(
     node: Node,
-    notice: Notice,
+    notice: NonComplianceNotice,
     actor: Actor,
     note: FreeText | None = None,
     case_id: str | None = None,
@@ -171,7 +175,7 @@ def admit_notice(
 
 def _acknowledge(
     session: Session, node: Node, case_id: str, note: FreeText | None, actor: Actor
-) -> NonComplianceNotice:
+) -> NonComplianceNoticeRow:
     row = _notice_of(session, case_id)
     if row is None:
         raise NotFound("NON_COMPLIANCE_UNKNOWN", case_id=case_id)

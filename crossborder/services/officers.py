@@ -19,8 +19,7 @@ import getpass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crossborder.adapters.db.tables import AuditHead
-from crossborder.adapters.db.tables import Officer as OfficerRow
+from crossborder.adapters.db.tables import AuditHead, OfficerRow
 from crossborder.audit.trail import record
 from crossborder.domain.actors import Actor
 from crossborder.domain.errors import Conflict, NotFound, Unauthorized

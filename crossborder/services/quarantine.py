@@ -1,7 +1,7 @@
 """Fresh-produce consignments under plant quarantine: the certificate, then the result.
 
 Exporting side: :func:`attach_certificate` opens the consignment's case from
-an ePhyto phytosanitary certificate (``crossborder sps import``), and
+an ePhyto phytosanitary certificate (``crossborder quarantine import``), and
 :func:`share_result` sends the quarantine result with that certificate to the
 importing side. Importing side: :func:`admit_result` opens the same case
 (same id) when the result arrives, inside the receipt's transaction. What
@@ -21,8 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crossborder.adapters.db.engine import insert_now
-from crossborder.adapters.db.tables import Case, Consignment
-from crossborder.adapters.db.tables import QuarantineResult as ResultRow
+from crossborder.adapters.db.tables import Case, Consignment, QuarantineResultRow
 from crossborder.adapters.wire.canonical import canonical_json
 from crossborder.audit.trail import record
 from crossborder.domain.actors import Actor
@@ -193,13 +192,13 @@ def _replace_certificate(
     return Attached(case_id=case_id, certificate_number=number)
 
 
-def _result_of(session: Session, case_id: str) -> ResultRow | None:
+def _result_of(session: Session, case_id: str) -> QuarantineResultRow | None:
     return session.scalars(
-        select(ResultRow).where(ResultRow.case_id == case_id).with_for_update()
+        select(QuarantineResultRow).where(QuarantineResultRow.case_id == case_id).with_for_update()
     ).one_or_none()
 
 
-def result_of(session: Session, case_id: str) -> ResultRow:
+def result_of(session: Session, case_id: str) -> QuarantineResultRow:
     row = _result_of(session, case_id)
     if row is None:
         raise NotFound("QUARANTINE_RESULT_UNKNOWN", case_id=case_id)
@@ -296,7 +295,7 @@ def _commodity(result: QuarantineResult) -> str | None:
 def _store_result(session: Session, case_id: str, result: QuarantineResult, now: datetime) -> None:
     insert_now(
         session,
-        ResultRow(
+        QuarantineResultRow(
             case_id=case_id,
             reference=result.reference,
             content=result.model_dump(mode="json"),

@@ -8,7 +8,7 @@ goes back to the exporting side (:func:`admit_decision`), so both see it on
 the case.
 
 The rules in force are the highest version loaded with :func:`load_rules`
-(``crossborder sps rules load``); a node that never loaded any uses the seed
+(``crossborder quarantine rules load``); a node that never loaded any uses the seed
 shipped with the software.
 """
 
@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crossborder.adapters.db.tables import InboxMessage, RecognitionRuleSet
+from crossborder.adapters.db.tables import InboxMessage, RecognitionRuleSetRow
 from crossborder.audit.trail import record
 from crossborder.domain.actors import Actor
 from crossborder.domain.errors import Conflict, Forbidden
@@ -32,10 +32,10 @@ from crossborder.domain.recognition import (
     RecognitionDecision,
     RecognitionDecisionPayload,
     RecognitionOutcome,
+    RecognitionRuleSet,
     check_decidable,
     evaluate,
 )
-from crossborder.domain.recognition import RecognitionRuleSet as RuleSet
 from crossborder.reference.recognition_rules import parse_rule_set, shipped_rule_set
 from crossborder.services.exchange import note_received, send
 from crossborder.services.node import Node, WorkflowHandlers
@@ -55,16 +55,16 @@ STATUS_FOR_OUTCOME = {
 @dataclass(frozen=True)
 class RulesInForce:
     version: int
-    rule_set: RuleSet
+    rule_set: RecognitionRuleSet
 
 
 def rules_in_force(session: Session) -> RulesInForce:
     row = session.scalars(
-        select(RecognitionRuleSet).order_by(RecognitionRuleSet.version.desc()).limit(1)
+        select(RecognitionRuleSetRow).order_by(RecognitionRuleSetRow.version.desc()).limit(1)
     ).first()
     if row is None:
         return RulesInForce(SEED_VERSION, shipped_rule_set())
-    return RulesInForce(row.version, RuleSet.model_validate({"rules": row.rules}))
+    return RulesInForce(row.version, RecognitionRuleSet.model_validate({"rules": row.rules}))
 
 
 def current_rules(node: Node) -> RulesInForce:
@@ -81,10 +81,10 @@ def load_rules(node: Node, text: bytes, actor: Actor) -> int:
     with node.transaction() as session:
         # Two officers loading at once both take the next number: the version's primary
         # key lets one commit and refuses the other, rather than a lock on an aggregate.
-        latest = session.scalar(select(func.max(RecognitionRuleSet.version)))
+        latest = session.scalar(select(func.max(RecognitionRuleSetRow.version)))
         version = (latest or SEED_VERSION) + 1
         session.add(
-            RecognitionRuleSet(
+            RecognitionRuleSetRow(
                 version=version,
                 rules=rules,
                 digest=digest,

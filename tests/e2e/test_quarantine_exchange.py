@@ -19,9 +19,9 @@ from crossborder.adapters.db.tables import (
     Consignment,
     Deadline,
     InboxMessage,
-    NonComplianceNotice,
+    NonComplianceNoticeRow,
     OutboxMessage,
-    QuarantineResult,
+    QuarantineResultRow,
 )
 from crossborder.adapters.ephyto import read_certificate_file
 from crossborder.audit.render import render
@@ -129,7 +129,7 @@ def test_result_recognition_non_compliance_and_ack_tell_one_story_on_both_sides(
         case_id = shared_and_decided(vn, cn)
         assert status(cn, case_id) == "reduced_sampling"
         with cn.sessions() as session:
-            row = session.scalars(select(QuarantineResult)).one()
+            row = session.scalars(select(QuarantineResultRow)).one()
             held = session.scalars(select(Consignment)).one()
         assert row.decision is not None
         assert row.decision["rule_id"] == "VN-PPD-0810-REDUCED"
@@ -236,7 +236,7 @@ def test_a_result_delivered_twice_is_recorded_and_decided_once(pair: tuple[Node,
     process_inbox(cn)
 
     assert count(cn, InboxMessage) == 1
-    assert count(cn, Consignment) == count(cn, QuarantineResult) == 1
+    assert count(cn, Consignment) == count(cn, QuarantineResultRow) == 1
     decision = MessageType.SPS_RECOGNITION_DECISION.value
     assert count(cn, OutboxMessage, OutboxMessage.type == decision) == 1
     assert events(cn, attached.case_id).count("sps.result_received") == 1
@@ -272,7 +272,7 @@ def test_an_unacknowledged_notice_escalates_on_both_sides(
         wait_for(lambda: status(cn, case_id) == "non_compliance_acknowledged")
     assert ack_deadline(vn, case_id) == ack_deadline(cn, case_id) == "met"
     with cn.sessions() as session:
-        assert session.scalars(select(NonComplianceNotice.status)).one() == "acknowledged"
+        assert session.scalars(select(NonComplianceNoticeRow.status)).one() == "acknowledged"
 
 
 def test_the_officers_flows_share_decide_and_notify(

@@ -25,7 +25,7 @@ from crossborder.adapters.counterpart import REGISTRATION_CHECK_SECONDS
 from crossborder.adapters.db.tables import (
     InboxMessage,
     OutboxMessage,
-    QuarantineResult,
+    QuarantineResultRow,
     RejectedMessage,
 )
 from crossborder.adapters.ephyto import read_certificate_file
@@ -160,7 +160,7 @@ def test_a_refused_result_is_sent_again_once_the_scope_is_granted_and_admitted_o
         received = session.scalars(select(InboxMessage)).one()
     assert received.message_id == message_id and received.signed == sent.signed
     assert sent.receipt is not None and sent.digest == received.digest
-    assert count(cn, QuarantineResult) == 1
+    assert count(cn, QuarantineResultRow) == 1
     decisions = OutboxMessage.type == MessageType.SPS_RECOGNITION_DECISION.value
     assert count(cn, OutboxMessage, decisions) == 1
     assert status(cn, case_id) == status(vn, case_id) == "reduced_sampling"

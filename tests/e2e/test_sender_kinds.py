@@ -24,7 +24,7 @@ from crossborder.adapters.db.tables import (
     Consignment,
     InboxMessage,
     OutboxMessage,
-    QuarantineResult,
+    QuarantineResultRow,
     RejectedMessage,
 )
 from crossborder.adapters.ephyto import read_certificate_file
@@ -44,7 +44,7 @@ from tests.factories import EXAMPLES, connect, make_node, serving
 pytestmark = pytest.mark.e2e
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "quarantine"
-TABLES = (Case, Consignment, QuarantineResult, OutboxMessage, InboxMessage, AuditEntry)
+TABLES = (Case, Consignment, QuarantineResultRow, OutboxMessage, InboxMessage, AuditEntry)
 
 
 def counts(node: Node) -> dict[str, int]:

@@ -14,8 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from crossborder.adapters.db.tables import AuditEntry
-from crossborder.adapters.db.tables import Officer as OfficerRow
+from crossborder.adapters.db.tables import AuditEntry, OfficerRow
 from crossborder.audit.render import render
 from crossborder.audit.trail import record
 from crossborder.domain.actors import Actor

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner, Result
 
 from crossborder.adapters.db.engine import make_engine
-from crossborder.adapters.db.tables import AuditEntry, Officer
+from crossborder.adapters.db.tables import AuditEntry, OfficerRow
 from crossborder.cli.main import app
 from crossborder.i18n import translate
 
@@ -53,7 +53,7 @@ def counts(config: Path) -> tuple[int, int]:
     )
     engine = make_engine(url)
     with engine.connect() as connection:
-        officers = connection.scalar(select(func.count()).select_from(Officer))
+        officers = connection.scalar(select(func.count()).select_from(OfficerRow))
         entries = connection.scalar(select(func.count()).select_from(AuditEntry))
     engine.dispose()
     return int(officers or 0), int(entries or 0)

@@ -1,4 +1,4 @@
-"""``crossborder sps`` on a node: consignments from ePhyto XML, recognition rules, bad input.
+"""``crossborder quarantine`` on a node: consignments from ePhyto XML, recognition rules, bad input.
 
 Every refusal is a coded error in the officer's language, exit code 2, and
 changes nothing: no case, no consignment, no audit entry, no rule version.
@@ -21,8 +21,8 @@ from crossborder.adapters.db.tables import (
     Case,
     Consignment,
     OutboxMessage,
-    QuarantineResult,
-    RecognitionRuleSet,
+    QuarantineResultRow,
+    RecognitionRuleSetRow,
 )
 from crossborder.bootstrap import bootstrap
 from crossborder.cli.common import load_settings
@@ -38,7 +38,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 CERTIFICATE = FIXTURES / "quarantine" / "dragon-fruit-certificate.xml"
 RESULT = FIXTURES / "quarantine" / "dragon-fruit-result.json"
 SEED = Path(__file__).resolve().parents[2] / "crossborder/reference/data/recognition_rules.json"
-TABLES = (Case, Consignment, QuarantineResult, AuditEntry, RecognitionRuleSet, OutboxMessage)
+TABLES = (Case, Consignment, QuarantineResultRow, AuditEntry, RecognitionRuleSetRow, OutboxMessage)
 
 
 @pytest.fixture
@@ -73,18 +73,22 @@ def counts(config: Path) -> dict[str, int]:
 
 
 def test_importing_a_certificate_opens_one_consignment(config: Path) -> None:
-    imported = invoke(config, "sps", "import", str(CERTIFICATE), "--to", "CN-NNCUS", "--strict")
+    imported = invoke(
+        config, "quarantine", "import", str(CERTIFICATE), "--to", "CN-NNCUS", "--strict"
+    )
     assert imported.exit_code == 0, imported.stderr
     assert "VNPPD2026LS004512" in imported.stdout
     assert counts(config)["consignments"] == 1
     before = counts(config)
 
-    again = invoke(config, "sps", "import", str(CERTIFICATE), "--to", "CN-NNCUS", "--lang", "vi")
+    again = invoke(
+        config, "quarantine", "import", str(CERTIFICATE), "--to", "CN-NNCUS", "--lang", "vi"
+    )
     assert again.exit_code == 1
     assert "CERTIFICATE_ALREADY_ATTACHED" in again.stderr and "đã được gắn" in again.stderr
     assert counts(config) == before
     # The desk forms work as before, without touching the node.
-    dry = invoke(config, "sps", "import", str(CERTIFICATE), "--dry-run")
+    dry = invoke(config, "quarantine", "import", str(CERTIFICATE), "--dry-run")
     assert dry.exit_code == 0
     assert json.loads(dry.stdout)["document"]["id"] == "VNPPD2026LS004512"
     assert counts(config) == before
@@ -93,7 +97,9 @@ def test_importing_a_certificate_opens_one_consignment(config: Path) -> None:
 def test_a_certificate_for_another_trade_changes_nothing(config: Path) -> None:
     """Dragon fruit certified for China cannot open a consignment to a Vietnamese body."""
     before = counts(config)
-    refused = invoke(config, "sps", "import", str(CERTIFICATE), "--to", "VN-CUSKV6", "--lang", "vi")
+    refused = invoke(
+        config, "quarantine", "import", str(CERTIFICATE), "--to", "VN-CUSKV6", "--lang", "vi"
+    )
     assert refused.exit_code == 1
     assert "CERTIFICATE_COUNTRY_MISMATCH" in refused.stderr and "đến CN" in refused.stderr
     assert counts(config) == before
@@ -113,7 +119,9 @@ def test_a_bad_certificate_file_changes_nothing(config: Path) -> None:
     before = counts(config)
     for file, extra, code in BAD_FILES:
         path = str(FIXTURES / "ephyto" / file)
-        refused = invoke(config, "sps", "import", path, "--to", "CN-NNCUS", "--lang", "vi", *extra)
+        refused = invoke(
+            config, "quarantine", "import", path, "--to", "CN-NNCUS", "--lang", "vi", *extra
+        )
         assert refused.exit_code == 1, file
         assert code in refused.stderr and f"error.{code}" not in refused.stderr, file
     assert counts(config) == before
@@ -142,14 +150,18 @@ def _pest_but_pass(data: dict[str, Any]) -> None:
 
 
 def test_a_bad_result_is_refused_before_anything_is_recorded(tmp_path: Path, config: Path) -> None:
-    assert invoke(config, "sps", "import", str(CERTIFICATE), "--to", "CN-NNCUS").exit_code == 0
+    assert (
+        invoke(config, "quarantine", "import", str(CERTIFICATE), "--to", "CN-NNCUS").exit_code == 0
+    )
     before = counts(config)
     for change, violation in [
         (_no_unit, "RESIDUE_UNIT_MISSING"),
         (_no_limit, "RESIDUE_LIMIT_MISSING"),
         (_pest_but_pass, "VERDICT_CONTRADICTS_FINDINGS"),
     ]:
-        refused = invoke(config, "sps", "send", str(_result_file(tmp_path, change)), "--lang", "vi")
+        refused = invoke(
+            config, "quarantine", "send", str(_result_file(tmp_path, change)), "--lang", "vi"
+        )
         assert refused.exit_code == 1
         assert "SCHEMA_INVALID" in refused.stderr and violation in refused.stderr
     assert counts(config) == before
@@ -170,7 +182,7 @@ def test_a_result_for_an_unknown_consignment_changes_nothing(config: Path) -> No
 
 
 def test_recognition_rules_are_loaded_as_versions_and_listed(tmp_path: Path, config: Path) -> None:
-    listed = invoke(config, "sps", "rules", "list", "--lang", "vi")
+    listed = invoke(config, "quarantine", "rules", "list", "--lang", "vi")
     assert "phiên bản 0" in listed.stdout and "VN-PPD-0810-REDUCED" in listed.stdout
 
     rules = json.loads(SEED.read_text("utf-8"))
@@ -179,12 +191,18 @@ def test_recognition_rules_are_loaded_as_versions_and_listed(tmp_path: Path, con
     path = tmp_path / "rules.json"
     path.write_text(json.dumps(rules), "utf-8")
     assert (
-        invoke(config, "sps", "rules", "load", str(path), "--officer", "supervisor").exit_code == 0
+        invoke(
+            config, "quarantine", "rules", "load", str(path), "--officer", "supervisor"
+        ).exit_code
+        == 0
     )
     assert (
-        invoke(config, "sps", "rules", "load", str(path), "--officer", "supervisor").exit_code == 0
+        invoke(
+            config, "quarantine", "rules", "load", str(path), "--officer", "supervisor"
+        ).exit_code
+        == 0
     )
-    listed = invoke(config, "sps", "rules", "list")
+    listed = invoke(config, "quarantine", "rules", "list")
     assert "version 2" in listed.stdout and "2026-12-31" in listed.stdout
     assert "VN-PPD-080390" not in listed.stdout
 
@@ -192,7 +210,15 @@ def test_recognition_rules_are_loaded_as_versions_and_listed(tmp_path: Path, con
     rules["rules"].append({**rules["rules"][0], "id": "VN-PPD-0810-AGAIN"})
     path.write_text(json.dumps(rules), "utf-8")
     refused = invoke(
-        config, "sps", "rules", "load", str(path), "--officer", "supervisor", "--lang", "zh_Hans"
+        config,
+        "quarantine",
+        "rules",
+        "load",
+        str(path),
+        "--officer",
+        "supervisor",
+        "--lang",
+        "zh_Hans",
     )
     assert refused.exit_code == 1
     assert "RECOGNITION_RULES_OVERLAP" in refused.stderr
@@ -211,23 +237,30 @@ def consignment_case(config: Path) -> str:
 def test_a_corrected_certificate_replaces_the_first_until_the_result_is_shared(
     tmp_path: Path, config: Path
 ) -> None:
-    assert invoke(config, "sps", "import", str(CERTIFICATE), "--to", "CN-NNCUS").exit_code == 0
+    assert (
+        invoke(config, "quarantine", "import", str(CERTIFICATE), "--to", "CN-NNCUS").exit_code == 0
+    )
     case_id = consignment_case(config)
-    read = invoke(config, "sps", "import", str(CERTIFICATE), "--dry-run")
+    read = invoke(config, "quarantine", "import", str(CERTIFICATE), "--dry-run")
     corrected = json.loads(read.stdout)
     corrected["consignment"]["items"][0]["net_weight"]["value"] = "17950"
     (tmp_path / "corrected.json").write_text(json.dumps(corrected), "utf-8")
     xml = tmp_path / "corrected.xml"
     exported = runner.invoke(
-        app, ["sps", "export", str(tmp_path / "corrected.json"), "-o", str(xml)]
+        app, ["quarantine", "export", str(tmp_path / "corrected.json"), "-o", str(xml)]
     )
     assert exported.exit_code == 0
 
-    assert invoke(config, "sps", "import", str(xml), "--case", case_id).exit_code == 0
-    again = invoke(config, "sps", "import", str(xml), "--case", case_id)
+    assert invoke(config, "quarantine", "import", str(xml), "--case", case_id).exit_code == 0
+    again = invoke(config, "quarantine", "import", str(xml), "--case", case_id)
     assert "CERTIFICATE_ALREADY_ATTACHED" in again.stderr
     other = invoke(
-        config, "sps", "import", str(FIXTURES / "ephyto" / "sample-valid.xml"), "--case", case_id
+        config,
+        "quarantine",
+        "import",
+        str(FIXTURES / "ephyto" / "sample-valid.xml"),
+        "--case",
+        case_id,
     )
     assert "CERTIFICATE_CONSIGNMENT_MISMATCH" in other.stderr
 
@@ -236,7 +269,7 @@ def test_a_corrected_certificate_replaces_the_first_until_the_result_is_shared(
     quarantine.share_result(node, shared, Actor.officer("hoa", "VN-PPD"))
     node.close()
     before = counts(config)
-    late = invoke(config, "sps", "import", str(CERTIFICATE), "--case", case_id)
+    late = invoke(config, "quarantine", "import", str(CERTIFICATE), "--case", case_id)
     assert late.exit_code == 1 and "QUARANTINE_RESULT_ALREADY_SHARED" in late.stderr
     assert counts(config) == before
     engine = make_engine(load_settings(config).db_url)

@@ -60,8 +60,12 @@ def help_screen(args: list[str], **environ: str | None) -> str:
             ],
         ),
         (
-            ["sps", "rules", "load"],
-            ["cli.help.sps.rules.load", "cli.help.sps.rules.load.rules_file", "cli.help.config"],
+            ["quarantine", "rules", "load"],
+            [
+                "cli.help.quarantine.rules.load",
+                "cli.help.quarantine.rules.load.rules_file",
+                "cli.help.config",
+            ],
         ),
         (
             ["alert", "reconcile"],
@@ -73,7 +77,7 @@ def help_screen(args: list[str], **environ: str | None) -> str:
             ],
         ),
     ],
-    ids=["crossborder", "co", "co send", "sps rules load", "alert reconcile"],
+    ids=["crossborder", "co", "co send", "quarantine rules load", "alert reconcile"],
 )
 def test_help_is_shown_in_the_language_crossborder_lang_names(
     args: list[str], keys: list[str]

@@ -197,7 +197,7 @@ def generated_schema(reference: str) -> Json:
     return {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": f"#{pointer}"}
 
 
-#: The files an officer gives the command line (``sps send quarantine-result.json``): each
+#: The files an officer gives the command line (``quarantine send quarantine-result.json``): each
 #: the part of a message example the officer writes, with its model and component.
 OFFICER_FILES: dict[str, tuple[TypeAdapter[Any], str, str, tuple[str, ...]]] = {
     "form-e-corrected.json": (

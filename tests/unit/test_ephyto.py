@@ -25,7 +25,7 @@ from crossborder.adapters.ephyto import (
     spscertificate_schema,
     write_certificate,
 )
-from crossborder.cli.sps import app
+from crossborder.cli.quarantine import app
 from crossborder.domain.errors import InvalidInput, Violation
 from crossborder.domain.phytosanitary import (
     CertificateStatus,

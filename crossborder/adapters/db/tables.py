@@ -94,7 +94,7 @@ class OAuthClient(Base):
     updated_at: Mapped[datetime]
 
 
-class Officer(Base):
+class OfficerRow(Base):
     """A person registered at this node, in a role; never deleted, only deactivated.
 
     The audit trail names officers by ``id``, so an id stays taken for good.
@@ -413,7 +413,7 @@ class Consignment(Base):
     recorded_at: Mapped[datetime]
 
 
-class QuarantineResult(Base):
+class QuarantineResultRow(Base):
     """The exporting side's quarantine result on a consignment, and the importer's decision."""
 
     __tablename__ = "quarantine_results"
@@ -430,7 +430,7 @@ class QuarantineResult(Base):
     decided_at: Mapped[datetime | None]
 
 
-class NonComplianceNotice(Base):
+class NonComplianceNoticeRow(Base):
     """A notification of non-compliance (ISPM 13) on a consignment, and its acknowledgement."""
 
     __tablename__ = "non_compliance_notices"
@@ -447,7 +447,7 @@ class NonComplianceNotice(Base):
     acknowledged_at: Mapped[datetime | None]
 
 
-class RecognitionRuleSet(Base):
+class RecognitionRuleSetRow(Base):
     """A version of the mutual-recognition rules; the highest version is in force."""
 
     __tablename__ = "recognition_rule_sets"

@@ -26,9 +26,7 @@ from crossborder.domain.phytosanitary import (
     Classification,
     Clause,
     Code,
-    Consignment,
     ConsignmentItem,
-    Country,
     CountrySubdivision,
     DateTimeText,
     ExchangedDocument,
@@ -40,10 +38,12 @@ from crossborder.domain.phytosanitary import (
     PhytosanitaryCertificate,
     ReferencedDocument,
     Signatory,
+    SpsConsignment,
+    SpsCountry,
+    SpsTreatment,
     Text,
     TransportEquipment,
     TransportMovement,
-    Treatment,
     TreatmentCharacteristic,
 )
 
@@ -344,12 +344,12 @@ class _Reader:
         element = self.child(parent, name)
         return None if element is None else self.location(element)
 
-    def country(self, element: Element) -> Country | None:
+    def country(self, element: Element) -> SpsCountry | None:
         identifier = self.child(element, "ID")
         if identifier is None:
             return None
         self.keep(element)
-        return Country(
+        return SpsCountry(
             id=self.token(identifier),
             names=self.texts(element, "Name"),
             subdivisions=tuple(
@@ -358,11 +358,11 @@ class _Reader:
             ),
         )
 
-    def countries(self, parent: Element, name: str) -> tuple[Country, ...]:
+    def countries(self, parent: Element, name: str) -> tuple[SpsCountry, ...]:
         found = (self.country(element) for element in self.children(parent, name))
         return tuple(country for country in found if country is not None)
 
-    def required_country(self, parent: Element, name: str) -> Country:
+    def required_country(self, parent: Element, name: str) -> SpsCountry:
         element = self.required(parent, name)
         country = self.country(element)
         if country is None:
@@ -377,13 +377,13 @@ class _Reader:
             hierarchical_level_code=self.optional_token(element, "HierarchicalLevelCode"),
         )
 
-    def consignment(self, element: Element) -> Consignment:
+    def consignment(self, element: Element) -> SpsConsignment:
         self.keep(element)
         examination = self.child(element, "ExaminationSPSEvent")
         examination_location = self.child(examination, "OccurrenceSPSLocation")
         if examination is not None and examination_location is not None:
             self.keep(examination)
-        return Consignment(
+        return SpsConsignment(
             consignor=self.party(self.required(element, "ConsignorSPSParty")),
             consignee=self.party(self.required(element, "ConsigneeSPSParty")),
             export_country=self.required_country(element, "ExportSPSCountry"),
@@ -503,7 +503,7 @@ class _Reader:
             )
         return tuple(packages)
 
-    def treatments(self, item: Element) -> tuple[Treatment, ...]:
+    def treatments(self, item: Element) -> tuple[SpsTreatment, ...]:
         treatments = []
         for element in self.children(item, "AppliedSPSProcess"):
             kind = self.child(element, "TypeCode")
@@ -514,7 +514,7 @@ class _Reader:
             if period is not None:
                 self.keep(period)
             treatments.append(
-                Treatment(
+                SpsTreatment(
                     type_code=self.token(kind),
                     start=None if period is None else self.date_time(period, "StartDateTime"),
                     end=None if period is None else self.date_time(period, "EndDateTime"),

@@ -17,9 +17,7 @@ from crossborder.domain.phytosanitary import (
     Address,
     Attachment,
     Code,
-    Consignment,
     ConsignmentItem,
-    Country,
     DateTimeText,
     ExchangedDocument,
     Location,
@@ -29,8 +27,10 @@ from crossborder.domain.phytosanitary import (
     PhytosanitaryCertificate,
     ReferencedDocument,
     Signatory,
+    SpsConsignment,
+    SpsCountry,
+    SpsTreatment,
     Text,
-    Treatment,
 )
 
 for _namespace, _prefix in PREFIXES.items():
@@ -192,7 +192,7 @@ def _optional_location(parent: Element, name: str, location: Location | None) ->
         _location(_child(parent, name), location)
 
 
-def _countries(parent: Element, name: str, countries: Iterable[Country]) -> None:
+def _countries(parent: Element, name: str, countries: Iterable[SpsCountry]) -> None:
     for country in countries:
         element = _child(parent, name)
         _token(element, "ID", country.id)
@@ -206,7 +206,7 @@ def _countries(parent: Element, name: str, countries: Iterable[Country]) -> None
             )
 
 
-def _consignment(element: Element, consignment: Consignment) -> None:
+def _consignment(element: Element, consignment: SpsConsignment) -> None:
     _party(_child(element, "ConsignorSPSParty"), consignment.consignor)
     _party(_child(element, "ConsigneeSPSParty"), consignment.consignee)
     _countries(element, "ExportSPSCountry", [consignment.export_country])
@@ -262,7 +262,7 @@ def _item(element: Element, item: ConsignmentItem) -> None:
         _treatment(_child(element, "AppliedSPSProcess"), treatment)
 
 
-def _treatment(element: Element, treatment: Treatment) -> None:
+def _treatment(element: Element, treatment: SpsTreatment) -> None:
     _token(element, "TypeCode", treatment.type_code)
     if any(part is not None for part in (treatment.start, treatment.end, treatment.duration)):
         period = _child(element, "CompletionSPSPeriod")

@@ -1,10 +1,10 @@
-"""``crossborder sps``: phytosanitary certificates, quarantine results, recognition, ISPM 13.
+"""``crossborder quarantine``: phytosanitary certificates, quarantine results, recognition, ISPM 13.
 
 At a desk, without a node: ``import --dry-run`` prints our model of an ePhyto
 certificate as JSON on standard output, and what an officer should know about
 the reading (schema errors, what was not kept, units missing) on standard
-error, so that ``sps import CERT.xml --dry-run > CERT.json`` gives a file
-``sps export`` takes.
+error, so that ``quarantine import CERT.xml --dry-run > CERT.json`` gives a file
+``quarantine export`` takes.
 
 On a node: ``import`` opens a consignment on the certificate; ``send`` shares
 its quarantine result; ``decide`` records a recognition decision by hand;
@@ -57,25 +57,25 @@ from crossborder.i18n import N_, normalize_locale, translate
 from crossborder.services import non_compliance, quarantine, recognition
 from crossborder.services.registry import only_counterpart
 
-app = typer.Typer(help=N_("cli.help.sps"), no_args_is_help=True)
+app = typer.Typer(help=N_("cli.help.quarantine"), no_args_is_help=True)
 
 
-@app.command("import", help=N_("cli.help.sps.import"))
+@app.command("import", help=N_("cli.help.quarantine.import"))
 def import_certificate(
-    certificate: Annotated[Path, typer.Argument(help=N_("cli.help.sps.import.certificate"))],
+    certificate: Annotated[Path, typer.Argument(help=N_("cli.help.quarantine.import.certificate"))],
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help=N_("cli.help.sps.import.dry_run"))
+        bool, typer.Option("--dry-run", help=N_("cli.help.quarantine.import.dry_run"))
     ] = False,
     strict: Annotated[
-        bool, typer.Option("--strict", help=N_("cli.help.sps.import.strict"))
+        bool, typer.Option("--strict", help=N_("cli.help.quarantine.import.strict"))
     ] = False,
     max_bytes: Annotated[
-        int, typer.Option("--max-bytes", help=N_("cli.help.sps.import.max_bytes"))
+        int, typer.Option("--max-bytes", help=N_("cli.help.quarantine.import.max_bytes"))
     ] = DEFAULT_MAX_BYTES,
     case_id: Annotated[
-        str | None, typer.Option("--case", help=N_("cli.help.sps.import.case"))
+        str | None, typer.Option("--case", help=N_("cli.help.quarantine.import.case"))
     ] = None,
-    to: Annotated[str, typer.Option("--to", help=N_("cli.help.sps.import.to"))] = "",
+    to: Annotated[str, typer.Option("--to", help=N_("cli.help.quarantine.import.to"))] = "",
     officer: OfficerOption = None,
     lang: LangOption = "",
     config: ConfigOption = None,
@@ -102,17 +102,19 @@ def import_certificate(
                 case_id=case_id,
             )
         say(
-            "cli.sps.attached",
+            "cli.quarantine.attached",
             lang,
             number=attached.certificate_number,
             case_id=attached.case_id,
         )
 
 
-@app.command("export", help=N_("cli.help.sps.export"))
+@app.command("export", help=N_("cli.help.quarantine.export"))
 def export_certificate(
-    certificate: Annotated[Path, typer.Argument(help=N_("cli.help.sps.export.certificate"))],
-    output: Annotated[Path, typer.Option("--output", "-o", help=N_("cli.help.sps.export.output"))],
+    certificate: Annotated[Path, typer.Argument(help=N_("cli.help.quarantine.export.certificate"))],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help=N_("cli.help.quarantine.export.output"))
+    ],
     lang: LangOption = "",
 ) -> None:
     """Write a certificate as SPSCertificate XML that validates against the schema."""
@@ -123,7 +125,7 @@ def export_certificate(
             output.write_bytes(xml)
         except OSError as exc:
             raise InvalidInput("SPS_FILE_UNWRITABLE", path=str(output)) from exc
-        say("cli.sps.exported", lang, number=read.document.id, path=str(output))
+        say("cli.quarantine.exported", lang, number=read.document.id, path=str(output))
 
 
 def _read_certificate_json(path: Path) -> PhytosanitaryCertificate:
@@ -133,18 +135,18 @@ def _read_certificate_json(path: Path) -> PhytosanitaryCertificate:
 
 
 def _report(problems: tuple[Violation, ...], lang: str) -> None:
-    count = translate("cli.sps.problems", normalize_locale(lang), count=len(problems))
+    count = translate("cli.quarantine.problems", normalize_locale(lang), count=len(problems))
     err_console.print(count, markup=False, highlight=False, soft_wrap=True)
     print_violations(problems, lang)
 
 
-NoteOption = Annotated[str | None, typer.Option("--note", help=N_("cli.help.sps.note"))]
-CaseOption = Annotated[str | None, typer.Option("--case", help=N_("cli.help.sps.case"))]
+NoteOption = Annotated[str | None, typer.Option("--note", help=N_("cli.help.quarantine.note"))]
+CaseOption = Annotated[str | None, typer.Option("--case", help=N_("cli.help.quarantine.case"))]
 
 
-@app.command("send", help=N_("cli.help.sps.send"))
+@app.command("send", help=N_("cli.help.quarantine.send"))
 def send_result(
-    result_file: Annotated[Path, typer.Argument(help=N_("cli.help.sps.send.result_file"))],
+    result_file: Annotated[Path, typer.Argument(help=N_("cli.help.quarantine.send.result_file"))],
     case_id: CaseOption = None,
     officer: OfficerOption = None,
     lang: LangOption = "",
@@ -157,18 +159,22 @@ def send_result(
             result = QuarantineResult.model_validate(data)
         with on_node(config) as node:
             shared = quarantine.share_result(node, result, acting(node, officer), case_id)
-            report_sent(node, "cli.sps.result_shared", lang, shared.case_id, shared.message_id)
+            report_sent(
+                node, "cli.quarantine.result_shared", lang, shared.case_id, shared.message_id
+            )
 
 
-@app.command("decide", help=N_("cli.help.sps.decide"))
+@app.command("decide", help=N_("cli.help.quarantine.decide"))
 def decide(
     case_id: CaseIdArgument,
-    outcome: Annotated[RecognitionOutcome, typer.Option(help=N_("cli.help.sps.decide.outcome"))],
+    outcome: Annotated[
+        RecognitionOutcome, typer.Option(help=N_("cli.help.quarantine.decide.outcome"))
+    ],
     sampling_rate: Annotated[
-        Decimal | None, typer.Option(help=N_("cli.help.sps.decide.sampling_rate"))
+        Decimal | None, typer.Option(help=N_("cli.help.quarantine.decide.sampling_rate"))
     ] = None,
     reason: Annotated[
-        NonRecognitionReason | None, typer.Option(help=N_("cli.help.sps.decide.reason"))
+        NonRecognitionReason | None, typer.Option(help=N_("cli.help.quarantine.decide.reason"))
     ] = None,
     note: NoteOption = None,
     note_lang: NoteLangOption = "en",
@@ -185,12 +191,12 @@ def decide(
         words = free_text(note, note_lang) if note else None
         with on_node(config) as node:
             message_id = recognition.decide(node, case_id, decision, acting(node, officer), words)
-            report_sent(node, "cli.sps.decided", lang, case_id, message_id)
+            report_sent(node, "cli.quarantine.decided", lang, case_id, message_id)
 
 
-@app.command("notify", help=N_("cli.help.sps.notify"))
+@app.command("notify", help=N_("cli.help.quarantine.notify"))
 def notify(
-    notice_file: Annotated[Path, typer.Argument(help=N_("cli.help.sps.notify.notice_file"))],
+    notice_file: Annotated[Path, typer.Argument(help=N_("cli.help.quarantine.notify.notice_file"))],
     case_id: CaseOption = None,
     note: NoteOption = None,
     note_lang: NoteLangOption = "en",
@@ -206,10 +212,10 @@ def notify(
         words = free_text(note, note_lang) if note else None
         with on_node(config) as node:
             sent = non_compliance.notify(node, notice, acting(node, officer), words, case_id)
-            report_sent(node, "cli.sps.notified", lang, sent.case_id, sent.message_id)
+            report_sent(node, "cli.quarantine.notified", lang, sent.case_id, sent.message_id)
 
 
-@app.command("acknowledge", help=N_("cli.help.sps.acknowledge"))
+@app.command("acknowledge", help=N_("cli.help.quarantine.acknowledge"))
 def acknowledge(
     case_id: CaseIdArgument,
     note: NoteOption = None,
@@ -223,16 +229,18 @@ def acknowledge(
         words = free_text(note, note_lang) if note else None
         with on_node(config) as node:
             sent = non_compliance.acknowledge(node, case_id, acting(node, officer), words)
-            report_sent(node, "cli.sps.acknowledged", lang, sent.case_id, sent.message_id)
+            report_sent(node, "cli.quarantine.acknowledged", lang, sent.case_id, sent.message_id)
 
 
-rules_app = typer.Typer(help=N_("cli.help.sps.rules"), no_args_is_help=True)
+rules_app = typer.Typer(help=N_("cli.help.quarantine.rules"), no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
 
 
-@rules_app.command("load", help=N_("cli.help.sps.rules.load"))
+@rules_app.command("load", help=N_("cli.help.quarantine.rules.load"))
 def load_rules(
-    rules_file: Annotated[Path, typer.Argument(help=N_("cli.help.sps.rules.load.rules_file"))],
+    rules_file: Annotated[
+        Path, typer.Argument(help=N_("cli.help.quarantine.rules.load.rules_file"))
+    ],
     officer: OfficerOption = None,
     lang: LangOption = "",
     config: ConfigOption = None,
@@ -247,10 +255,10 @@ def load_rules(
             version = recognition.load_rules(
                 node, text, acting(node, officer, Permission.MANAGE_RULES)
             )
-        say("cli.sps.rules_loaded", lang, version=version)
+        say("cli.quarantine.rules_loaded", lang, version=version)
 
 
-@rules_app.command("list", help=N_("cli.help.sps.rules.list"))
+@rules_app.command("list", help=N_("cli.help.quarantine.rules.list"))
 def list_rules(
     officer: OfficerOption = None, lang: LangOption = "", config: ConfigOption = None
 ) -> None:
@@ -260,14 +268,14 @@ def list_rules(
         with on_node(config) as node:
             acting(node, officer, Permission.READ)
             in_force = recognition.current_rules(node)
-    say("cli.sps.rules_version", locale, version=in_force.version)
+    say("cli.quarantine.rules_version", locale, version=in_force.version)
     table = Table()
     # Rule ids and agency codes are copied into rule files: never cut or folded.
-    table.add_column(translate("cli.sps.rule_id", locale), no_wrap=True)
-    table.add_column(translate("cli.sps.rule_commodity", locale), no_wrap=True)
-    table.add_column(translate("cli.sps.rule_agency", locale), no_wrap=True)
-    table.add_column(translate("cli.sps.rule_valid", locale), overflow="fold")
-    table.add_column(translate("cli.sps.rule_outcome", locale), overflow="fold")
+    table.add_column(translate("cli.quarantine.rule_id", locale), no_wrap=True)
+    table.add_column(translate("cli.quarantine.rule_commodity", locale), no_wrap=True)
+    table.add_column(translate("cli.quarantine.rule_agency", locale), no_wrap=True)
+    table.add_column(translate("cli.quarantine.rule_valid", locale), overflow="fold")
+    table.add_column(translate("cli.quarantine.rule_outcome", locale), overflow="fold")
     for rule in in_force.rule_set.rules:
         outcome = translate(f"recognition_outcome.{rule.outcome.value}", locale)
         if rule.sampling_rate_percent is not None:
