@@ -8,6 +8,7 @@ from prefect import Task, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State, TaskRun
 
+from crossborder.domain.delivery import OutboxStatus
 from crossborder.services.delivery import deliver_due, outbox_status
 from flows.runtime import current_node
 
@@ -44,9 +45,9 @@ def deliver_message(message_id: str) -> str:
     status = deliver_due(node, message_id=message_id).get(message_id) or outbox_status(
         node, message_id
     )
-    if status in (None, "pending"):
+    if status in (None, OutboxStatus.PENDING):
         raise DeliveryDeferred(message_id)
-    if status == "failed":
+    if status == OutboxStatus.FAILED:
         raise DeliveryRefused(message_id)
     return status
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 
+from crossborder.domain.delivery import OutboxStatus
 from crossborder.domain.errors import (
     ConfigurationError,
     CrossborderError,
@@ -231,7 +232,7 @@ def report_sent(
     delivery = deliver_now(node, message_id)
     shown = delivery_text(delivery.status, lang)
     say(key, lang, case_id=case_id, message_id=message_id, delivery=shown, **params)
-    if delivery.status == "failed":
+    if delivery.status == OutboxStatus.FAILED:
         # The counterpart's answer as the outbox keeps it: its code, told in the
         # officer's language, then its own words and every rule it named.
         entry = outbox_entry(node, message_id)

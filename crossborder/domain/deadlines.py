@@ -24,6 +24,21 @@ from pydantic_core import PydanticCustomError
 OVERDUE = "overdue"
 
 
+class DeadlineStatus(StrEnum):
+    #: Running: its reminders and its overdue step are still to come.
+    OPEN = "open"
+    #: The awaited act arrived (on time or late).
+    MET = "met"
+    #: Passed without the act; still awaited, escalated.
+    OVERDUE = "overdue"
+    #: No longer awaited (the case was closed or withdrawn).
+    CANCELLED = "cancelled"
+
+
+#: A deadline still waiting for its act.
+UNSETTLED = (DeadlineStatus.OPEN, DeadlineStatus.OVERDUE)
+
+
 class CountingMethod(StrEnum):
     CALENDAR_DAYS = "calendar_days"
     WORKING_DAYS = "working_days"

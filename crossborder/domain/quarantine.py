@@ -29,6 +29,15 @@ from crossborder.domain.phytosanitary import PhytosanitaryCertificate
 _KEPT = ConfigDict(extra="forbid", frozen=True)
 
 
+class NonComplianceStatus(StrEnum):
+    """Where a notice of non-compliance (ISPM 13) stands."""
+
+    NOTIFIED = "notified"
+    ACKNOWLEDGED = "acknowledged"
+    #: Not acknowledged in time (escalated on our side).
+    OVERDUE = "overdue"
+
+
 class ConsignmentStatus(StrEnum):
     """Where a consignment case stands, on either side."""
 

@@ -272,7 +272,7 @@ def apply_step(
         if AlertStatus(alert.status) in AWAITING_ACK:
             # Nothing is awaited any more: no reminder, no escalation.
             deadlines.cancel(session, node, case_id=alert.case_id, rule_key=ACK_RULE, actor=actor)
-    alert.status = new.value
+    alert.status = new
     alert.updated_at = now
     case = session.get(Case, alert.case_id)
     assert case is not None

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from crossborder.adapters.db.engine import insert_now
 from crossborder.adapters.db.tables import Case, Certificate, InboxMessage
 from crossborder.domain.actors import Actor
-from crossborder.domain.certificate_lifecycle import check_decidable
+from crossborder.domain.certificate_lifecycle import CertificateStatus, check_decidable
 from crossborder.domain.certificate_of_origin import FormE, form_e_digest_content
 from crossborder.domain.errors import Conflict, InvalidInput, NotFound
 from crossborder.domain.messages import (
@@ -100,7 +100,7 @@ def share(node: Node, form: FormE, recipient: str, actor: Actor) -> Shared:
             workflow=WORKFLOW,
             counterpart=recipient,
             subject=form.certificate_number,
-            status="shared",
+            status=CertificateStatus.SHARED,
             at=now,
         )
         insert_now(
@@ -112,7 +112,7 @@ def share(node: Node, form: FormE, recipient: str, actor: Actor) -> Shared:
                 version=1,
                 content=form.model_dump(mode="json"),
                 content_digest=_content_digest(form),
-                status="shared",
+                status=CertificateStatus.SHARED,
                 recorded_at=now,
             ),
         )
@@ -158,7 +158,7 @@ def admit_share(
         workflow=WORKFLOW,
         counterpart=message.sender,
         subject=form.certificate_number,
-        status="received",
+        status=CertificateStatus.RECEIVED,
         at=now,
     )
     insert_now(
@@ -170,7 +170,7 @@ def admit_share(
             version=1,
             content=form.model_dump(mode="json"),
             content_digest=_content_digest(form),
-            status="received",
+            status=CertificateStatus.RECEIVED,
             recorded_at=now,
         ),
     )
@@ -232,7 +232,7 @@ def decide_in(
     if certificate.issuing_agency == node.agency:
         raise InvalidInput("DECISION_ON_OWN_CERTIFICATE", case_id=case_id)
     check_decidable(certificate.status)
-    certificate.status = decision.value
+    certificate.status = CertificateStatus(decision.value)
     certificate.decision_reasons = [reason.value for reason in payload.reasons]
     case.status = decision.value
     case.updated_at = now
@@ -288,7 +288,7 @@ def on_decision(
         )
     now = node.now()
     decision = message.payload.decision
-    certificate.status = decision.value
+    certificate.status = CertificateStatus(decision.value)
     certificate.decision_reasons = [reason.value for reason in message.payload.reasons]
     case.status = decision.value
     case.updated_at = now

@@ -35,7 +35,15 @@ from sqlalchemy.orm import Session
 from crossborder.adapters.db.tables import Deadline, DeadlineStep
 from crossborder.audit.trail import record
 from crossborder.domain.actors import Actor
-from crossborder.domain.deadlines import OVERDUE, Step, due_at, plan, step_due
+from crossborder.domain.deadlines import (
+    OVERDUE,
+    UNSETTLED,
+    DeadlineStatus,
+    Step,
+    due_at,
+    plan,
+    step_due,
+)
 from crossborder.domain.errors import Conflict, InvalidInput, NotFound
 from crossborder.reference.agencies import agency
 from crossborder.reference.calendars import calendar_for, office_hours_for
@@ -46,9 +54,6 @@ log = logging.getLogger(__name__)
 
 #: The stored deadline, as workflows' hooks and :func:`list_deadlines` see it.
 DeadlineRow: TypeAlias = Deadline
-
-OPEN, MET, OVERDUE_STATUS, CANCELLED = "open", "met", "overdue", "cancelled"
-UNSETTLED = (OPEN, OVERDUE_STATUS)
 
 
 # --- what workflows call, inside their own transaction ---
@@ -112,7 +117,7 @@ def register(
         acting_country=acting_country,
         starts_at=starts_at,
         due_at=due,
-        status=OPEN,
+        status=DeadlineStatus.OPEN,
         plan=_stored(steps),
         next_step_at=steps[0].at,
         created_at=now,
@@ -168,7 +173,7 @@ def reschedule(
     already overdue stays overdue, because its escalation has happened.
     """
     row = _unsettled(session, case_id, rule_key)
-    if row.status != OPEN:
+    if row.status != DeadlineStatus.OPEN:
         return row
     due, steps = _scheduled(rule_key, rules, row.starts_at, row.acting_agency, row.acting_country)
     if due == row.due_at:
@@ -199,7 +204,7 @@ def _unsettled(session: Session, case_id: str, rule_key: str) -> Deadline:
     return row
 
 
-def _close(row: Deadline, status: str, now: datetime) -> None:
+def _close(row: Deadline, status: DeadlineStatus, now: datetime) -> None:
     row.status = status
     row.closed_at = now
     row.next_step_at = None
@@ -209,8 +214,8 @@ def settle(session: Session, node: Node, *, case_id: str, rule_key: str, actor: 
     """The awaited act happened: the deadline is met (late, if it had passed)."""
     row = _unsettled(session, case_id, rule_key)
     now = node.now()
-    late = row.status == OVERDUE_STATUS or now > row.due_at
-    _close(row, MET, now)
+    late = row.status == DeadlineStatus.OVERDUE or now > row.due_at
+    _close(row, DeadlineStatus.MET, now)
     if late:
         record(
             session,
@@ -237,7 +242,7 @@ def cancel(session: Session, node: Node, *, case_id: str, rule_key: str, actor: 
     """Nothing is awaited any more (the request was withdrawn): no reminder, no escalation."""
     row = _unsettled(session, case_id, rule_key)
     now = node.now()
-    _close(row, CANCELLED, now)
+    _close(row, DeadlineStatus.CANCELLED, now)
     record(
         session,
         "deadline.cancelled",
@@ -279,7 +284,7 @@ def _due_ids(node: Node, now: datetime, limit: int) -> list[int]:
         return list(
             session.scalars(
                 select(Deadline.id)
-                .where(Deadline.status == OPEN, Deadline.next_step_at <= now)
+                .where(Deadline.status == DeadlineStatus.OPEN, Deadline.next_step_at <= now)
                 .order_by(Deadline.next_step_at, Deadline.id)
                 .limit(limit)
             )
@@ -305,7 +310,7 @@ def _remind(session: Session, node: Node, row: Deadline, step: str, now: datetim
 
 
 def _escalate(session: Session, node: Node, row: Deadline, now: datetime) -> _Notice:
-    row.status = OVERDUE_STATUS
+    row.status = DeadlineStatus.OVERDUE
     entry = record(
         session,
         "deadline.overdue",
@@ -327,7 +332,11 @@ def _take_in(
 ) -> tuple[StepTaken, _Notice] | None:
     row = session.scalars(
         select(Deadline)
-        .where(Deadline.id == deadline_id, Deadline.status == OPEN, Deadline.next_step_at <= now)
+        .where(
+            Deadline.id == deadline_id,
+            Deadline.status == DeadlineStatus.OPEN,
+            Deadline.next_step_at <= now,
+        )
         .with_for_update(skip_locked=True)
     ).one_or_none()
     if row is None:
@@ -396,13 +405,16 @@ def watch(node: Node, *, limit: int = 100) -> WatchResult:
 
 def is_late(row: Deadline, now: datetime) -> bool:
     """Past its due time: marked overdue, or still open because the watcher has not been round."""
-    return row.status == OVERDUE_STATUS or (row.status == OPEN and row.due_at < now)
+    return row.status == DeadlineStatus.OVERDUE or (
+        row.status == DeadlineStatus.OPEN and row.due_at < now
+    )
 
 
 def late_at(now: datetime) -> ColumnElement[bool]:
     """:func:`is_late`, as a condition on the ``deadlines`` table."""
     return or_(
-        Deadline.status == OVERDUE_STATUS, and_(Deadline.status == OPEN, Deadline.due_at < now)
+        Deadline.status == DeadlineStatus.OVERDUE,
+        and_(Deadline.status == DeadlineStatus.OPEN, Deadline.due_at < now),
     )
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import ColumnElement, Update, bindparam, or_, select, update
+from sqlalchemy.orm import Session
 
 from crossborder.adapters.db.tables import OutboxMessage
 from crossborder.adapters.delivery_outcome import DeliveryOutcome
@@ -23,6 +24,7 @@ from crossborder.adapters.local_node import wake_delivery
 from crossborder.adapters.wire.signing import RECEIPT_TYP, verify
 from crossborder.audit.trail import record
 from crossborder.domain.actors import Actor
+from crossborder.domain.delivery import OutboxStatus
 from crossborder.domain.errors import CrossborderError
 from crossborder.domain.messages import Receipt
 from crossborder.services.node import Node
@@ -55,7 +57,7 @@ def _lease(which: ColumnElement[bool]) -> Update:
     due = (
         select(OutboxMessage.id)
         .where(
-            OutboxMessage.status == "pending",
+            OutboxMessage.status == OutboxStatus.PENDING,
             or_(
                 OutboxMessage.claimed_until.is_(None),
                 OutboxMessage.claimed_until < bindparam("now"),
@@ -86,7 +88,7 @@ _LEASE_DUE = _lease(OutboxMessage.next_attempt_at <= bindparam("now"))
 _LEASE_ONE = _lease(OutboxMessage.message_id == bindparam("wanted"))
 _RECORD = (
     update(OutboxMessage)
-    .where(OutboxMessage.id == bindparam("outbox_id"), OutboxMessage.status == "pending")
+    .where(OutboxMessage.id == bindparam("outbox_id"), OutboxMessage.status == OutboxStatus.PENDING)
     # The outcome's own columns come as parameters of the execution.
     .values(attempts=OutboxMessage.attempts + 1, claimed_until=None)
     .returning(OutboxMessage.attempts, OutboxMessage.case_id, OutboxMessage.status)
@@ -119,7 +121,25 @@ def _check_receipt(node: Node, claim: Claim, receipt: bytes) -> None:
         raise CrossborderError("RECEIPT_MISMATCH")
 
 
-def record_outcome(node: Node, claim: Claim, outcome: DeliveryOutcome) -> str:
+def record_delivery(
+    session: Session, event: str, node: Node, claim: Claim, case_id: str | None, **params: Any
+) -> None:
+    """One delivery step on the audit trail: the message, to whom, on the node's clock."""
+    record(
+        session,
+        event,
+        actor=Actor.system(node.agency),
+        occurred_at=node.now(),
+        source_tz=node.timezone,
+        case_id=case_id,
+        message_id=claim.message_id,
+        message_digest=claim.digest,
+        recipient=claim.recipient,
+        **params,
+    )
+
+
+def record_outcome(node: Node, claim: Claim, outcome: DeliveryOutcome) -> OutboxStatus | None:
     """Store what happened to one delivery attempt; returns the row's new status."""
     if outcome.kind == "delivered" and outcome.receipt is not None:
         try:
@@ -134,7 +154,7 @@ def record_outcome(node: Node, claim: Claim, outcome: DeliveryOutcome) -> str:
     now = node.now()
     if outcome.kind == "delivered":
         changes: dict[str, Any] = {
-            "status": "delivered",
+            "status": OutboxStatus.DELIVERED,
             "receipt": outcome.receipt,
             "delivered_at": now,
             "last_error": None,
@@ -143,32 +163,19 @@ def record_outcome(node: Node, claim: Claim, outcome: DeliveryOutcome) -> str:
     else:
         changes = {"last_error": outcome.error[:200], "last_answer": outcome.answer}
         if outcome.kind == "final":
-            changes["status"] = "failed"
+            changes["status"] = OutboxStatus.FAILED
     with node.transaction() as session:
         connection = session.connection()
         # Only a row still pending is ours to record: a lease that lapsed while we
         # waited may have let another worker record it first.
         row = connection.execute(_RECORD, {"outbox_id": claim.id, **changes}).one_or_none()
         if row is None:
-            status = connection.scalar(
+            return connection.scalar(
                 select(OutboxMessage.status).where(OutboxMessage.id == claim.id)
             )
-            return status or "missing"
         attempts, case_id, status = row
-        actor = Actor.system(node.agency)
         if outcome.kind == "delivered":
-            record(
-                session,
-                "message.delivered",
-                actor=actor,
-                occurred_at=now,
-                source_tz=node.timezone,
-                case_id=case_id,
-                message_id=claim.message_id,
-                message_digest=claim.digest,
-                recipient=claim.recipient,
-                attempts=attempts,
-            )
+            record_delivery(session, "message.delivered", node, claim, case_id, attempts=attempts)
         elif outcome.kind == "retry":
             connection.execute(
                 update(OutboxMessage)
@@ -178,35 +185,24 @@ def record_outcome(node: Node, claim: Claim, outcome: DeliveryOutcome) -> str:
             # Only the first failure is audited: the trail says the counterpart was
             # unreachable, not how many times we knocked.
             if attempts == 1:
-                record(
+                record_delivery(
                     session,
                     "message.delivery_deferred",
-                    actor=actor,
-                    occurred_at=now,
-                    source_tz=node.timezone,
-                    case_id=case_id,
-                    message_id=claim.message_id,
-                    message_digest=claim.digest,
-                    recipient=claim.recipient,
+                    node,
+                    claim,
+                    case_id,
                     error=outcome.error,
                 )
         else:
-            record(
-                session,
-                "message.delivery_failed",
-                actor=actor,
-                occurred_at=now,
-                source_tz=node.timezone,
-                case_id=case_id,
-                message_id=claim.message_id,
-                message_digest=claim.digest,
-                recipient=claim.recipient,
-                error=outcome.error,
+            record_delivery(
+                session, "message.delivery_failed", node, claim, case_id, error=outcome.error
             )
-        return str(status)
+        return OutboxStatus(status)
 
 
-def deliver_due(node: Node, limit: int = 50, message_id: str | None = None) -> dict[str, str]:
+def deliver_due(
+    node: Node, limit: int = 50, message_id: str | None = None
+) -> dict[str, OutboxStatus | None]:
     """Send what is due (or one given message); returns message id → new status."""
     results = {}
     for claim in claim_due(node, limit, message_id):
@@ -215,7 +211,7 @@ def deliver_due(node: Node, limit: int = 50, message_id: str | None = None) -> d
     return results
 
 
-def outbox_status(node: Node, message_id: str) -> str | None:
+def outbox_status(node: Node, message_id: str) -> OutboxStatus | None:
     with node.sessions() as session:
         return session.scalar(
             select(OutboxMessage.status).where(OutboxMessage.message_id == message_id)
@@ -227,9 +223,8 @@ class Delivery:
     """How far a message got while the person who sent it was waiting."""
 
     message_id: str
-    #: ``delivered``, ``pending`` (queued or deferred: the node's loop goes on) or
-    #: ``failed`` (the counterpart refused it for good).
-    status: str
+    #: Pending here means queued or deferred: the node's loop goes on.
+    status: OutboxStatus
     #: The counterpart's answer when it was not delivered, as the classifier wrote it
     #: (``HTTP_403:SCOPE_INSUFFICIENT``, ``NETWORK:ConnectError``).
     error: str | None
@@ -261,6 +256,7 @@ def deliver_now(node: Node, message_id: str, settle_seconds: float = 15.0) -> De
                     OutboxMessage.message_id == message_id
                 )
             ).one()
-        if status != "pending" or not in_flight or time.monotonic() >= settle_by:
-            return Delivery(message_id, str(status), error if status != "delivered" else None)
+        if status != OutboxStatus.PENDING or not in_flight or time.monotonic() >= settle_by:
+            delivered = status == OutboxStatus.DELIVERED
+            return Delivery(message_id, status, None if delivered else error)
         time.sleep(0.02)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from crossborder.adapters.db.tables import InboxMessage
 from crossborder.audit.trail import record
 from crossborder.domain.actors import Actor
+from crossborder.domain.delivery import InboxStatus
 from crossborder.domain.errors import CrossborderError
 from crossborder.domain.messages import MessageType
 from crossborder.services.node import Node
@@ -24,7 +25,7 @@ def pending_ids(node: Node, limit: int) -> list[int]:
         return list(
             session.scalars(
                 select(InboxMessage.id)
-                .where(InboxMessage.status == "received")
+                .where(InboxMessage.status == InboxStatus.RECEIVED)
                 .order_by(InboxMessage.id)
                 .limit(limit)
             )
@@ -37,7 +38,7 @@ def process_one(node: Node, inbox_id: int) -> bool:
         with node.transaction() as session:
             row = session.scalars(
                 select(InboxMessage)
-                .where(InboxMessage.id == inbox_id, InboxMessage.status == "received")
+                .where(InboxMessage.id == inbox_id, InboxMessage.status == InboxStatus.RECEIVED)
                 .with_for_update(skip_locked=True)
             ).one_or_none()
             if row is None:
@@ -45,16 +46,16 @@ def process_one(node: Node, inbox_id: int) -> bool:
             react = node.workflows.react.get(MessageType(row.type))
             if react is not None:
                 react(session, node, row)
-            row.status = "processed"
+            row.status = InboxStatus.PROCESSED
             row.processed_at = node.now()
     except CrossborderError as error:
         # The reaction was refused (say an officer decided first): keep the
         # message, mark why, and let a person see it on the case.
         with node.transaction() as session:
             row = session.get(InboxMessage, inbox_id, with_for_update=True)
-            if row is None or row.status != "received":
+            if row is None or row.status != InboxStatus.RECEIVED:
                 return False
-            row.status = "failed"
+            row.status = InboxStatus.FAILED
             row.error_code = error.code
             row.processed_at = node.now()
             record(

@@ -42,6 +42,7 @@ from crossborder.adapters.wire.signing import (
 )
 from crossborder.audit.trail import record
 from crossborder.domain.actors import Actor
+from crossborder.domain.delivery import InboxStatus
 from crossborder.domain.errors import Conflict, CrossborderError, Forbidden, InvalidInput
 from crossborder.domain.messages import (
     AnyMessage,
@@ -164,7 +165,7 @@ def _receive(node: Node, body: bytes, token: AccessToken) -> Accepted:
                     signed=body,
                     digest=message_digest,
                     receipt=receipt,
-                    status="received",
+                    status=InboxStatus.RECEIVED,
                     received_at=received_at,
                 ),
             )

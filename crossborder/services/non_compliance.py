@@ -35,6 +35,7 @@ from crossborder.domain.quarantine import (
     NonComplianceAckPayload,
     NonComplianceNotice,
     NonCompliancePayload,
+    NonComplianceStatus,
 )
 from crossborder.services import deadlines
 from crossborder.services.exchange import note_received, send
@@ -43,7 +44,6 @@ from crossborder.services.outbox import new_message
 from crossborder.services.quarantine import consignment_case, find_consignment
 
 ACK_RULE = "sps.non_compliance_ack"
-NOTIFIED, OVERDUE, ACKNOWLEDGED = "notified", "overdue", "acknowledged"
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ def _record_notice(
             case_id=consignment.case_id,
             reference=notice.reference,
             content=notice.model_dump(mode="json"),
-            status=NOTIFIED,
+            status=NonComplianceStatus.NOTIFIED,
             notified_at=now,
         ),
     )
@@ -179,10 +179,10 @@ def _acknowledge(
     row = _notice_of(session, case_id)
     if row is None:
         raise NotFound("NON_COMPLIANCE_UNKNOWN", case_id=case_id)
-    if row.status == ACKNOWLEDGED:
+    if row.status == NonComplianceStatus.ACKNOWLEDGED:
         raise Conflict("NON_COMPLIANCE_ALREADY_ACKNOWLEDGED", case_id=case_id)
     now = node.now()
-    row.status = ACKNOWLEDGED
+    row.status = NonComplianceStatus.ACKNOWLEDGED
     row.acknowledgement = {"note": note.model_dump() if note else None}
     row.acknowledged_at = now
     deadlines.settle(session, node, case_id=case_id, rule_key=ACK_RULE, actor=actor)
@@ -253,10 +253,10 @@ def admit_ack(
 def escalate(session: Session, node: Node, deadline: deadlines.DeadlineRow) -> None:
     """No acknowledgement in time: mark the notice and the case overdue, on this side."""
     row = _notice_of(session, deadline.case_id)
-    if row is None or row.status != NOTIFIED:
+    if row is None or row.status != NonComplianceStatus.NOTIFIED:
         return
     case, consignment = consignment_case(session, deadline.case_id)
-    row.status = OVERDUE
+    row.status = NonComplianceStatus.OVERDUE
     case.status = ConsignmentStatus.NON_COMPLIANCE_ACK_OVERDUE.value
     case.updated_at = node.now()
     common: dict[str, Any] = {

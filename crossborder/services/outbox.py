@@ -18,6 +18,7 @@ from uuid6 import uuid7
 from crossborder.adapters.db.engine import insert_now
 from crossborder.adapters.db.tables import OutboxMessage
 from crossborder.adapters.wire.signing import MESSAGE_TYP, digest, sign
+from crossborder.domain.delivery import OutboxStatus
 from crossborder.domain.messages import AnyMessage, Envelope
 from crossborder.reference.senders import check_sender
 from crossborder.services.node import Node
@@ -80,7 +81,7 @@ def enqueue(session: Session, node: Node, message: AnyMessage) -> Queued:
             type=message.type.value,
             signed=signed,
             digest=queued.digest,
-            status="pending",
+            status=OutboxStatus.PENDING,
             attempts=0,
             next_attempt_at=now,
             created_at=now,

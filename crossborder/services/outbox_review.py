@@ -26,6 +26,7 @@ from sqlalchemy import ColumnElement, and_, case, or_, select
 from crossborder.adapters.db.tables import Counterpart, InboxMessage, OutboxMessage
 from crossborder.audit.trail import record
 from crossborder.domain.actors import Actor
+from crossborder.domain.delivery import OutboxStatus
 from crossborder.domain.errors import Conflict, NotFound
 from crossborder.services.node import Node
 
@@ -94,18 +95,20 @@ class Resent:
 
 def _condition(state: OutboxState, now: datetime) -> ColumnElement[bool]:
     if state is OutboxState.REFUSED:
-        return OutboxMessage.status == "failed"
+        return OutboxMessage.status == OutboxStatus.FAILED
     if state is OutboxState.DEFERRED:
-        return and_(OutboxMessage.status == "pending", OutboxMessage.attempts > 0)
+        return and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.attempts > 0)
     if state is OutboxState.QUEUED:
-        return and_(OutboxMessage.status == "pending", OutboxMessage.attempts == 0)
-    return and_(OutboxMessage.status == "delivered", OutboxMessage.delivered_at >= now - RECENTLY)
+        return and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.attempts == 0)
+    return and_(
+        OutboxMessage.status == OutboxStatus.DELIVERED, OutboxMessage.delivered_at >= now - RECENTLY
+    )
 
 
 def _state(row: OutboxMessage) -> OutboxState:
-    if row.status == "failed":
+    if row.status == OutboxStatus.FAILED:
         return OutboxState.REFUSED
-    if row.status == "delivered":
+    if row.status == OutboxStatus.DELIVERED:
         return OutboxState.DELIVERED
     return OutboxState.DEFERRED if row.attempts else OutboxState.QUEUED
 
@@ -176,7 +179,7 @@ def _entry(row: OutboxMessage) -> OutboxEntry:
         state=_state(row),
         attempts=row.attempts,
         created_at=row.created_at,
-        next_attempt_at=row.next_attempt_at if row.status == "pending" else None,
+        next_attempt_at=row.next_attempt_at if row.status == OutboxStatus.PENDING else None,
         delivered_at=row.delivered_at,
         answer=_answer(row),
     )
@@ -202,16 +205,16 @@ def resend(node: Node, message_id: str, actor: Actor) -> Resent:
             if sender is not None:
                 raise Conflict("MESSAGE_NOT_OURS", message_id=message_id, sender=sender)
             raise NotFound("MESSAGE_UNKNOWN", message_id=message_id)
-        if row.status == "delivered":
+        if row.status == OutboxStatus.DELIVERED:
             raise Conflict(
                 "MESSAGE_ALREADY_DELIVERED", message_id=message_id, recipient=row.recipient
             )
-        if row.status != "failed":
+        if row.status != OutboxStatus.FAILED:
             raise Conflict("MESSAGE_NOT_REFUSED", message_id=message_id)
         if session.get(Counterpart, row.recipient) is None:
             raise NotFound("UNKNOWN_COUNTERPART", agency=row.recipient)
         refusal = row.last_error or "-"
-        row.status = "pending"
+        row.status = OutboxStatus.PENDING
         row.attempts = 0
         row.next_attempt_at = now
         row.claimed_until = None

@@ -25,6 +25,7 @@ from crossborder.adapters.db.tables import Counterpart, OAuthClient, OutboxMessa
 from crossborder.adapters.oauth.keys import key_set_from_jwks
 from crossborder.audit.trail import record
 from crossborder.domain.actors import Actor
+from crossborder.domain.delivery import OutboxStatus
 from crossborder.domain.errors import Conflict, InvalidInput, NotFound
 from crossborder.domain.messages import KNOWN_SCOPES
 from crossborder.services.node import Node
@@ -190,7 +191,7 @@ def _outbox_counts(node: Node) -> dict[tuple[str, str], int]:
     with node.sessions() as session:
         rows = session.execute(
             select(OutboxMessage.recipient, OutboxMessage.status, func.count())
-            .where(OutboxMessage.status.in_(("pending", "failed")))
+            .where(OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.FAILED)))
             .group_by(OutboxMessage.recipient, OutboxMessage.status)
         ).all()
     return {(recipient, status): count for recipient, status, count in rows}
@@ -233,7 +234,7 @@ def remove_counterpart(node: Node, agency: str, actor: Actor) -> None:
         waiting = session.scalar(
             select(func.count())
             .select_from(OutboxMessage)
-            .where(OutboxMessage.recipient == agency, OutboxMessage.status == "pending")
+            .where(OutboxMessage.recipient == agency, OutboxMessage.status == OutboxStatus.PENDING)
         )
         if waiting:
             raise Conflict("COUNTERPART_HAS_QUEUED_MESSAGES", agency=agency, count=waiting)

@@ -193,7 +193,9 @@ ERROR_TYPES = frozenset(
 TEXT_CALLS = frozenset({"translate", "say", "N_"})
 #: Calls that record an audit event, and the position of the event among their arguments
 #: (``record(session, event, …)``; ``send(session, node, message, event, …)``; …).
-AUDIT_CALLS = {"record": 1, "send": 3, "note_received": 4}
+AUDIT_CALLS = {"record": 1, "record_delivery": 1, "send": 3, "note_received": 4}
+#: Parameters of the text that such a call adds itself (a delivery step names its recipient).
+IMPLIED_PARAMS = {"record_delivery": frozenset({"recipient"})}
 #: Arguments of ``record`` that are columns of the audit entry, not parameters of its text.
 AUDIT_COLUMNS = frozenset(
     {"actor", "occurred_at", "source_tz", "case_id", "message_id", "message_digest"}
@@ -392,8 +394,11 @@ class _Scanner(ast.NodeVisitor):
                 "Add to EXPANSIONS"
             )
             return
+        params = self._keywords(call, AUDIT_COLUMNS)
+        if params is not None:
+            params |= IMPLIED_PARAMS.get(_callee(call), frozenset())
         for name in events:
-            self.uses.add(f"audit.{name}", self._keywords(call, AUDIT_COLUMNS), self._at(call))
+            self.uses.add(f"audit.{name}", params, self._at(call))
 
     def _text(self, call: ast.Call, key: ast.expr) -> None:
         if (text := _string(key)) is not None:
@@ -530,7 +535,7 @@ def test_the_scan_finds_keys_of_every_kind() -> None:
         "audit.co.counterpart_queried": frozenset(
             {"certificate_number", "sender", "reasons", "note"}
         ),
-        "audit.message.delivered": frozenset({"attempts", "recipient"}),  # via **common
+        "audit.message.delivered": frozenset({"attempts", "recipient"}),  # record_delivery
         "actor.person": frozenset({"user", "agency"}),
         "cli.case.header": frozenset({"case_id", "subject"}),
         "reason.OTHER": frozenset(),

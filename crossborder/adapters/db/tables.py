@@ -8,12 +8,14 @@ the audit entry that explains it (DESIGN.md §5).
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -26,12 +28,34 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from crossborder.domain.alert_lifecycle import AlertStatus
+from crossborder.domain.certificate_lifecycle import CertificateStatus, VerificationStatus
+from crossborder.domain.deadlines import DeadlineStatus
+from crossborder.domain.delivery import InboxStatus, OutboxStatus
+from crossborder.domain.quarantine import NonComplianceStatus
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def status_column(statuses: type[StrEnum]) -> Enum:
+    """A status: stored as its value (``pending``) in a plain VARCHAR(16), read back as the member.
+
+    No CHECK constraint and no native enum type, so a new status needs no
+    migration; a value outside the enum is refused when written.
+    """
+    return Enum(
+        statuses,
+        native_enum=False,
+        create_constraint=False,
+        length=16,
+        validate_strings=True,
+        values_callable=lambda members: [member.value for member in members],
+    )
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -140,7 +164,7 @@ class Certificate(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     content: Mapped[dict[str, Any]] = mapped_column(JSON)
     content_digest: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[CertificateStatus] = mapped_column(status_column(CertificateStatus))
     decision_reasons: Mapped[list[str] | None] = mapped_column(JSON)
     #: Why this version exists (an amendment's reason), as the issuer wrote it.
     note: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -161,7 +185,9 @@ class OutboxMessage(Base):
     signed: Mapped[bytes] = mapped_column(LargeBinary)
     digest: Mapped[str] = mapped_column(String(64))
     #: pending → delivered, or failed (a final refusal by the counterpart).
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[OutboxStatus] = mapped_column(
+        status_column(OutboxStatus), default=OutboxStatus.PENDING
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
     #: A worker holds the row until then; a crashed worker's claim simply lapses.
@@ -192,7 +218,9 @@ class InboxMessage(Base):
     #: The signed receipt we answered with; a repeated delivery gets these very bytes.
     receipt: Mapped[bytes] = mapped_column(LargeBinary)
     #: received → processed, or rejected by a business rule after receipt.
-    status: Mapped[str] = mapped_column(String(16), default="received")
+    status: Mapped[InboxStatus] = mapped_column(
+        status_column(InboxStatus), default=InboxStatus.RECEIVED
+    )
     error_code: Mapped[str | None] = mapped_column(String(64))
     received_at: Mapped[datetime]
     processed_at: Mapped[datetime | None]
@@ -295,7 +323,7 @@ class Verification(Base):
     documents_requested: Mapped[list[str]] = mapped_column(JSON)
     request_note: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     #: requested → replied (or overdue → replied) → closed.
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[VerificationStatus] = mapped_column(status_column(VerificationStatus))
     result: Mapped[str | None] = mapped_column(String(16))
     findings: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     documents: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
@@ -330,7 +358,7 @@ class Deadline(Base):
     #: The last instant at which the acting side is on time.
     due_at: Mapped[datetime]
     #: open → met, overdue → met (late), open / overdue → cancelled.
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[DeadlineStatus] = mapped_column(status_column(DeadlineStatus))
     #: ``[{"step": "reminder-30", "at": ISO 8601}, …, {"step": "overdue", "at": …}]``.
     plan: Mapped[list[dict[str, str]]] = mapped_column(JSON)
     #: When the watcher next has a step to take; NULL when none is left.
@@ -366,7 +394,7 @@ class Alert(Base):
     #: Who on the receiving side may see it (``all``, ``border_guard``…).
     audience: Mapped[str] = mapped_column(String(16))
     #: sent / received → acknowledged → closed, or withdrawn.
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[AlertStatus] = mapped_column(status_column(AlertStatus))
     #: The alert's content (category, texts, vessel, position…) as last raised or updated.
     content: Mapped[dict[str, Any]] = mapped_column(JSON)
     #: Times the sender re-sent it because the acknowledgement was late.
@@ -441,7 +469,7 @@ class NonComplianceNoticeRow(Base):
     reference: Mapped[str] = mapped_column(String(64))
     content: Mapped[dict[str, Any]] = mapped_column(JSON)
     #: notified → acknowledged, or notified → overdue → acknowledged.
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[NonComplianceStatus] = mapped_column(status_column(NonComplianceStatus))
     notified_at: Mapped[datetime]
     acknowledgement: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     acknowledged_at: Mapped[datetime | None]
