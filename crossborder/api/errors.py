@@ -66,7 +66,7 @@ def _challenge(error: CrossborderError) -> dict[str, str] | None:
     """RFC 6750 §3: how a client learns to get a new token, or one with more scope;
     RFC 9110 §10.2.3: when a client over its rate may try again."""
     if error.kind == "rate_limited":
-        return {"Retry-After": str(error.params["retry_after"])}
+        return {"Retry-After": str(error.params.get("retry_after", 1))}
     if error.kind == "unauthorized":
         return {"WWW-Authenticate": 'Bearer error="invalid_token"'}
     if error.code == "SCOPE_MISSING":
