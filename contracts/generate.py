@@ -196,8 +196,17 @@ _DOCUMENTS: tuple[type[BaseModel], ...] = (
 #: closed list: software should act on the status when it meets a code it does not know.
 ERROR_CODES_BY_STATUS: dict[int, tuple[str, tuple[str, ...]]] = {
     400: (
-        "The body is not a JWS compact serialization, or its payload is not a JSON object.",
-        ("JWS_MALFORMED", "JSON_MALFORMED"),
+        "The body is not a JWS compact serialization, or its payload is not a JSON object; "
+        "or the protected header or the payload nests arrays and objects more than 32 deep, "
+        "names a member twice in one object (I-JSON, RFC 7493), or the protected header is "
+        "larger than 512 bytes (encoded).",
+        (
+            "JWS_MALFORMED",
+            "JSON_MALFORMED",
+            "JSON_TOO_DEEP",
+            "JSON_DUPLICATE_MEMBER",
+            "JWS_HEADER_TOO_LARGE",
+        ),
     ),
     401: (
         "The access token is missing or not accepted: get a new one and retry. "
@@ -253,6 +262,11 @@ ERROR_CODES_BY_STATUS: dict[int, tuple[str, tuple[str, ...]]] = {
             "DECISION_FROM_WRONG_AGENCY",
             "DECISION_CERTIFICATE_MISMATCH",
         ),
+    ),
+    429: (
+        "The client sent more than the node takes from it: wait the seconds `Retry-After` "
+        "says, then send the same bytes again. Nothing was recorded.",
+        ("RATE_LIMITED",),
     ),
     500: (
         "The node failed and did not take the message. Send the same bytes again later.",
@@ -381,6 +395,7 @@ _ERROR_RESPONSE_NAMES = {
     409: "Conflict",
     413: "ContentTooLarge",
     422: "UnprocessableContent",
+    429: "TooManyRequests",
     500: "InternalError",
 }
 
@@ -392,6 +407,8 @@ def _error_responses() -> dict[str, Any]:
         extra: dict[str, Any] = {}
         if status in (401, 403):
             extra["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
+        if status == 429:
+            extra["headers"] = {"Retry-After": {"schema": {"type": "integer"}}}
         responses[_ERROR_RESPONSE_NAMES[status]] = _json(
             "ErrorResponse", f"{meaning} Codes: {listed}.", **extra
         )
@@ -453,7 +470,7 @@ def _post_message() -> dict[str, Any]:
         },
         "responses": {
             "202": _json("MessageAccepted", "Received (or received before): the signed receipt."),
-            **_error_refs(400, 401, 403, 404, 409, 413, 422, 500),
+            **_error_refs(400, 401, 403, 404, 409, 413, 422, 429, 500),
         },
     }
 
@@ -476,7 +493,7 @@ def _token() -> dict[str, Any]:
             "200": _json("TokenResponse", "An access token."),
             "400": _json("OAuthError", "The request is malformed or asks for an unknown scope."),
             "401": _json("OAuthError", "The client assertion is not accepted (`invalid_client`)."),
-            **_error_refs(500),
+            **_error_refs(429, 500),
         },
     }
 

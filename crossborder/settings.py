@@ -43,6 +43,19 @@ class Settings(BaseSettings):
     port: int = Field(default=8400, ge=1, le=65535)
     #: Largest accepted request body; a Form E with a hundred items is ~100 kB.
     max_body_bytes: int = 1_000_000
+    #: How much of a refused message's body is kept with its record.
+    refused_body_keep_bytes: int = Field(default=64_000, ge=0)
+    #: How many bytes of refused bodies one client may have kept in a day; beyond it
+    #: each refusal still has its record and audit entry, with only the body's first 1 kB.
+    refused_body_budget_bytes: int = Field(default=4_000_000, ge=0)
+    #: Messages one authenticated client may post per second, on average and in a burst;
+    #: beyond them it is answered 429 with ``Retry-After``. Counted per node process.
+    client_rate_per_second: float = Field(default=200.0, gt=0)
+    client_burst: int = Field(default=400, ge=1)
+    #: Token requests per second (and burst) from one IP address: the token endpoint
+    #: answers before anyone is authenticated, so it is limited by address.
+    token_rate_per_second: float = Field(default=10.0, gt=0)
+    token_burst: int = Field(default=50, ge=1)
     access_token_ttl_seconds: int = 300
     #: Accept a received certificate of origin automatically when every rule passes;
     #: otherwise it waits for an officer's decision.

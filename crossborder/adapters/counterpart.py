@@ -9,7 +9,6 @@ send it again once the cause is fixed — ``services.outbox_review.resend``).
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from crossborder.adapters.db.tables import Counterpart
 from crossborder.adapters.delivery_outcome import DeliveryOutcome
 from crossborder.adapters.oauth.client_auth import PrivateKeyJWTAuth, insufficient_scope
 from crossborder.adapters.oauth.keys import key_set_from_jwks
+from crossborder.adapters.wire.untrusted_json import parse_untrusted
 from crossborder.domain.errors import CrossborderError, NotFound
 
 Clock = Callable[[], datetime]
@@ -49,8 +49,8 @@ _VERSION = select(Counterpart.version).where(Counterpart.agency == bindparam("ag
 def classify(response: httpx.Response) -> DeliveryOutcome:
     if response.status_code in (200, 202):
         try:
-            receipt = json.loads(response.content)["receipt"]
-        except (ValueError, KeyError, TypeError):
+            receipt = parse_untrusted(response.content)["receipt"]
+        except (CrossborderError, KeyError, TypeError):
             return DeliveryOutcome("retry", error="RECEIPT_MALFORMED")
         return DeliveryOutcome("delivered", receipt=str(receipt).encode())
     answer = _answer(response)
@@ -63,8 +63,8 @@ def classify(response: httpx.Response) -> DeliveryOutcome:
 def _answer(response: httpx.Response) -> dict[str, Any]:
     """The counterpart's error (the contract's one JSON shape), bounded; its words kept as sent."""
     try:
-        error = response.json()["error"]
-    except (ValueError, KeyError, TypeError):
+        error = parse_untrusted(response.content)["error"]
+    except (CrossborderError, KeyError, TypeError):
         error = None
     if not isinstance(error, dict):
         error = {}
@@ -271,7 +271,10 @@ def fetch_jwks(url: str, transport: httpx.BaseTransport | None = None) -> dict[s
     with httpx.Client(transport=transport, timeout=10.0) as client:
         response = client.get(url)
         response.raise_for_status()
-        jwks = response.json()
+        try:
+            jwks = parse_untrusted(response.content)
+        except CrossborderError as exc:
+            raise ValueError("not a JWKS document") from exc
     if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
         raise ValueError("not a JWKS document")
     return jwks

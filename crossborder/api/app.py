@@ -7,19 +7,22 @@ handler: replies go to the outbox and the delivery loop takes them from there.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from crossborder.adapters.db.replay import DatabaseReplayStore
 from crossborder.adapters.oauth.authorization_server import AuthorizationServer
 from crossborder.adapters.oauth.keys import key_set_from_jwks, public_jwks
 from crossborder.adapters.oauth.resource_server import AccessTokenValidator
 from crossborder.api import errors
+from crossborder.api.rate_limits import RateLimit
 from crossborder.domain.errors import InvalidInput
 from crossborder.domain.messages import KNOWN_SCOPES, SCOPE_FOR_TYPE
 from crossborder.services.inbound import receive, record_refusal
@@ -32,12 +35,19 @@ from crossborder.workers import Workers
 MESSAGE_SCOPES = frozenset(SCOPE_FOR_TYPE.values())
 
 
+#: The largest field of a token request we read: a client assertion is under 1 kB.
+TOKEN_FIELD_BYTES = 16_384
+
 #: Where an officer's command on the node's own host calls from.
 LOOPBACK = frozenset({"127.0.0.1", "::1"})
 
 
-def create_app(node: Node, *, run_workers: bool = True) -> FastAPI:  # noqa: C901 (one closure per route)
+def create_app(  # noqa: C901 (one closure per route)
+    node: Node, *, run_workers: bool = True, monotonic: Callable[[], float] = time.monotonic
+) -> FastAPI:
     settings = node.settings
+    client_rate = RateLimit(settings.client_rate_per_second, settings.client_burst, clock=monotonic)
+    token_rate = RateLimit(settings.token_rate_per_second, settings.token_burst, clock=monotonic)
     authorization_server = AuthorizationServer(
         issuer=settings.issuer,
         signing_key=node.token_key,
@@ -82,6 +92,8 @@ def create_app(node: Node, *, run_workers: bool = True) -> FastAPI:  # noqa: C90
     async def post_message(request: Request) -> JSONResponse:
         """Deliver one signed message (JWS compact, ``application/jose``); get a signed receipt."""
         token = validator.validate_any(request.headers.get("authorization"), MESSAGE_SCOPES)
+        # Before the body is read: a client over its rate costs us no work and no record.
+        client_rate.take(token.client_id)
         try:
             body = await _read_limited(request, settings.max_body_bytes)
         except InvalidInput as too_large:
@@ -98,7 +110,13 @@ def create_app(node: Node, *, run_workers: bool = True) -> FastAPI:  # noqa: C90
 
     @app.post("/oauth/token", tags=["oauth"], include_in_schema=False)
     async def token(request: Request) -> JSONResponse:
-        items = (await request.form()).multi_items()
+        token_rate.take(request.client.host if request.client else "")
+        try:
+            # A token request has five fields of a few hundred bytes.
+            form_data = await request.form(max_fields=20, max_part_size=TOKEN_FIELD_BYTES)
+        except StarletteHTTPException:  # too many fields, or one too large
+            return JSONResponse({"error": "invalid_request"}, status_code=400)
+        items = form_data.multi_items()
         form = {key: str(value) for key, value in items}
         if len(form) != len(items):
             # RFC 6749 §3.2: a parameter sent twice is an invalid request, not a choice.

@@ -62,8 +62,16 @@ STATUS_FOR_KIND = {
     "conflict": 409,
     "unauthorized": 401,
     "forbidden": 403,
+    "rate_limited": 429,
 }
-STATUS_FOR_CODE = {"BODY_TOO_LARGE": 413, "JSON_MALFORMED": 400, "JWS_MALFORMED": 400}
+STATUS_FOR_CODE = {
+    "BODY_TOO_LARGE": 413,
+    "JSON_MALFORMED": 400,
+    "JSON_TOO_DEEP": 400,
+    "JSON_DUPLICATE_MEMBER": 400,
+    "JWS_MALFORMED": 400,
+    "JWS_HEADER_TOO_LARGE": 400,
+}
 _HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 415: "UNSUPPORTED_MEDIA_TYPE"}
 
 
@@ -89,7 +97,10 @@ def error_response(error: CrossborderError, locale: str) -> JSONResponse:
 
 
 def _challenge(error: CrossborderError) -> dict[str, str] | None:
-    """RFC 6750 §3: how a client learns to get a new token, or one with more scope."""
+    """RFC 6750 §3: how a client learns to get a new token, or one with more scope;
+    RFC 9110 §10.2.3: when a client over its rate may try again."""
+    if error.kind == "rate_limited":
+        return {"Retry-After": str(error.params.get("retry_after", 1))}
     if error.kind == "unauthorized":
         return {"WWW-Authenticate": 'Bearer error="invalid_token"'}
     if error.code == "SCOPE_MISSING":

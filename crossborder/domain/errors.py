@@ -73,6 +73,12 @@ class Forbidden(CrossborderError):
     kind = "forbidden"
 
 
+class RateLimited(CrossborderError):
+    """Too many requests from one caller: try again in ``retry_after`` seconds (HTTP 429)."""
+
+    kind = "rate_limited"
+
+
 class ConfigurationError(CrossborderError):
     """The node's own settings, database, keys or port are wrong: an operator fixes them."""
 

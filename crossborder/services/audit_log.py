@@ -97,7 +97,7 @@ def verify_log(node: Node) -> LogReport:
     own_keys = key_set_from_jwks(public_jwks([node.signing_key]))
     for checkpoint in checkpoints:
         report.checkpoints_checked += 1
-        head = _open_checkpoint(checkpoint.signed, own_keys)
+        head = _open_checkpoint(checkpoint.signed, own_keys, node.settings.max_body_bytes)
         if checkpoint.tree_size > len(leaves):
             report.problems.append(f"checkpoint of size {checkpoint.tree_size}: log is shorter")
         elif merkle.root(leaves[: checkpoint.tree_size]) != unb64(head.root_hash):
@@ -105,9 +105,11 @@ def verify_log(node: Node) -> LogReport:
     return report
 
 
-def _open_checkpoint(signed: bytes, keys: KeySet) -> TreeHead:
+def _open_checkpoint(signed: bytes, keys: KeySet, max_bytes: int) -> TreeHead:
     try:
-        return TreeHead.model_validate_json(verify(signed, keys, CHECKPOINT_TYP))
+        return TreeHead.model_validate_json(
+            verify(signed, keys, CHECKPOINT_TYP, max_bytes=max_bytes)
+        )
     except ValidationError as exc:
         raise InvalidInput("CHECKPOINT_MALFORMED") from exc
 
@@ -172,7 +174,7 @@ def admit_checkpoint(
 ) -> None:
     """Keep a counterpart's signed tree head; refuse one that contradicts an earlier one."""
     keys = node.counterparts.keys(message.sender)
-    head = _open_checkpoint(message.payload.checkpoint.encode(), keys)
+    head = _open_checkpoint(message.payload.checkpoint.encode(), keys, node.settings.max_body_bytes)
     if (
         head.agency != message.sender
         or head.tree_size != message.payload.tree_size

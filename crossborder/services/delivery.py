@@ -108,7 +108,8 @@ def claim_due(node: Node, limit: int, message_id: str | None = None) -> list[Cla
 
 
 def _check_receipt(node: Node, claim: Claim, receipt: bytes) -> None:
-    payload = verify(receipt, node.counterparts.keys(claim.recipient), RECEIPT_TYP)
+    keys = node.counterparts.keys(claim.recipient)
+    payload = verify(receipt, keys, RECEIPT_TYP, max_bytes=node.settings.max_body_bytes)
     try:
         stated = Receipt.model_validate_json(payload, strict=True)
     except ValidationError as exc:

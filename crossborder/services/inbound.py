@@ -20,11 +20,12 @@ would change the digest the sender's audit trail already recorded.
 from __future__ import annotations
 
 import base64
-import json
+import binascii
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -40,6 +41,7 @@ from crossborder.adapters.wire.signing import (
     unverified_header,
     verify,
 )
+from crossborder.adapters.wire.untrusted_json import parse_untrusted, printable
 from crossborder.audit.trail import record
 from crossborder.domain.actors import Actor
 from crossborder.domain.delivery import InboxStatus
@@ -60,6 +62,14 @@ _MESSAGE = TypeAdapter[AnyMessage](Message)
 _EARLIER = select(InboxMessage.digest, InboxMessage.receipt).where(
     InboxMessage.message_id == bindparam("message_id")
 )
+#: How much of its refused bodies one client has had us keep in the last day.
+_REFUSED_BYTES = select(func.coalesce(func.sum(func.length(RejectedMessage.body)), 0)).where(
+    RejectedMessage.client_id == bindparam("client_id"),
+    RejectedMessage.received_at > bindparam("since"),
+)
+#: What is kept of a refused body once its client has spent its day's budget:
+#: enough to see the protected header and where the payload starts.
+REFUSED_BODY_PREFIX = 1024
 
 
 @dataclass(frozen=True)
@@ -104,11 +114,17 @@ def _verified_payload(node: Node, body: bytes, agency: str) -> bytes:
     if kid not in {key.kid for key in keys.keys}:
         # The counterpart may have rotated its key: look at its JWKS once more.
         keys = node.counterparts.keys(agency, refresh=True)
-    return verify(body, keys, MESSAGE_TYP)
+    return verify(body, keys, MESSAGE_TYP, max_bytes=node.settings.max_body_bytes)
 
 
 def _parse(payload: bytes) -> AnyMessage:
-    """Parse strictly, as JSON: no "600" for 600, no timestamps for dates — the schema, exactly."""
+    """Parse strictly, as JSON: no "600" for 600, no timestamps for dates — the schema, exactly.
+
+    The schema's parser lets the last of two same-named members win; I-JSON
+    refuses the message instead (``JSON_DUPLICATE_MEMBER``), so the
+    sender's reading and ours cannot differ.
+    """
+    parse_untrusted(payload)
     try:
         return _MESSAGE.validate_json(payload, strict=True)
     except ValidationError as exc:
@@ -207,18 +223,24 @@ def _earlier_in(session: Session, message: AnyMessage, message_digest: str) -> A
 
 
 def record_refusal(node: Node, body: bytes, token: AccessToken, error: CrossborderError) -> None:
-    """Keep an authenticated caller's refused delivery, and say so in the audit trail."""
+    """Keep an authenticated caller's refused delivery, and say so in the audit trail.
+
+    The body is kept truncated (``refused_body_keep_bytes``), and once the
+    client has had ``refused_body_budget_bytes`` kept in a day, only its first
+    bytes: a flood of refusals must not fill the disk, but each still has its
+    row and its audit entry.
+    """
     claimed_id = _claimed_message_id(body)
     now = node.now()
     with node.transaction() as session:
+        kept = body[: _keep_bytes(session, node, token.client_id, now)]
         session.add(
             RejectedMessage(
                 client_id=token.client_id,
                 claimed_message_id=claimed_id,
                 error_code=error.code,
                 detail=[{"code": v.code, "field": v.field, **v.params} for v in error.violations],
-                # Oversized bodies are kept truncated: enough to recognise, not to fill the disk.
-                body=body[: node.settings.max_body_bytes],
+                body=kept,
                 received_at=now,
             )
         )
@@ -233,15 +255,28 @@ def record_refusal(node: Node, body: bytes, token: AccessToken, error: Crossbord
             client_id=token.client_id,
             error=error.code,
             violations=[v.code for v in error.violations],
+            body_bytes=len(body),
+            body_kept_bytes=len(kept),
         )
+
+
+def _keep_bytes(session: Session, node: Node, client_id: str, now: datetime) -> int:
+    settings = node.settings
+    since = now - timedelta(days=1)
+    spent = session.scalar(_REFUSED_BYTES, {"client_id": client_id, "since": since})
+    if (spent or 0) >= settings.refused_body_budget_bytes:
+        return min(REFUSED_BODY_PREFIX, settings.refused_body_keep_bytes)
+    return settings.refused_body_keep_bytes
 
 
 def _claimed_message_id(body: bytes) -> str | None:
     """The message id the body claims, read without trusting it (for the record only)."""
     try:
         encoded = body.split(b".")[1]
-        payload = json.loads(base64.urlsafe_b64decode(encoded + b"=" * (-len(encoded) % 4)))
-        value = payload.get("message_id")
-    except (ValueError, IndexError, AttributeError):
+        payload = parse_untrusted(base64.urlsafe_b64decode(encoded + b"=" * (-len(encoded) % 4)))
+    except (CrossborderError, ValueError, binascii.Error, IndexError):
         return None
-    return str(value)[:64] if value is not None else None
+    value = payload.get("message_id") if isinstance(payload, dict) else None
+    if value is None or isinstance(value, list | dict):
+        return None
+    return printable(str(value))

@@ -187,7 +187,15 @@ def project_texts() -> dict[str, dict[str, str]]:
 
 #: Exception types whose first argument is an error code (msgid ``error.<CODE>``).
 ERROR_TYPES = frozenset(
-    {"CrossborderError", "InvalidInput", "NotFound", "Conflict", "Unauthorized", "Forbidden"}
+    {
+        "CrossborderError",
+        "InvalidInput",
+        "NotFound",
+        "Conflict",
+        "Unauthorized",
+        "Forbidden",
+        "RateLimited",
+    }
 )
 #: Calls whose first argument is a message key and whose keywords are its parameters.
 TEXT_CALLS = frozenset({"translate", "say", "N_"})

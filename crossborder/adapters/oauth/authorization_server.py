@@ -12,7 +12,6 @@ the algorithm nor the assertion's lifetime, and accepts any of several audiences
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 from collections.abc import Mapping
@@ -53,6 +52,9 @@ from crossborder.adapters.oauth.keys import (
     signing_algorithm,
 )
 from crossborder.adapters.oauth.replay import ReplayStore
+from crossborder.adapters.wire.signing import unverified_header
+from crossborder.adapters.wire.untrusted_json import parse_untrusted
+from crossborder.domain.errors import InvalidInput
 
 log = logging.getLogger(__name__)
 
@@ -312,15 +314,18 @@ class AuthorizationServer(_AuthlibAuthorizationServer):  # type: ignore[misc]
 def _read_assertion(form: Mapping[str, str]) -> tuple[jws.CompactSignature, dict[str, Any]]:
     """The client assertion of a token request and its claims, not yet verified.
 
-    Type and algorithm are checked here, before the client's keys are even looked up.
+    Its header and claims are read bounded in depth, with no member named twice,
+    before joserfc reads them; type and algorithm are checked here, before the
+    client's keys are even looked up.
     """
     assertion = form.get("client_assertion")
     if form.get("client_assertion_type") != CLIENT_ASSERTION_TYPE or not assertion:
         raise _rejected("a private_key_jwt client assertion is required")
     try:
+        unverified_header(assertion.encode("ascii"))
         signed = jws.extract_compact(assertion.encode("ascii"))
-        claims = json.loads(signed.payload or b"")
-    except (JoseError, ValueError) as error:
+        claims = parse_untrusted(signed.payload or b"")
+    except (InvalidInput, JoseError, ValueError) as error:
         raise _rejected("the client assertion is not a compact JWS") from error
     header = signed.headers()
     if not isinstance(header, dict) or not isinstance(claims, dict):

@@ -20,7 +20,8 @@ from joserfc.jwk import KeySet
 
 from crossborder.adapters.oauth import CLOCK_SKEW, Clock, numeric_date
 from crossborder.adapters.oauth.keys import ALLOWED_ALGORITHMS
-from crossborder.domain.errors import Forbidden, Unauthorized
+from crossborder.adapters.wire.signing import unverified_header
+from crossborder.domain.errors import Forbidden, InvalidInput, Unauthorized
 
 log = logging.getLogger(__name__)
 
@@ -135,8 +136,10 @@ def _bearer_token(authorization: str | None) -> str:
 
 def _parse_compact(token: str) -> jws.CompactSignature:
     try:
+        # Bounded, with no member named twice and a string kid, before joserfc reads it.
+        unverified_header(token.encode("ascii"))
         signed = jws.extract_compact(token.encode("ascii"))
-    except (JoseError, ValueError) as error:
+    except (InvalidInput, JoseError, ValueError) as error:
         raise Unauthorized("TOKEN_MALFORMED") from error
     if not isinstance(signed.headers(), dict):  # valid JSON, but not a JOSE header
         raise Unauthorized("TOKEN_MALFORMED")
