@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from crossborder.adapters.oauth.keys import ALLOWED_ALGORITHMS
 from crossborder.domain.errors import CrossborderError
 from crossborder.i18n import error_message, translate
 
@@ -54,10 +55,21 @@ def error_response(error: CrossborderError, locale: str) -> JSONResponse:
     return JSONResponse(error_body(error, locale), status_code=status, headers=_challenge(error))
 
 
+#: RFC 9449 §7.1: the algorithms a DPoP proof may be signed with, in every DPoP challenge.
+_DPOP_ALGS = f'algs="{" ".join(sorted(ALLOWED_ALGORITHMS))}"'
+
+
 def _challenge(error: CrossborderError) -> dict[str, str] | None:
-    """RFC 6750 §3: how a client learns to get a new token, or one with more scope."""
+    """RFC 6750 §3 and RFC 9449 §7.1: how a client learns to get a new token, or one with
+    more scope, or to send a better proof. Both schemes are offered: a client may be
+    allowed bearer tokens."""
+    if error.code == "DPOP_PROOF_INVALID":
+        return {"WWW-Authenticate": f'DPoP error="invalid_dpop_proof", {_DPOP_ALGS}'}
     if error.kind == "unauthorized":
-        return {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+        return {
+            "WWW-Authenticate": f'DPoP error="invalid_token", {_DPOP_ALGS}, '
+            'Bearer error="invalid_token"'
+        }
     if error.code == "SCOPE_MISSING":
         scope = str(error.params.get("scope", ""))
         return {"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{scope}"'}
