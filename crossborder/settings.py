@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     #: Largest accepted request body; a Form E with a hundred items is ~100 kB.
     max_body_bytes: int = 1_000_000
     access_token_ttl_seconds: int = 300
+    #: How long a next key is published before the node signs with it (``node
+    #: rotate-keys``): long enough for every counterpart to have fetched our JWKS again.
+    key_publication_seconds: int = Field(default=86_400, ge=0)
     #: Accept a received certificate of origin automatically when every rule passes;
     #: otherwise it waits for an officer's decision.
     auto_accept_certificates: bool = True
