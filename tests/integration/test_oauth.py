@@ -25,9 +25,9 @@ from joserfc.jwk import ECKey, KeySet, OctKey, RSAKey
 from crossborder.adapters.oauth import CLIENT_ASSERTION_TYPE, RegisteredClient
 from crossborder.adapters.oauth.authorization_server import AuthorizationServer
 from crossborder.adapters.oauth.client_auth import PrivateKeyJWTAuth
+from crossborder.adapters.oauth.dpop import generate_dpop_key, make_proof
 from crossborder.adapters.oauth.keys import generate_signing_key, key_set_from_jwks, public_jwks
 from crossborder.adapters.oauth.replay import InMemoryReplayStore
-from crossborder.adapters.oauth.dpop import generate_dpop_key, make_proof
 from crossborder.adapters.oauth.resource_server import AccessTokenValidator, RequestTarget
 from crossborder.domain.errors import Forbidden, Unauthorized
 
@@ -214,7 +214,9 @@ def test_granted_scopes_are_what_the_client_holds_of_what_it_asked(
 
 
 def test_asking_only_for_scopes_not_held_is_invalid_scope(node: Node) -> None:
-    status, body, _ = node.server.handle_token_request(_token_form(node, scope="sps:write"), _dpop(node))
+    status, body, _ = node.server.handle_token_request(
+        _token_form(node, scope="sps:write"), _dpop(node)
+    )
 
     assert (status, body["error"]) == (400, "invalid_scope")
 
