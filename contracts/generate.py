@@ -112,12 +112,15 @@ class TokenRequest(BaseModel):
 
 
 class TokenResponse(BaseModel):
-    """An RFC 9068 JWT access token, to send as `Authorization: Bearer …`."""
+    """An RFC 9068 JWT access token. `DPoP`: bound to the key of the request's DPoP proof
+    (its RFC 7638 thumbprint in the token's `cnf.jkt`, RFC 9449 §6), to send as
+    `Authorization: DPoP …` with a fresh proof on every call. `Bearer`: only for a client
+    its operator allowed bearer tokens, and only when it sent no proof."""
 
     model_config = ConfigDict(extra="forbid")
 
     access_token: str = Field(pattern=_JWS_COMPACT)
-    token_type: Literal["Bearer"]
+    token_type: Literal["DPoP", "Bearer"]
     expires_in: int = Field(gt=0, description="Seconds.")
     scope: str
 
@@ -134,6 +137,8 @@ class OAuthError(BaseModel):
         "unauthorized_client",
         "unsupported_grant_type",
         "invalid_scope",
+        "invalid_dpop_proof",
+        "use_dpop_nonce",
     ]
     error_description: Absent[str] = None
     error_uri: Absent[str] = None
@@ -151,6 +156,9 @@ class AuthorizationServerMetadata(BaseModel):
     grant_types_supported: list[Literal["client_credentials"]]
     token_endpoint_auth_methods_supported: list[Literal["private_key_jwt"]]
     token_endpoint_auth_signing_alg_values_supported: list[str]
+    dpop_signing_alg_values_supported: list[str] = Field(
+        description="RFC 9449 §5.1: the algorithms a DPoP proof may be signed with."
+    )
     scopes_supported: Absent[list[str]] = None
 
 
@@ -210,7 +218,10 @@ ERROR_CODES_BY_STATUS: dict[int, tuple[str, tuple[str, ...]]] = {
     ),
     401: (
         "The access token is missing or not accepted: get a new one and retry. "
-        "Comes with `WWW-Authenticate: Bearer`.",
+        "Comes with `WWW-Authenticate: DPoP …, Bearer …`; a DPoP proof that is missing, "
+        "does not match the request (`htm`, `htu`, `ath`), is stale, replayed, or signed by "
+        "another key than the token's `cnf.jkt` is `DPOP_PROOF_INVALID` with `DPoP "
+        'error="invalid_dpop_proof"`; a DPoP-bound token sent as `Bearer` is `TOKEN_DPOP_BOUND`.',
         (
             "TOKEN_MISSING",
             "TOKEN_MALFORMED",
@@ -223,6 +234,8 @@ ERROR_CODES_BY_STATUS: dict[int, tuple[str, tuple[str, ...]]] = {
             "TOKEN_AUDIENCE_INVALID",
             "TOKEN_EXPIRED",
             "TOKEN_NOT_YET_VALID",
+            "TOKEN_DPOP_BOUND",
+            "DPOP_PROOF_INVALID",
         ),
     ),
     403: (
@@ -491,7 +504,11 @@ def _token() -> dict[str, Any]:
         },
         "responses": {
             "200": _json("TokenResponse", "An access token."),
-            "400": _json("OAuthError", "The request is malformed or asks for an unknown scope."),
+            "400": _json(
+                "OAuthError",
+                "The request is malformed or asks for an unknown scope, or its `DPoP` proof "
+                "is missing or not valid (`invalid_dpop_proof`).",
+            ),
             "401": _json("OAuthError", "The client assertion is not accepted (`invalid_client`)."),
             **_error_refs(429, 500),
         },
@@ -553,7 +570,12 @@ def openapi() -> dict[str, Any]:
                         "Client credentials. The client authenticates with `private_key_jwt` "
                         "(RFC 7523) only, signing its assertion with a key of the JWKS it "
                         "registered with the node; no client secret exists. Access tokens "
-                        "are RFC 9068 JWTs, short-lived: fetch a new one when it expires."
+                        "are RFC 9068 JWTs, short-lived: fetch a new one when it expires. "
+                        "They are sender-constrained (DPoP, RFC 9449): send a `DPoP` proof "
+                        "(`typ` `dpop+jwt`, the public key in `jwk`, `htm`, `htu`, `iat`, a "
+                        "fresh `jti`) with the token request, and with every call `Authorization: "
+                        "DPoP <token>` and a new proof that also carries `ath`. An operator may "
+                        "allow one client bearer tokens instead, while its software cannot do DPoP."
                     ),
                     "flows": {
                         "clientCredentials": {"tokenUrl": "/oauth/token", "scopes": _scopes()}

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     token_rate_per_second: float = Field(default=10.0, gt=0)
     token_burst: int = Field(default=50, ge=1)
     access_token_ttl_seconds: int = 300
+    #: How long a next key is published before the node signs with it (``node
+    #: rotate-keys``): long enough for every counterpart to have fetched our JWKS again.
+    key_publication_seconds: int = Field(default=86_400, ge=0)
     #: Accept a received certificate of origin automatically when every rule passes;
     #: otherwise it waits for an officer's decision.
     auto_accept_certificates: bool = True

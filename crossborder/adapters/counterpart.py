@@ -9,6 +9,7 @@ send it again once the cause is fixed — ``services.outbox_review.resend``).
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from crossborder.adapters.wire.untrusted_json import parse_untrusted
 from crossborder.domain.errors import CrossborderError, NotFound
 
 Clock = Callable[[], datetime]
+log = logging.getLogger(__name__)
 
 #: A key set fetched from a JWKS URL is refreshed at most this often when an
 #: unknown ``kid`` shows up (key rotation), so a forged ``kid`` cannot make us hammer it.
@@ -116,7 +118,7 @@ class CounterpartClient:
     def __init__(
         self,
         sessions: sessionmaker[Session],
-        signing_key: Key,
+        signing_key: Key | Callable[[], Key],
         clock: Clock,
         transport: httpx.BaseTransport | None = None,
         timeout: float = 10.0,
@@ -224,27 +226,52 @@ class CounterpartClient:
         return classify(response)
 
     def keys(self, agency: str, *, refresh: bool = False) -> KeySet:
-        """The counterpart's public keys, re-fetched from its JWKS URL on request."""
+        """The counterpart's public keys, re-fetched from its JWKS URL on request.
+
+        A re-fetch happens at most once per :data:`JWKS_REFRESH_INTERVAL`, counted
+        from the last fetch, not from when the registered keys were first read.
+        """
         registration = self._registration(agency)
         now = self._clock()
         with self._lock:
             cached, fetched_at = registration.keys, registration.keys_fetched_at
-        if cached is not None and fetched_at is not None:
-            if not (refresh and now - fetched_at >= JWKS_REFRESH_INTERVAL):
-                return cached
+        if cached is not None and (
+            not refresh or (fetched_at is not None and now - fetched_at < JWKS_REFRESH_INTERVAL)
+        ):
+            return cached
         record = self._record(agency)
         jwks = record.jwks
+        fetched = None
         if record.jwks_url and (refresh or not jwks.get("keys")):
-            jwks = fetch_jwks(record.jwks_url, self._transport)
-            # The keys it publishes now, not a change of registration: the version stays.
-            with self._sessions.begin() as session:
-                stored = session.get(Counterpart, agency)
-                if stored is not None:
-                    stored.jwks = jwks
+            fetched = now
+            try:
+                jwks = fetch_jwks(record.jwks_url, self._transport)
+            except (httpx.HTTPError, ValueError) as error:
+                # Its JWKS is down: verify with what we hold; the next try waits its turn.
+                log.warning("JWKS of %s not fetched: %s", agency, error)
+            else:
+                # The keys it publishes now, not a change of registration: the version stays.
+                with self._sessions.begin() as session:
+                    stored = session.get(Counterpart, agency)
+                    if stored is not None:
+                        stored.jwks = jwks
         key_set = key_set_from_jwks(jwks)
         with self._lock:
-            registration.keys, registration.keys_fetched_at = key_set, now
+            registration.keys = key_set
+            registration.keys_fetched_at = fetched or registration.keys_fetched_at
         return key_set
+
+    def keys_for(self, agency: str, kid: object) -> KeySet:
+        """The counterpart's keys, fetched again once if ``kid`` is not among them.
+
+        A message, receipt or checkpoint signed with a key we have not seen is how
+        we learn that the counterpart rotated its keys: no operator step is needed
+        when it registered a JWKS URL.
+        """
+        keys = self.keys(agency)
+        if kid not in {key.kid for key in keys.keys}:
+            keys = self.keys(agency, refresh=True)
+        return keys
 
     def forget(self, agency: str) -> None:
         """Drop the client and keys built for ``agency`` now, without waiting for the check."""

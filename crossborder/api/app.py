@@ -19,8 +19,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from crossborder.adapters.db.replay import DatabaseReplayStore
 from crossborder.adapters.oauth.authorization_server import AuthorizationServer
-from crossborder.adapters.oauth.keys import key_set_from_jwks, public_jwks
-from crossborder.adapters.oauth.resource_server import AccessTokenValidator
+from crossborder.adapters.oauth.keys import public_jwks
+from crossborder.adapters.oauth.resource_server import AccessTokenValidator, RequestTarget
 from crossborder.api import errors
 from crossborder.api.rate_limits import RateLimit
 from crossborder.domain.errors import InvalidInput
@@ -48,21 +48,26 @@ def create_app(  # noqa: C901 (one closure per route)
     settings = node.settings
     client_rate = RateLimit(settings.client_rate_per_second, settings.client_burst, clock=monotonic)
     token_rate = RateLimit(settings.token_rate_per_second, settings.token_burst, clock=monotonic)
+    # Client assertions and DPoP proofs are each accepted once, whichever process sees them.
+    replay = DatabaseReplayStore(node.sessions)
     authorization_server = AuthorizationServer(
         issuer=settings.issuer,
-        signing_key=node.token_key,
+        # Read at every token, so that a rotation takes effect without a restart.
+        signing_key=lambda: node.token_key,
         clients=node.clients,
-        replay=DatabaseReplayStore(node.sessions),
+        replay=replay,
         audience=settings.audience,
         clock=node.clock,
         token_ttl=settings.access_token_ttl_seconds,
         scopes_supported=KNOWN_SCOPES,
+        refresh_client_keys=node.clients.refreshed,
     )
     validator = AccessTokenValidator(
         issuer=settings.issuer,
         audience=settings.audience,
-        keys=key_set_from_jwks(public_jwks([node.token_key])),
+        keys=node.token_keys.verification_keys,
         clock=node.clock,
+        replay=replay,
     )
     workers = Workers(node)
 
@@ -91,7 +96,8 @@ def create_app(  # noqa: C901 (one closure per route)
     @app.post("/v1/messages", status_code=202, tags=["messages"])
     async def post_message(request: Request) -> JSONResponse:
         """Deliver one signed message (JWS compact, ``application/jose``); get a signed receipt."""
-        token = validator.validate_any(request.headers.get("authorization"), MESSAGE_SCOPES)
+        target = _target(request, settings.base_url)
+        token = validator.validate_any(request.headers.get("authorization"), MESSAGE_SCOPES, target)
         # Before the body is read: a client over its rate costs us no work and no record.
         client_rate.take(token.client_id)
         try:
@@ -132,8 +138,8 @@ def create_app(  # noqa: C901 (one closure per route)
 
     @app.get("/.well-known/jwks.json", tags=["discovery"])
     async def jwks() -> dict[str, Any]:
-        """The agency's message-signing key and the authorization server's token key."""
-        return public_jwks([node.signing_key, node.token_key])
+        """Every message-signing and token key of the agency: in use, next, and retired."""
+        return public_jwks(node.published_keys())
 
     @app.get("/v1/health", tags=["discovery"])
     async def health() -> Response:
@@ -152,6 +158,15 @@ def create_app(  # noqa: C901 (one closure per route)
         return Response(status_code=204)
 
     return app
+
+
+def _target(request: Request, base_url: str) -> RequestTarget:
+    """What a DPoP proof must name: the node's public URL (as the caller knows it,
+    behind any proxy) for this path, and the one ``DPoP`` header, if there is one."""
+    proofs = request.headers.getlist("dpop")
+    return RequestTarget(
+        request.method, f"{base_url}{request.url.path}", proofs[0] if len(proofs) == 1 else None
+    )
 
 
 async def _read_limited(request: Request, limit: int) -> bytes:

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from crossborder.adapters.oauth.keys import ALLOWED_ALGORITHMS
 from crossborder.domain.errors import CrossborderError
 from crossborder.i18n import error_message, translate
 
@@ -96,13 +97,26 @@ def error_response(error: CrossborderError, locale: str) -> JSONResponse:
     return JSONResponse(error_body(error, locale), status_code=status, headers=_challenge(error))
 
 
+#: RFC 9449 §7.1: the algorithms a DPoP proof may be signed with, in every DPoP challenge.
+_DPOP_ALGS = f'algs="{" ".join(sorted(ALLOWED_ALGORITHMS))}"'
+
+
 def _challenge(error: CrossborderError) -> dict[str, str] | None:
-    """RFC 6750 §3: how a client learns to get a new token, or one with more scope;
-    RFC 9110 §10.2.3: when a client over its rate may try again."""
+    """How a client learns what to do next.
+
+    RFC 6750 §3 and RFC 9449 §7.1: get a new token, or one with more scope, or
+    send a better proof (both schemes are offered: a client may be allowed
+    bearer tokens); RFC 9110 §10.2.3: when a client over its rate may try again.
+    """
     if error.kind == "rate_limited":
         return {"Retry-After": str(error.params.get("retry_after", 1))}
+    if error.code == "DPOP_PROOF_INVALID":
+        return {"WWW-Authenticate": f'DPoP error="invalid_dpop_proof", {_DPOP_ALGS}'}
     if error.kind == "unauthorized":
-        return {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+        return {
+            "WWW-Authenticate": f'DPoP error="invalid_token", {_DPOP_ALGS}, '
+            'Bearer error="invalid_token"'
+        }
     if error.code == "SCOPE_MISSING":
         scope = str(error.params.get("scope", ""))
         return {"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{scope}"'}

@@ -122,7 +122,39 @@ def _listen(host: str, port: int) -> socket.socket:
 def jwks(config: ConfigOption = None) -> None:
     """Print this node's public JWKS, to hand to a counterpart's operator."""
     node = open_node(config)
-    console.print_json(json.dumps(public_jwks([node.signing_key, node.token_key])))
+    console.print_json(json.dumps(public_jwks(node.published_keys())))
+
+
+@node_app.command("rotate-keys", help=N_("cli.help.node.rotate_keys"))
+def rotate_keys(
+    activate: Annotated[
+        bool, typer.Option("--activate", help=N_("cli.help.node.rotate_keys.activate"))
+    ] = False,
+    officer: OfficerOption = None,
+    lang: LangOption = "",
+    tz: TzOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Publish the next keys (signing with them later), or sign with published ones now."""
+    from crossborder.services.key_rotation import activate_next_keys, publish_next_keys
+
+    with user_errors(lang):
+        node = open_node(config)
+        actor = acting(node, officer, Permission.CONNECT)
+        if activate:
+            signing_kid, token_kid = activate_next_keys(node, actor)
+            say("cli.node.keys_activated", lang, signing_kid=signing_kid, token_kid=token_kid)
+            return
+        published = publish_next_keys(node, actor)
+        say(
+            "cli.node.keys_published",
+            lang,
+            signing_kid=published.signing_kid,
+            token_kid=published.token_kid,
+            activates_at=format_datetime(
+                published.activates_at, normalize_locale(lang), tz or node.timezone
+            ),
+        )
 
 
 @counterpart_app.command("add", help=N_("cli.help.counterpart.add"))
@@ -163,6 +195,9 @@ def client_add(
     scopes: Annotated[
         str, typer.Option(help=N_("cli.help.client.add.scopes"))
     ] = "audit:write co:write",
+    allow_bearer: Annotated[
+        bool, typer.Option("--allow-bearer", help=N_("cli.help.client.add.allow_bearer"))
+    ] = False,
     officer: OfficerOption = None,
     lang: LangOption = "",
     config: ConfigOption = None,
@@ -177,6 +212,7 @@ def client_add(
             jwks_source=jwks,
             scopes=scopes,
             actor=acting(node, officer, Permission.CONNECT),
+            bearer_allowed=allow_bearer,
         )
         say("cli.client.added", lang, client_id=client_id, agency=agency)
 
@@ -192,9 +228,13 @@ CLIENT_COLUMNS = (
     "cli.client.client_id",
     "cli.client.agency",
     "cli.client.scopes",
+    "cli.client.tokens",
     "cli.client.keys",
     "cli.client.updated",
 )
+
+#: What a client's access tokens are: bound to its DPoP key, or bearer tokens by allowance.
+TOKENS_SHOWN = {False: "cli.client.tokens.dpop", True: "cli.client.tokens.bearer"}
 
 
 def _keys_shown(key_ids: tuple[str, ...], jwks_url: str | None) -> str:
@@ -288,6 +328,7 @@ def client_list(
                     row.client_id,
                     agency_shown(row.agency, locale),
                     row.scopes,
+                    translate(TOKENS_SHOWN[row.bearer_allowed], locale),
                     _keys_shown(row.key_ids, row.jwks_url),
                     format_datetime(row.updated_at, locale, zone),
                 ),

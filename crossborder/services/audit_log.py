@@ -18,8 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crossborder.adapters.db.tables import AuditCheckpoint, AuditEntry, Counterpart
-from crossborder.adapters.oauth.keys import key_set_from_jwks, public_jwks
-from crossborder.adapters.wire.signing import sign, verify
+from crossborder.adapters.wire.signing import sign, unverified_header, verify
 from crossborder.audit import merkle
 from crossborder.audit.trail import entry_bytes, record
 from crossborder.domain.actors import Actor
@@ -94,7 +93,8 @@ def verify_log(node: Node) -> LogReport:
         leaves.append(merkle.leaf_hash(entry_bytes(entry)))
     report.entries = len(entries)
     report.root = merkle.root(leaves)
-    own_keys = key_set_from_jwks(public_jwks([node.signing_key]))
+    # Every key we signed with, not only today's: a checkpoint is checked by its kid.
+    own_keys = node.signing_keys.verification_keys()
     for checkpoint in checkpoints:
         report.checkpoints_checked += 1
         head = _open_checkpoint(checkpoint.signed, own_keys, node.settings.max_body_bytes)
@@ -173,8 +173,9 @@ def admit_checkpoint(
     session: Session, node: Node, message: AuditCheckpointMessage, digest: str, actor: Actor
 ) -> None:
     """Keep a counterpart's signed tree head; refuse one that contradicts an earlier one."""
-    keys = node.counterparts.keys(message.sender)
-    head = _open_checkpoint(message.payload.checkpoint.encode(), keys, node.settings.max_body_bytes)
+    signed = message.payload.checkpoint.encode()
+    keys = node.counterparts.keys_for(message.sender, unverified_header(signed).get("kid"))
+    head = _open_checkpoint(signed, keys, node.settings.max_body_bytes)
     if (
         head.agency != message.sender
         or head.tree_size != message.payload.tree_size

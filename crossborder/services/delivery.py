@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from crossborder.adapters.db.tables import OutboxMessage
 from crossborder.adapters.delivery_outcome import DeliveryOutcome
 from crossborder.adapters.local_node import wake_delivery
-from crossborder.adapters.wire.signing import RECEIPT_TYP, verify
+from crossborder.adapters.wire.signing import RECEIPT_TYP, unverified_header, verify
 from crossborder.audit.trail import record
 from crossborder.domain.actors import Actor
 from crossborder.domain.delivery import OutboxStatus
@@ -108,7 +108,8 @@ def claim_due(node: Node, limit: int, message_id: str | None = None) -> list[Cla
 
 
 def _check_receipt(node: Node, claim: Claim, receipt: bytes) -> None:
-    keys = node.counterparts.keys(claim.recipient)
+    # By the receipt's kid: the counterpart may have rotated its key since we last looked.
+    keys = node.counterparts.keys_for(claim.recipient, unverified_header(receipt).get("kid"))
     payload = verify(receipt, keys, RECEIPT_TYP, max_bytes=node.settings.max_body_bytes)
     try:
         stated = Receipt.model_validate_json(payload, strict=True)

@@ -33,9 +33,11 @@ if TYPE_CHECKING:
 
     from crossborder.adapters.counterpart import CounterpartClient
     from crossborder.adapters.db.tables import Deadline, InboxMessage
+    from crossborder.adapters.oauth.key_ring import KeyRing
     from crossborder.domain.actors import Actor
     from crossborder.domain.messages import MessageType
 
+T = TypeVar("T")
 Clock = Callable[[], datetime]
 K = TypeVar("K")
 V = TypeVar("V")
@@ -155,26 +157,62 @@ class Node:
         return self.load_workflows()
 
     @cached_property
-    def signing_key(self) -> Key:
-        """Signs outgoing messages, receipts and our client assertions at counterparts."""
-        return load_or_create_key(self.settings.signing_key_path, f"{self.agency}-sig-1")
+    def signing_keys(self) -> KeyRing:
+        """Our message-signing keys over time (``adapters/oauth/key_ring.py``)."""
+        return self._key_ring(self.settings.signing_key_path, f"{self.agency}-sig")
 
     @cached_property
+    def token_keys(self) -> KeyRing:
+        """Our authorization server's token keys over time."""
+        return self._key_ring(self.settings.token_key_path, f"{self.agency}-at")
+
+    @property
+    def signing_key(self) -> Key:
+        """Signs outgoing messages, receipts and our client assertions at counterparts."""
+        return _readable(self.signing_keys, self.signing_keys.signing_key)
+
+    @property
     def token_key(self) -> Key:
         """Signs the access tokens our authorization server issues."""
-        return load_or_create_key(self.settings.token_key_path, f"{self.agency}-at-1")
+        return _readable(self.token_keys, self.token_keys.signing_key)
+
+    def published_keys(self) -> list[Key]:
+        """Every public key we sign with, will sign with, or signed with: our JWKS."""
+        return [
+            *_readable(self.signing_keys, self.signing_keys.public_keys),
+            *_readable(self.token_keys, self.token_keys.public_keys),
+        ]
+
+    def _key_ring(self, path: Path, kid_prefix: str) -> KeyRing:
+        from datetime import timedelta
+
+        from crossborder.adapters.oauth.key_ring import KeyRing
+
+        load_or_create_key(path, f"{kid_prefix}-1")
+        publication = timedelta(seconds=self.settings.key_publication_seconds)
+        return KeyRing(path, kid_prefix, publication, self.clock)
 
     @cached_property
     def counterparts(self) -> CounterpartClient:
         """Outbound HTTP to counterparts, and their public keys."""
         from crossborder.adapters.counterpart import CounterpartClient
 
-        return CounterpartClient(self.sessions, self.signing_key, self.clock, self.transport)
+        return CounterpartClient(
+            self.sessions, lambda: self.signing_key, self.clock, self.transport
+        )
 
     @cached_property
     def clients(self) -> DatabaseClientRegistry:
         """Counterparts' clients registered at our authorization server; who they speak for."""
-        return DatabaseClientRegistry(self.sessions)
+        return DatabaseClientRegistry(self.sessions, transport=self.transport)
+
+
+def _readable(ring: KeyRing, read: Callable[[], T]) -> T:
+    """What ``read`` reads from the ring's files; a file that cannot be read is one coded line."""
+    try:
+        return read()
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigurationError("KEY_UNREADABLE", path=str(ring.path)) from exc
 
 
 def load_or_create_key(path: Path, kid: str) -> Key:

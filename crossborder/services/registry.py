@@ -92,8 +92,16 @@ def add_counterpart(
 
 
 def add_client(
-    node: Node, *, client_id: str, agency: str, jwks_source: str, scopes: str, actor: Actor
+    node: Node,
+    *,
+    client_id: str,
+    agency: str,
+    jwks_source: str,
+    scopes: str,
+    actor: Actor,
+    bearer_allowed: bool = False,
 ) -> None:
+    """Register (or update) a client; its tokens are DPoP-bound unless ``bearer_allowed``."""
     unknown = set(scopes.split()) - KNOWN_SCOPES
     if unknown or not scopes.split():
         raise InvalidInput("SCOPE_UNKNOWN", scopes=" ".join(sorted(unknown)) or "-")
@@ -101,6 +109,9 @@ def add_client(
     now = node.now()
     with node.transaction() as session:
         row = session.get(OAuthClient, client_id) or OAuthClient(client_id=client_id, added_at=now)
+        # Said in the trail whenever it changes: a bearer token is weaker than a bound one.
+        allowance_changed = bool(row.bearer_allowed) != bearer_allowed
+        row.bearer_allowed = bearer_allowed
         row.updated_at = now
         row.agency = agency
         row.jwks = jwks
@@ -117,6 +128,26 @@ def add_client(
             agency=agency,
             scopes=row.scopes,
         )
+        if allowance_changed and bearer_allowed:
+            record(
+                session,
+                "keys.bearer_allowed",
+                actor=actor,
+                occurred_at=now,
+                source_tz=node.timezone,
+                client_id=client_id,
+                agency=agency,
+            )
+        elif allowance_changed:
+            record(
+                session,
+                "keys.dpop_required",
+                actor=actor,
+                occurred_at=now,
+                source_tz=node.timezone,
+                client_id=client_id,
+                agency=agency,
+            )
 
 
 def only_counterpart(node: Node) -> str:
@@ -178,6 +209,8 @@ class ClientView:
     scopes: str
     jwks_url: str | None
     key_ids: tuple[str, ...]
+    #: Whether it may use bearer tokens instead of DPoP-bound ones.
+    bearer_allowed: bool
     added_at: datetime
     updated_at: datetime
 
@@ -261,6 +294,7 @@ def list_clients(node: Node) -> list[ClientView]:
                 scopes=row.scopes,
                 jwks_url=row.jwks_url,
                 key_ids=_key_ids(row.jwks),
+                bearer_allowed=row.bearer_allowed,
                 added_at=row.added_at,
                 updated_at=row.updated_at,
             )

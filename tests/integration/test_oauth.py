@@ -25,9 +25,10 @@ from joserfc.jwk import ECKey, KeySet, OctKey, RSAKey
 from crossborder.adapters.oauth import CLIENT_ASSERTION_TYPE, RegisteredClient
 from crossborder.adapters.oauth.authorization_server import AuthorizationServer
 from crossborder.adapters.oauth.client_auth import PrivateKeyJWTAuth
+from crossborder.adapters.oauth.dpop import generate_dpop_key, make_proof
 from crossborder.adapters.oauth.keys import generate_signing_key, key_set_from_jwks, public_jwks
 from crossborder.adapters.oauth.replay import InMemoryReplayStore
-from crossborder.adapters.oauth.resource_server import AccessTokenValidator
+from crossborder.adapters.oauth.resource_server import AccessTokenValidator, RequestTarget
 from crossborder.domain.errors import Forbidden, Unauthorized
 
 ISSUER = "https://cn-youyiguan.node.test"
@@ -108,8 +109,11 @@ def _serve(node: Node) -> Callable[[httpx.Request], httpx.Response]:
             status, body, headers = node.server.handle_token_request(form, request.headers)
             return httpx.Response(status, json=body, headers=headers)
         if request.url.path == "/v1/messages" and request.method == "POST":
+            target = RequestTarget(request.method, str(request.url), request.headers.get("dpop"))
             try:
-                access = node.validator.validate(request.headers.get("authorization"), "co:write")
+                access = node.validator.validate(
+                    request.headers.get("authorization"), "co:write", target
+                )
             except Unauthorized as error:
                 return httpx.Response(401, json={"code": error.code, **error.params})
             except Forbidden as error:
@@ -150,11 +154,11 @@ def test_counterpart_gets_a_token_and_calls_the_protected_api(
 
 
 def test_issued_access_token_follows_rfc_9068(node: Node) -> None:
-    status, body, headers = node.server.handle_token_request(_token_form(node), {})
+    status, body, headers = node.server.handle_token_request(_token_form(node), _dpop(node))
 
     assert status == 200
     assert headers["Cache-Control"] == "no-store"
-    assert body["token_type"] == "Bearer"
+    assert body["token_type"] == "DPoP"
     assert body["expires_in"] == 300
     token = jwt.decode(body["access_token"], node.as_key, algorithms=["ES256"])
     assert token.header == {"typ": "at+jwt", "alg": "ES256", "kid": "cn-as-1"}
@@ -168,8 +172,9 @@ def test_issued_access_token_follows_rfc_9068(node: Node) -> None:
         "iat": now,
         "exp": now + 300,
         "jti": token.claims["jti"],
+        "cnf": {"jkt": token.claims["cnf"]["jkt"]},
     }
-    _, again, _ = node.server.handle_token_request(_token_form(node), {})
+    _, again, _ = node.server.handle_token_request(_token_form(node), _dpop(node))
     assert jwt.decode(again["access_token"], node.as_key).claims["jti"] != token.claims["jti"]
 
 
@@ -184,6 +189,7 @@ def test_metadata_describes_a_private_key_jwt_only_server(node: Node, http: http
         "grant_types_supported": ["client_credentials"],
         "token_endpoint_auth_methods_supported": ["private_key_jwt"],
         "token_endpoint_auth_signing_alg_values_supported": ["ES256", "EdDSA", "PS256"],
+        "dpop_signing_alg_values_supported": ["ES256", "EdDSA", "PS256"],
         "scopes_supported": ["alert:write", "co:write", "sps:write"],
     }
     assert all("d" not in key for key in node.server.jwks()["keys"])
@@ -200,7 +206,7 @@ def test_metadata_describes_a_private_key_jwt_only_server(node: Node, http: http
 def test_granted_scopes_are_what_the_client_holds_of_what_it_asked(
     node: Node, asked: str | None, granted: str
 ) -> None:
-    status, body, _ = node.server.handle_token_request(_token_form(node, scope=asked), {})
+    status, body, _ = node.server.handle_token_request(_token_form(node, scope=asked), _dpop(node))
 
     assert status == 200
     assert body["scope"] == granted
@@ -208,7 +214,9 @@ def test_granted_scopes_are_what_the_client_holds_of_what_it_asked(
 
 
 def test_asking_only_for_scopes_not_held_is_invalid_scope(node: Node) -> None:
-    status, body, _ = node.server.handle_token_request(_token_form(node, scope="sps:write"), {})
+    status, body, _ = node.server.handle_token_request(
+        _token_form(node, scope="sps:write"), _dpop(node)
+    )
 
     assert (status, body["error"]) == (400, "invalid_scope")
 
@@ -216,7 +224,7 @@ def test_asking_only_for_scopes_not_held_is_invalid_scope(node: Node) -> None:
 def test_other_grant_types_are_not_supported(node: Node) -> None:
     form = _token_form(node) | {"grant_type": "password", "username": "a", "password": "b"}
 
-    status, body, _ = node.server.handle_token_request(form, {})
+    status, body, _ = node.server.handle_token_request(form, _dpop(node))
 
     assert (status, body["error"]) == (400, "unsupported_grant_type")
 
@@ -475,6 +483,11 @@ def _assertion(
     return jwt.encode(protected, claims, signing_key, algorithms=[protected["alg"]])
 
 
+def _dpop(node: Node) -> dict[str, str]:
+    """The headers of a token request with a fresh DPoP proof from a key of its own."""
+    return {"DPoP": make_proof(generate_dpop_key(), "POST", TOKEN_ENDPOINT, node.clock)}
+
+
 def _token_form(
     node: Node, assertion: str | None = None, scope: str | None = None
 ) -> dict[str, str]:
@@ -562,8 +575,8 @@ def test_token_endpoint_rejects(node: Node, case: str, http: httpx.Client) -> No
 def test_a_client_assertion_is_accepted_once(node: Node, http: httpx.Client) -> None:
     form = _token_form(node, _assertion(node, jti="only-once"))
 
-    first = http.post(TOKEN_ENDPOINT, data=form)
-    replayed = http.post(TOKEN_ENDPOINT, data=form)
+    first = http.post(TOKEN_ENDPOINT, data=form, headers=_dpop(node))
+    replayed = http.post(TOKEN_ENDPOINT, data=form, headers=_dpop(node))
 
     assert first.status_code == 200
     assert replayed.status_code == 401
@@ -574,7 +587,9 @@ def test_a_forged_assertion_does_not_burn_the_jti(node: Node, http: httpx.Client
     forged = _assertion(node, generate_signing_key("vn-client-1"), jti="next")
     http.post(TOKEN_ENDPOINT, data=_token_form(node, forged))
 
-    genuine = http.post(TOKEN_ENDPOINT, data=_token_form(node, _assertion(node, jti="next")))
+    genuine = http.post(
+        TOKEN_ENDPOINT, data=_token_form(node, _assertion(node, jti="next")), headers=_dpop(node)
+    )
 
     assert genuine.status_code == 200
 

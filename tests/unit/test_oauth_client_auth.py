@@ -244,7 +244,7 @@ def test_a_refused_token_request_reports_status_and_oauth_error(
     "body",
     [
         {"token_type": "Bearer", "expires_in": 300},
-        {"access_token": "t", "token_type": "DPoP", "expires_in": 300},
+        {"access_token": "t", "token_type": "MAC", "expires_in": 300},
         {"access_token": "t", "token_type": "Bearer"},
         {"access_token": "t", "token_type": "Bearer", "expires_in": "300"},
         {"access_token": "t", "token_type": "Bearer", "expires_in": 0},

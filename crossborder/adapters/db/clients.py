@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from crossborder.adapters.db.tables import Counterpart, OAuthClient
 from crossborder.adapters.oauth import RegisteredClient
+
+if TYPE_CHECKING:
+    import httpx
 
 #: How long the inbox trusts what it last read of a client's registration. Every
 #: inbound message asks, and the answer changes only when an operator changes a
@@ -19,6 +24,10 @@ from crossborder.adapters.oauth import RegisteredClient
 #: removed client or a withdrawn scope is refused within that second — not when the
 #: caller's access token, valid for minutes, expires.
 SENDER_CACHE_SECONDS = 1.0
+#: A client's JWKS URL is fetched again at most this often, when an assertion names
+#: a key we do not hold (the same interval as a counterpart's, in ``adapters/counterpart.py``).
+JWKS_REFRESH_SECONDS = 30.0
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -36,12 +45,15 @@ class DatabaseClientRegistry:
         *,
         cache_seconds: float = SENDER_CACHE_SECONDS,
         monotonic: Callable[[], float] = time.monotonic,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
         self._sessions = sessions
         self._cache_seconds = cache_seconds
         # Not the node's clock: this is about how stale a copy may be, in real seconds.
         self._monotonic = monotonic
         self._senders: dict[str, tuple[Sender, float]] = {}
+        self._refreshed_at: dict[str, float] = {}
+        self._transport = transport
         self._lock = threading.Lock()
 
     def get_client(self, client_id: str) -> RegisteredClient | None:
@@ -55,7 +67,44 @@ class DatabaseClientRegistry:
                 agency=row.agency,
                 jwks=row.jwks,
                 scopes=frozenset(row.scopes.split()),
+                bearer_allowed=row.bearer_allowed,
             )
+
+    def refreshed(self, client_id: str) -> RegisteredClient | None:
+        """The client with the keys its JWKS URL publishes now, or ``None`` if not fetched.
+
+        Called when a client assertion names a key we do not hold (the client's
+        agency rotated its keys). At most once per :data:`JWKS_REFRESH_SECONDS` per
+        client, so that assertions with made-up key ids cannot make us hammer its URL.
+        """
+        # httpx is loaded for this case only: an officer's command never needs it.
+        import httpx
+
+        from crossborder.adapters.counterpart import fetch_jwks
+
+        now = self._monotonic()
+        with self._lock:
+            if now - self._refreshed_at.get(client_id, -JWKS_REFRESH_SECONDS) < (
+                JWKS_REFRESH_SECONDS
+            ):
+                return None
+            self._refreshed_at[client_id] = now
+        with self._sessions() as session:
+            row = session.get(OAuthClient, client_id)
+            url = row.jwks_url if row is not None else None
+        if url is None:
+            return None
+        try:
+            jwks = fetch_jwks(url, self._transport)
+        except (httpx.HTTPError, ValueError) as error:
+            log.warning("JWKS of client %s not fetched: %s", client_id, error)
+            return None
+        with self._sessions.begin() as session:
+            row = session.get(OAuthClient, client_id)
+            if row is None:
+                return None
+            row.jwks = jwks
+        return self.get_client(client_id)
 
     def sender(self, client_id: str, *, fresh: bool = False) -> Sender | None:
         """The agency ``client_id`` speaks for, if it is also a registered counterpart.

@@ -23,6 +23,7 @@ from sqlalchemy import (
     MetaData,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -114,6 +115,8 @@ class OAuthClient(Base):
     jwks: Mapped[dict[str, Any]] = mapped_column(JSON)
     jwks_url: Mapped[str | None] = mapped_column(String(500))
     scopes: Mapped[str] = mapped_column(String(500))
+    #: May get bearer tokens without a DPoP proof (software that cannot do DPoP yet).
+    bearer_allowed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     added_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

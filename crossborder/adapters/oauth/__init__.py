@@ -39,6 +39,9 @@ class RegisteredClient:
     jwks: dict[str, Any]
     #: Everything this client may ever be granted; a token carries a subset.
     scopes: frozenset[str]
+    #: Whether it may get a bearer token, without a DPoP proof (a counterpart whose
+    #: software cannot do DPoP yet). Off unless an operator allows it for this client.
+    bearer_allowed: bool = False
 
 
 class ClientRegistry(Protocol):

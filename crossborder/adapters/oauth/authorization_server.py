@@ -4,6 +4,10 @@ Built on authlib's framework-free :class:`authlib.oauth2.rfc6749.AuthorizationSe
 so that a fresh node needs no other service, and so that the web layer only
 passes the token request's form through (:meth:`AuthorizationServer.handle_token_request`).
 
+Tokens are DPoP-bound (RFC 9449): a token request with a valid ``DPoP`` proof
+gets a token carrying the proof key's thumbprint (``cnf.jkt``), and one without
+is refused unless the client's registration allows bearer tokens.
+
 The client assertion is checked here on joserfc rather than with authlib's
 ``JWTBearerClientAssertion``, which is weaker than the profile: it reads the wall
 clock instead of the node's, does not check the ``typ`` header, bounds neither
@@ -14,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from authlib.common.security import is_secure_transport
@@ -27,6 +31,7 @@ from authlib.oauth2.rfc6749 import (
     ClientMixin,
     InvalidClientError,
     InvalidScopeError,
+    OAuth2Error,
     OAuth2Request,
 )
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
@@ -44,6 +49,7 @@ from crossborder.adapters.oauth import (
     RegisteredClient,
     numeric_date,
 )
+from crossborder.adapters.oauth.dpop import DPOP_HEADER, InvalidProof, ProofVerifier
 from crossborder.adapters.oauth.keys import (
     ALLOWED_ALGORITHMS,
     key_set_from_jwks,
@@ -103,8 +109,33 @@ class _Client(ClientMixin):  # type: ignore[misc]
         return " ".join(sorted(set(scope.split()) & self.registered.scopes))
 
 
+class InvalidDPoPProofError(OAuth2Error):  # type: ignore[misc]
+    """RFC 9449 §5: the token request's DPoP proof is missing or not valid."""
+
+    error = "invalid_dpop_proof"
+    status_code = 400
+
+
 class _ClientCredentialsGrant(ClientCredentialsGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS = [PRIVATE_KEY_JWT]
+    server: AuthorizationServer
+    #: The thumbprint of the key the request proved it holds; ``None`` for a bearer token.
+    _jkt: str | None = None
+
+    def validate_token_request(self) -> None:
+        super().validate_token_request()
+        # After client authentication: only a registered client learns what DPoP wants.
+        self._jkt = self.server.proven_key(self.request, self.request.client)
+
+    def generate_token(
+        self,
+        user: object = None,
+        scope: str | None = None,
+        grant_type: str | None = None,
+        expires_in: int | None = None,
+        include_refresh_token: bool = False,
+    ) -> dict[str, Any]:
+        return self.server.issue_token(self.request.client, scope, self._jkt)
 
     def validate_requested_scope(self) -> None:
         """RFC 6749 §5.2: asking only for scopes the client does not hold is ``invalid_scope``."""
@@ -137,7 +168,7 @@ class AuthorizationServer(_AuthlibAuthorizationServer):  # type: ignore[misc]
     def __init__(
         self,
         issuer: str,
-        signing_key: Key,
+        signing_key: Key | Callable[[], Key],
         clients: ClientRegistry,
         replay: ReplayStore,
         audience: str,
@@ -147,6 +178,7 @@ class AuthorizationServer(_AuthlibAuthorizationServer):  # type: ignore[misc]
         scopes_supported: frozenset[str] = frozenset(),
         token_endpoint: str | None = None,
         jwks_uri: str | None = None,
+        refresh_client_keys: Callable[[str], RegisteredClient | None] | None = None,
     ) -> None:
         super().__init__(scopes_supported=sorted(scopes_supported))
         self.issuer = issuer
@@ -156,17 +188,23 @@ class AuthorizationServer(_AuthlibAuthorizationServer):  # type: ignore[misc]
             # authlib refuses plain http per request; say so once, at start-up.
             if not is_secure_transport(url):
                 raise ValueError(f"{url!r} must be an https URL (or http on loopback)")
-        self._kid = require_private_signing_key(signing_key)
-        self._alg = signing_algorithm(signing_key)
+        # A function when the node rotates its token key: read at every token issued.
         self._signing_key = signing_key
+        require_private_signing_key(self._current_key())
         self._clients = clients
+        # Fetches a client's JWKS again when an assertion names a key we do not hold.
+        self._refresh_client_keys = refresh_client_keys
         self._replay = replay
+        self._proofs = ProofVerifier(replay, clock)
         self._audience = audience
         self._clock = clock
         self._token_ttl = token_ttl
         self.register_grant(_ClientCredentialsGrant)
         self.register_client_auth_method(PRIVATE_KEY_JWT, self._authenticate_private_key_jwt)
-        self.register_token_generator("default", self._generate_token)
+
+    def _current_key(self) -> Key:
+        key = self._signing_key
+        return key() if callable(key) else key
 
     def metadata(self) -> dict[str, Any]:
         """RFC 8414 authorization server metadata."""
@@ -179,6 +217,7 @@ class AuthorizationServer(_AuthlibAuthorizationServer):  # type: ignore[misc]
             "grant_types_supported": [CLIENT_CREDENTIALS],
             "token_endpoint_auth_methods_supported": [PRIVATE_KEY_JWT],
             "token_endpoint_auth_signing_alg_values_supported": sorted(ALLOWED_ALGORITHMS),
+            "dpop_signing_alg_values_supported": sorted(ALLOWED_ALGORITHMS),
         }
         if self.scopes_supported:
             document["scopes_supported"] = self.scopes_supported
@@ -186,7 +225,7 @@ class AuthorizationServer(_AuthlibAuthorizationServer):  # type: ignore[misc]
 
     def jwks(self) -> dict[str, Any]:
         """The public keys resource servers verify this server's access tokens with."""
-        return public_jwks([self._signing_key])
+        return public_jwks([self._current_key()])
 
     def handle_token_request(
         self, form: Mapping[str, str], headers: Mapping[str, str]
@@ -234,6 +273,7 @@ class AuthorizationServer(_AuthlibAuthorizationServer):  # type: ignore[misc]
             raise _rejected("unknown client")
         if request.form.get("client_id", client_id) != client_id:
             raise _rejected("client_id does not match the client assertion")
+        client = self._with_key(client, signed.headers().get("kid"))
         try:
             verified = jws.validate_compact(
                 signed,
@@ -247,6 +287,14 @@ class AuthorizationServer(_AuthlibAuthorizationServer):  # type: ignore[misc]
             raise _rejected("the client assertion signature is invalid")
         self._check_assertion_claims(client_id, claims)
         return client
+
+    def _with_key(self, client: _Client, kid: object) -> _Client:
+        """``client``, its keys fetched again if they lack ``kid`` (its agency rotated them)."""
+        known = {key.get("kid") for key in client.registered.jwks.get("keys", [])}
+        if kid in known or self._refresh_client_keys is None:
+            return client
+        refreshed = self._refresh_client_keys(client.get_client_id())
+        return _Client(refreshed) if refreshed is not None else client
 
     def _check_assertion_claims(self, client_id: str, claims: dict[str, Any]) -> None:
         if claims.get("iss") != client_id:
@@ -277,21 +325,35 @@ class AuthorizationServer(_AuthlibAuthorizationServer):  # type: ignore[misc]
         ):
             raise _rejected("the client assertion was already used")
 
+    # --- DPoP (RFC 9449 §5) ------------------------------------------------------------
+
+    def proven_key(self, request: _TokenRequest, client: _Client) -> str | None:
+        """The thumbprint of the key the token request's proof is signed with.
+
+        ``None`` (a bearer token) only for a client whose registration allows it,
+        and that sent no proof: a client that offers a proof gets a bound token.
+        """
+        proofs = [value for name, value in request.headers.items() if name.lower() == "dpop"]
+        if not proofs and client.registered.bearer_allowed:
+            return None
+        if len(proofs) > 1:
+            raise InvalidDPoPProofError(description=f"one {DPOP_HEADER} header, not several")
+        try:
+            return self._proofs.verify(
+                proofs[0] if proofs else None, "POST", self.token_endpoint
+            ).jkt
+        except InvalidProof as error:
+            log.info("client %s DPoP proof refused: %s", client.get_client_id(), error)
+            raise InvalidDPoPProofError(description=str(error)) from error
+
     # --- access tokens (RFC 9068) -------------------------------------------------------
 
-    def _generate_token(
-        self,
-        grant_type: str,
-        client: _Client,
-        user: object = None,
-        scope: str | None = None,
-        expires_in: int | None = None,
-        include_refresh_token: bool = False,
-    ) -> dict[str, Any]:
+    def issue_token(self, client: _Client, scope: str | None, jkt: str | None) -> dict[str, Any]:
+        """An access token for ``client``, bound to the DPoP key ``jkt`` when there is one."""
         granted = client.get_allowed_scope(scope)
-        lifetime = expires_in or self._token_ttl
+        lifetime = self._token_ttl
         issued_at = int(self._clock().timestamp())
-        claims = {
+        claims: dict[str, Any] = {
             "iss": self.issuer,
             "sub": client.registered.client_id,
             "client_id": client.registered.client_id,
@@ -301,11 +363,15 @@ class AuthorizationServer(_AuthlibAuthorizationServer):  # type: ignore[misc]
             "exp": issued_at + lifetime,
             "jti": secrets.token_urlsafe(18),
         }
-        header = {"typ": "at+jwt", "alg": self._alg, "kid": self._kid}
-        access_token = jwt.encode(header, claims, self._signing_key, algorithms=[self._alg])
+        if jkt is not None:
+            claims["cnf"] = {"jkt": jkt}
+        key = self._current_key()
+        alg = signing_algorithm(key)
+        header = {"typ": "at+jwt", "alg": alg, "kid": require_private_signing_key(key)}
+        access_token = jwt.encode(header, claims, key, algorithms=[alg])
         return {
             "access_token": access_token,
-            "token_type": "Bearer",
+            "token_type": "DPoP" if jkt is not None else "Bearer",
             "expires_in": lifetime,
             "scope": granted,
         }

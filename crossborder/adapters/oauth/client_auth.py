@@ -4,13 +4,18 @@ The auth flow yields its own metadata and token requests (as ``httpx.DigestAuth`
 yields its challenge round-trip), so the same object works with ``httpx.Client``
 and ``httpx.AsyncClient``, over whatever transport the client has — a real
 network, an ASGI app in a test, or pytest-httpx.
+
+Tokens are DPoP-bound (RFC 9449): every token request and every call carries a
+proof signed with the client's DPoP key. A server that still issues bearer
+tokens gets the proof on its token request, ignores it, and is then called
+with ``Bearer`` as before.
 """
 
 from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,6 +30,12 @@ from crossborder.adapters.oauth import (
     CLIENT_ASSERTION_TYPE,
     MAX_ASSERTION_LIFETIME,
     Clock,
+)
+from crossborder.adapters.oauth.dpop import (
+    DPOP_HEADER,
+    NONCE_HEADER,
+    generate_dpop_key,
+    make_proof,
 )
 from crossborder.adapters.oauth.keys import require_private_signing_key, signing_algorithm
 from crossborder.domain.errors import Unauthorized
@@ -49,6 +60,8 @@ class _CachedToken:
     expires_at: datetime
     #: The scopes granted (RFC 6749 §5.1); ``None`` when the server did not say.
     scope: frozenset[str] | None = None
+    #: ``DPoP`` for a token bound to our DPoP key, else ``Bearer``.
+    scheme: str = "Bearer"
 
 
 def _no_more_scope(refused: _CachedToken, fresh: _CachedToken) -> bool:
@@ -61,11 +74,26 @@ def _no_more_scope(refused: _CachedToken, fresh: _CachedToken) -> bool:
 def insufficient_scope(response: httpx.Response) -> bool:
     """RFC 6750 §3.1: the resource server says the token lacks a scope the call needs."""
     challenge = response.headers.get("www-authenticate", "")
-    return challenge.lower().startswith("bearer") and 'error="insufficient_scope"' in challenge
+    return challenge.lower().startswith(("bearer", "dpop")) and (
+        'error="insufficient_scope"' in challenge
+    )
+
+
+def _nonce_asked(response: httpx.Response) -> str | None:
+    """RFC 9449 §8–9: the server wants a proof with this nonce (token endpoint or API)."""
+    nonce = response.headers.get(NONCE_HEADER)
+    if nonce is None:
+        return None
+    if response.status_code == httpx.codes.BAD_REQUEST:
+        asked = _json_object(response).get("error") == "use_dpop_nonce"
+    else:
+        challenge = response.headers.get("www-authenticate", "")
+        asked = response.status_code == httpx.codes.UNAUTHORIZED and "use_dpop_nonce" in challenge
+    return nonce if asked else None
 
 
 class PrivateKeyJWTAuth(httpx.Auth):
-    """Bearer access tokens from a counterpart's authorization server, fetched as needed.
+    """DPoP-bound access tokens from a counterpart's authorization server, fetched as needed.
 
     The token is cached and fetched again ``refresh_margin`` before it expires,
     so a request never leaves with a token that dies in flight. A 401 from the
@@ -76,6 +104,10 @@ class PrivateKeyJWTAuth(httpx.Auth):
     The lock guards the cache only; it is never held across a request, which an
     ``AsyncClient`` could not tolerate. Two concurrent first calls may therefore
     each fetch a token: both are valid, and the later one is kept.
+
+    The DPoP key is made here, in memory, and never written anywhere: it needs to
+    outlive only the tokens bound to it, and a node that restarts simply gets new
+    tokens. A server that asks for a nonce (``DPoP-Nonce``) gets one retry with it.
     """
 
     # The request may be sent twice (after a 401), so its body must be replayable.
@@ -87,14 +119,15 @@ class PrivateKeyJWTAuth(httpx.Auth):
         self,
         issuer: str,
         client_id: str,
-        private_key: Key,
+        private_key: Key | Callable[[], Key],
         scope: str,
         clock: Clock,
         *,
         refresh_margin: timedelta = timedelta(seconds=30),
+        dpop_key: Key | None = None,
     ) -> None:
-        self._kid = require_private_signing_key(private_key)
-        self._alg = signing_algorithm(private_key)
+        if not callable(private_key):
+            require_private_signing_key(private_key)
         self._issuer = issuer
         self._client_id = client_id
         self._private_key = private_key
@@ -104,27 +137,54 @@ class PrivateKeyJWTAuth(httpx.Auth):
         self._lock = threading.Lock()
         self._token_endpoint: str | None = None
         self._token: _CachedToken | None = None
+        self._dpop_key = dpop_key or generate_dpop_key()
+        signing_algorithm(self._dpop_key)
+        #: The last nonce each server gave us (RFC 9449 §8 and §9 keep them apart).
+        self._nonces: dict[str, str] = {}
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         token = self._cached_token()
         if token is None:
             token = yield from self._fetch_token()
-        request.headers["Authorization"] = f"Bearer {token.value}"
+        self._authorize(request, token)
         response = yield request
         if response.status_code != httpx.codes.UNAUTHORIZED:
+            self._keep_nonce("resource", response)
             return
+        if self._keep_nonce("resource", response) and _nonce_asked(response):
+            # The same token, with a proof carrying the nonce the server asked for.
+            response = yield self._authorize(_copy(request), token)
+            if response.status_code != httpx.codes.UNAUTHORIZED:
+                return
         self._forget(token)
         token = yield from self._fetch_token()
         # A copy, so that the refused attempt in the response history keeps the token it carried.
-        retry = httpx.Request(
-            request.method,
-            request.url,
-            headers=request.headers,
-            content=request.content,
-            extensions=request.extensions,
+        yield self._authorize(_copy(request), token)
+
+    def _authorize(self, request: httpx.Request, token: _CachedToken) -> httpx.Request:
+        request.headers["Authorization"] = f"{token.scheme} {token.value}"
+        if token.scheme == "DPoP":
+            request.headers[DPOP_HEADER] = self._proof(
+                "resource", request.method, request.url, access_token=token.value
+            )
+        return request
+
+    def _proof(
+        self, server: str, method: str, url: httpx.URL | str, *, access_token: str | None = None
+    ) -> str:
+        with self._lock:
+            nonce = self._nonces.get(server)
+        return make_proof(
+            self._dpop_key, method, url, self._clock, access_token=access_token, nonce=nonce
         )
-        retry.headers["Authorization"] = f"Bearer {token.value}"
-        yield retry
+
+    def _keep_nonce(self, server: str, response: httpx.Response) -> bool:
+        """Remember a nonce the server sent; whether it sent one."""
+        nonce = response.headers.get(NONCE_HEADER)
+        if nonce is not None:
+            with self._lock:
+                self._nonces[server] = nonce
+        return nonce is not None
 
     def more_scope_granted(self, client: httpx.Client, response: httpx.Response) -> bool:
         """After a 403 ``insufficient_scope`` (RFC 6750 §3.1): a fresh token; does it grant more?
@@ -172,6 +232,17 @@ class PrivateKeyJWTAuth(httpx.Auth):
             token_endpoint = self._read_metadata(response)
             with self._lock:
                 self._token_endpoint = token_endpoint
+        response = yield self._token_request(token_endpoint)
+        self._keep_nonce("authorization", response)
+        if _nonce_asked(response):
+            response = yield self._token_request(token_endpoint)
+        token = self._read_token(response)
+        with self._lock:
+            self._token = token
+        return token
+
+    def _token_request(self, token_endpoint: str) -> httpx.Request:
+        """A token request with a fresh client assertion and a fresh DPoP proof."""
         form = {
             "grant_type": "client_credentials",
             "client_assertion_type": CLIENT_ASSERTION_TYPE,
@@ -179,11 +250,9 @@ class PrivateKeyJWTAuth(httpx.Auth):
         }
         if self._scope:
             form["scope"] = self._scope
-        response = yield httpx.Request("POST", token_endpoint, data=form, headers=_ACCEPT_JSON)
-        token = self._read_token(response)
-        with self._lock:
-            self._token = token
-        return token
+        proof = self._proof("authorization", "POST", token_endpoint)
+        headers = {**_ACCEPT_JSON, DPOP_HEADER: proof}
+        return httpx.Request("POST", token_endpoint, data=form, headers=headers)
 
     def _client_assertion(self) -> str:
         """A one-time RFC 7523 client assertion, addressed to the issuer itself."""
@@ -196,8 +265,12 @@ class PrivateKeyJWTAuth(httpx.Auth):
             "iat": issued_at,
             "exp": issued_at + int(MAX_ASSERTION_LIFETIME.total_seconds()),
         }
-        header = {"typ": CLIENT_ASSERTION_JWT_TYPE, "alg": self._alg, "kid": self._kid}
-        return jwt.encode(header, claims, self._private_key, algorithms=[self._alg])
+        # A function when the node rotates its signing key: the assertion is signed
+        # with the key in use now, which the counterpart finds by its kid.
+        key = self._private_key() if callable(self._private_key) else self._private_key
+        alg = signing_algorithm(key)
+        header = {"typ": CLIENT_ASSERTION_JWT_TYPE, "alg": alg, "kid": key.kid}
+        return jwt.encode(header, claims, key, algorithms=[alg])
 
     def _read_metadata(self, response: httpx.Response) -> str:
         if response.status_code != httpx.codes.OK:
@@ -224,10 +297,11 @@ class PrivateKeyJWTAuth(httpx.Auth):
             )
         access_token = body.get("access_token")
         expires_in = body.get("expires_in")
+        scheme = {"bearer": "Bearer", "dpop": "DPoP"}.get(str(body.get("token_type", "")).lower())
         if (
             not isinstance(access_token, str)
             or not access_token
-            or str(body.get("token_type", "")).lower() != "bearer"
+            or scheme is None
             or isinstance(expires_in, bool)
             or not isinstance(expires_in, int)
             or expires_in <= 0
@@ -238,7 +312,18 @@ class PrivateKeyJWTAuth(httpx.Auth):
             access_token,
             self._clock() + timedelta(seconds=expires_in),
             frozenset(granted.split()) if isinstance(granted, str) else None,
+            scheme,
         )
+
+
+def _copy(request: httpx.Request) -> httpx.Request:
+    return httpx.Request(
+        request.method,
+        request.url,
+        headers=request.headers,
+        content=request.content,
+        extensions=request.extensions,
+    )
 
 
 def _json_object(response: httpx.Response) -> dict[str, Any]:

@@ -67,17 +67,22 @@ def require_private_signing_key(key: Key) -> str:
 
 
 def save_private_key(path: Path, key: Key) -> None:
-    """Write ``key`` as a private JWK file that only the owner can read (mode 0600).
+    """Write ``key`` as a private JWK file that only the owner can read (mode 0600)."""
+    require_private_signing_key(key)
+    write_private_file(path, dict(key.as_dict(private=True)))
+
+
+def write_private_file(path: Path, document: dict[str, Any]) -> None:
+    """Write a key file as JSON that only the owner can read (mode 0600).
 
     The file is written next to its final place and renamed over it, so a crash
     never leaves a half-written key, and it is never readable by others, even briefly.
     """
-    require_private_signing_key(key)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as file:
-            json.dump(key.as_dict(private=True), file, indent=2, sort_keys=True)
+            json.dump(document, file, indent=2, sort_keys=True)
         os.chmod(temporary, 0o600)
         os.replace(temporary, path)
     except BaseException:

@@ -1,15 +1,19 @@
-"""Checking the access token on every inbound call (RFC 9068 JWT access tokens).
+"""Checking the access token on every inbound call (RFC 9068 JWT access tokens, RFC 9449 DPoP).
 
 The checks run cheapest and most fundamental first: the token's shape, its type,
 its algorithm, and only then a key lookup and the signature. Nothing in a token is
 believed before its signature is verified, except what is needed to find the key.
+
+A token bound to a DPoP key (``cnf.jkt``) is accepted only as ``Authorization:
+DPoP`` with a proof signed by that key for this very request; sent as a bearer
+token it is refused (RFC 9449 §7.1), so a stolen one opens nothing.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,7 +23,9 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from crossborder.adapters.oauth import CLOCK_SKEW, Clock, numeric_date
+from crossborder.adapters.oauth.dpop import InvalidProof, ProofVerifier
 from crossborder.adapters.oauth.keys import ALLOWED_ALGORITHMS
+from crossborder.adapters.oauth.replay import InMemoryReplayStore, ReplayStore
 from crossborder.adapters.wire.signing import unverified_header
 from crossborder.domain.errors import Forbidden, InvalidInput, Unauthorized
 
@@ -28,6 +34,15 @@ log = logging.getLogger(__name__)
 #: RFC 9068 §4: the only media types of a JWT access token (the second is the long form).
 ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
 _REQUIRED_CLAIMS = ("iss", "sub", "aud", "exp", "iat", "jti", "client_id")
+
+
+@dataclass(frozen=True)
+class RequestTarget:
+    """The call a DPoP proof must be made for: its method, its public URL, and the proof."""
+
+    method: str
+    url: str
+    proof: str | None
 
 
 @dataclass(frozen=True)
@@ -42,38 +57,62 @@ class AccessToken:
 
 
 class AccessTokenValidator:
-    """Verifies ``Authorization: Bearer`` access tokens issued by one authorization server."""
+    """Verifies ``Bearer`` and ``DPoP`` access tokens issued by one authorization server.
 
-    def __init__(self, issuer: str, audience: str, keys: KeySet, clock: Clock) -> None:
+    ``keys`` may be a function, called on every check, so that the token keys of
+    a rotation (``adapters/oauth/key_ring.py``) are picked up while the node runs.
+    """
+
+    def __init__(
+        self,
+        issuer: str,
+        audience: str,
+        keys: KeySet | Callable[[], KeySet],
+        clock: Clock,
+        *,
+        replay: ReplayStore | None = None,
+    ) -> None:
         self._issuer = issuer
         self._audience = audience
         self._keys = keys
         self._clock = clock
+        self._proofs = ProofVerifier(replay or InMemoryReplayStore(clock), clock)
 
-    def validate_any(self, authorization: str | None, scopes: frozenset[str]) -> AccessToken:
+    def validate_any(
+        self,
+        authorization: str | None,
+        scopes: frozenset[str],
+        target: RequestTarget | None = None,
+    ) -> AccessToken:
         """Like :meth:`validate`, for an endpoint that any one of ``scopes`` opens.
 
         The message endpoint learns which scope a call needs only from the signed
         message itself; it checks that one once the signature is verified.
         """
-        token = self._verified(authorization)
+        token = self._verified(authorization, target)
         if not token.scopes & scopes:
             raise Forbidden("SCOPE_MISSING", scope=" ".join(sorted(scopes)))
         return token
 
-    def validate(self, authorization: str | None, required_scope: str) -> AccessToken:
+    def validate(
+        self,
+        authorization: str | None,
+        required_scope: str,
+        target: RequestTarget | None = None,
+    ) -> AccessToken:
         """The verified token of an ``Authorization`` header, if it grants ``required_scope``.
 
         Raises :class:`Unauthorized` (HTTP 401) when the token is absent or not
         valid, :class:`Forbidden` (HTTP 403) when it is valid but lacks the scope.
         """
-        token = self._verified(authorization)
+        token = self._verified(authorization, target)
         if required_scope not in token.scopes:
             raise Forbidden("SCOPE_MISSING", scope=required_scope)
         return token
 
-    def _verified(self, authorization: str | None) -> AccessToken:
-        signed = _parse_compact(_bearer_token(authorization))
+    def _verified(self, authorization: str | None, target: RequestTarget | None) -> AccessToken:
+        scheme, value = _credentials(authorization)
+        signed = _parse_compact(value)
         header = signed.headers()
         if header.get("typ") not in ACCESS_TOKEN_TYPES:
             raise Unauthorized("TOKEN_TYPE_INVALID", typ=str(header.get("typ")))
@@ -81,11 +120,37 @@ class AccessTokenValidator:
         if alg not in ALLOWED_ALGORITHMS:
             raise Unauthorized("TOKEN_ALG_NOT_ALLOWED", alg=str(alg))
         self._verify_signature(signed, str(alg))
-        return self._check_claims(_claims(signed.payload))
+        token = self._check_claims(_claims(signed.payload))
+        bound_to = _confirmation(token.claims)
+        if scheme == "dpop":
+            self._check_possession(value, bound_to, target)
+        elif bound_to is not None:
+            raise Unauthorized("TOKEN_DPOP_BOUND")
+        return token
+
+    def _check_possession(
+        self, token: str, bound_to: str | None, target: RequestTarget | None
+    ) -> None:
+        """RFC 9449 §7.1: a proof for this request, signed by the key the token is bound to."""
+        if bound_to is None:
+            # A bearer token dressed as DPoP binds nothing: take it as what it is not.
+            raise Unauthorized("DPOP_PROOF_INVALID")
+        try:
+            if target is None:
+                raise InvalidProof("the request offers no proof")
+            proven = self._proofs.verify(
+                target.proof, target.method, target.url, access_token=token
+            )
+            if proven.jkt != bound_to:
+                raise InvalidProof("the proof is signed by another key than the token's")
+        except InvalidProof as error:
+            log.info("DPoP proof refused: %s", error)
+            raise Unauthorized("DPOP_PROOF_INVALID") from error
 
     def _verify_signature(self, signed: jws.CompactSignature, alg: str) -> None:
+        keys = self._keys() if callable(self._keys) else self._keys
         try:
-            valid = jws.validate_compact(signed, self._keys, algorithms=[alg])
+            valid = jws.validate_compact(signed, keys, algorithms=[alg])
         except (JoseError, ValueError) as error:
             # No key with that kid, or a key of the wrong type for the algorithm.
             log.info("access token key not usable: %s", error)
@@ -123,15 +188,28 @@ class AccessTokenValidator:
         )
 
 
-def _bearer_token(authorization: str | None) -> str:
+def _credentials(authorization: str | None) -> tuple[str, str]:
+    """The scheme (``bearer`` or ``dpop``) and the token of an ``Authorization`` header."""
     # RFC 6750 §2.1 only: a token in the query string or body is never looked at.
     scheme, _, token = (authorization or "").strip().partition(" ")
-    if scheme.lower() != "bearer":
+    scheme = scheme.lower()
+    if scheme not in ("bearer", "dpop"):
         raise Unauthorized("TOKEN_MISSING")
     token = token.strip()
     if not token:
         raise Unauthorized("TOKEN_MISSING")
-    return token
+    return scheme, token
+
+
+def _confirmation(claims: Mapping[str, Any]) -> str | None:
+    """The thumbprint of the DPoP key a token is bound to (RFC 9449 §6.1), if it is bound."""
+    if "cnf" not in claims:
+        return None
+    cnf = claims["cnf"]
+    if not isinstance(cnf, dict) or not isinstance(cnf.get("jkt"), str) or not cnf["jkt"]:
+        raise Unauthorized("TOKEN_CLAIM_INVALID", claim="cnf")
+    jkt: str = cnf["jkt"]
+    return jkt
 
 
 def _parse_compact(token: str) -> jws.CompactSignature:
