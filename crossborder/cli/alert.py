@@ -21,9 +21,7 @@ from crossborder.cli.common import (
     acting,
     console,
     free_text,
-    on_node,
-    open_node,
-    open_node_for,
+    node_command,
     read_json,
     report_sent,
     say,
@@ -83,7 +81,7 @@ def _step(
     lang: str,
     config: Path | None,
 ) -> None:
-    with on_node(config) as node:
+    with node_command(lang, config) as node:
         _report(node, alerts.act(node, case_id, action, step, acting(node, officer)), action, lang)
 
 
@@ -96,15 +94,14 @@ def raise_(
     config: ConfigOption = None,
 ) -> None:
     """Raise an alert to the counterpart; prints its case id."""
-    with user_errors(lang):
+    with node_command(lang, config) as node:
         data = read_json(alert_file)
         with schema_checked():
             content = AlertContent.model_validate(data)
-        with on_node(config) as node:
-            sent = alerts.raise_alert(
-                node, content, to or only_counterpart(node), acting(node, officer)
-            )
-            _report(node, sent, AlertAction.RAISE, lang)
+        sent = alerts.raise_alert(
+            node, content, to or only_counterpart(node), acting(node, officer)
+        )
+        _report(node, sent, AlertAction.RAISE, lang)
 
 
 @app.command("ack", help=N_("cli.help.alert.ack"))
@@ -226,8 +223,8 @@ def list_(
 ) -> None:
     """The duty officer's picture: escalated alerts first, then the newest."""
     locale = normalize_locale(lang)
-    with user_errors(lang):
-        node = open_node_for(config, officer, Permission.READ)
+    with node_command(lang, config) as node:
+        acting(node, officer, Permission.READ)
         views = list_alerts(node, open_only=open_, overdue_only=overdue, role=role)
     if not views:
         say("cli.alert.none", locale)
@@ -342,8 +339,8 @@ def show(
 ) -> None:
     """One alert and its thread, in your language and time zone."""
     locale = normalize_locale(lang)
-    with user_errors(lang):
-        node = open_node_for(config, officer, Permission.READ)
+    with node_command(lang, config) as node:
+        acting(node, officer, Permission.READ)
         view = alert_view(node, case_id, role)
     zone = tz or node.timezone
     _print_alert(view, locale, zone)
@@ -370,8 +367,9 @@ def export_(
     config: ConfigOption = None,
 ) -> None:
     """The alert as JSON for ``audience``; free text is withheld from other audiences."""
-    with user_errors(lang):
-        view = alert_view(open_node_for(config, officer, Permission.READ), case_id)
+    with node_command(lang, config) as node:
+        acting(node, officer, Permission.READ)
+        view = alert_view(node, case_id)
     console.print_json(json.dumps(export(view, audience.value), ensure_ascii=False))
 
 
@@ -383,8 +381,7 @@ def fallback(
     config: ConfigOption = None,
 ) -> None:
     """Print the alert as a notice in both sides' languages, to send by phone, fax or e-mail."""
-    with user_errors(lang):
-        node = open_node(config)
+    with node_command(lang, config) as node:
         view = alert_view(node, case_id)
         mark_fallback_printed(node, case_id, acting(node, officer))
     for code in (view.alert.sender, view.alert.recipient):
@@ -405,7 +402,6 @@ def reconcile_(
     config: ConfigOption = None,
 ) -> None:
     """Record that an alert went by another channel while the system was down."""
-    with user_errors(lang):
-        node = open_node(config)
+    with node_command(lang, config) as node:
         reconcile(node, case_id, channel, reference, acting(node, officer))
     say("cli.alert.reconciled", lang, case_id=case_id)

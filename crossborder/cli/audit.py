@@ -13,9 +13,9 @@ from crossborder.cli.common import (
     LangOption,
     OfficerOption,
     TzOption,
-    open_node_for,
+    acting,
+    node_command,
     say,
-    user_errors,
 )
 from crossborder.domain.officers import Permission
 from crossborder.i18n import N_, normalize_locale
@@ -30,8 +30,9 @@ def verify(
     officer: OfficerOption = None, lang: LangOption = "", config: ConfigOption = None
 ) -> None:
     """Recompute every entry's hash and check the log against our signed checkpoints."""
-    with user_errors(lang):
-        report = verify_log(open_node_for(config, officer, Permission.AUDIT))
+    with node_command(lang, config) as node:
+        acting(node, officer, Permission.AUDIT)
+        report = verify_log(node)
     say(
         "cli.audit.verified" if report.ok else "cli.audit.tampered",
         lang,
@@ -50,8 +51,9 @@ def make_checkpoint(
     officer: OfficerOption = None, lang: LangOption = "", config: ConfigOption = None
 ) -> None:
     """Sign the current tree head and send it to every counterpart to witness."""
-    with user_errors(lang):
-        row = checkpoint(open_node_for(config, officer, Permission.AUDIT))
+    with node_command(lang, config) as node:
+        acting(node, officer, Permission.AUDIT)
+        row = checkpoint(node)
     say("cli.audit.checkpoint", lang, tree_size=row.tree_size, root=b64(row.root_hash))
 
 
@@ -63,8 +65,9 @@ def prove(
     config: ConfigOption = None,
 ) -> None:
     """Print an RFC 9162 inclusion proof of one entry, as JSON."""
-    with user_errors(lang):
-        proof = prove_entry(open_node_for(config, officer, Permission.AUDIT), seq)
+    with node_command(lang, config) as node:
+        acting(node, officer, Permission.AUDIT)
+        proof = prove_entry(node, seq)
     typer.echo(json.dumps(proof.__dict__, indent=2))
 
 
@@ -81,6 +84,6 @@ def export(
 ) -> None:
     """Write the audit trail to standard output: the stored entry and its text in ``--lang``."""
     locale = normalize_locale(lang)
-    with user_errors(lang):
-        node = open_node_for(config, officer, Permission.AUDIT)
+    with node_command(lang, config) as node:
+        acting(node, officer, Permission.AUDIT)
         write_audit(node, sys.stdout.buffer, fmt, locale=locale, tz=tz, case_id=case)

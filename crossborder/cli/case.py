@@ -12,10 +12,10 @@ from crossborder.cli.common import (
     LangOption,
     OfficerOption,
     TzOption,
+    acting,
     console,
-    open_node_for,
+    node_command,
     say,
-    user_errors,
 )
 from crossborder.cli.tables import add_id_column
 from crossborder.domain.officers import Permission
@@ -67,8 +67,9 @@ def show(
     config: ConfigOption = None,
 ) -> None:
     """Show a case, its messages and its audit trail."""
-    with user_errors(lang):
-        print_case(open_node_for(config, officer, Permission.READ), case_id, lang, tz)
+    with node_command(lang, config) as node:
+        acting(node, officer, Permission.READ)
+        print_case(node, case_id, lang, tz)
 
 
 @app.command("list", help=N_("cli.help.case.list"))
@@ -77,8 +78,8 @@ def list_(
 ) -> None:
     """List the most recently updated cases."""
     locale = normalize_locale(lang)
-    with user_errors(lang):
-        node = open_node_for(config, officer, Permission.READ)
+    with node_command(lang, config) as node:
+        acting(node, officer, Permission.READ)
         cases = list_cases(node)
         table = Table()
         add_id_column(table, translate("cli.case.id", locale), (case.id for case in cases))

@@ -17,11 +17,10 @@ from crossborder.cli.common import (
     acting,
     console,
     free_text,
-    on_node,
+    node_command,
     read_json,
     report_sent,
     say,
-    user_errors,
 )
 from crossborder.cli.deadlines import STATUS_TEXT as DEADLINE_STATUS_TEXT
 from crossborder.domain.certificate_of_origin import FormE
@@ -58,13 +57,12 @@ def send(
     config: ConfigOption = None,
 ) -> None:
     """Share an issued Form E with the counterpart; prints the case id."""
-    with user_errors(lang):
+    with node_command(lang, config) as node:
         form = read_form_e(form_e)
-        with on_node(config) as node:
-            shared = certificate_of_origin.share(
-                node, form, to or only_counterpart(node), acting(node, officer)
-            )
-            report_sent(node, "cli.co.shared", lang, shared.case_id, shared.message_id)
+        shared = certificate_of_origin.share(
+            node, form, to or only_counterpart(node), acting(node, officer)
+        )
+        report_sent(node, "cli.co.shared", lang, shared.case_id, shared.message_id)
 
 
 @app.command("decide", help=N_("cli.help.co.decide"))
@@ -81,13 +79,12 @@ def decide(
     config: ConfigOption = None,
 ) -> None:
     """Accept, query or reject a received certificate (importing side)."""
-    with user_errors(lang):
+    with node_command(lang, config) as node:
         words = free_text(note, note_lang) if note else None
-        with on_node(config) as node:
-            message_id = certificate_of_origin.decide(
-                node, case_id, decision, acting(node, officer), reason or [], words
-            )
-            report_sent(node, "cli.co.decided", lang, case_id, message_id)
+        message_id = certificate_of_origin.decide(
+            node, case_id, decision, acting(node, officer), reason or [], words
+        )
+        report_sent(node, "cli.co.decided", lang, case_id, message_id)
 
 
 @app.command("amend", help=N_("cli.help.co.amend"))
@@ -101,12 +98,11 @@ def amend(
     config: ConfigOption = None,
 ) -> None:
     """Issue a new version of a shared certificate (same number) and send it."""
-    with user_errors(lang):
+    with node_command(lang, config) as node:
         form = read_form_e(form_e)
         words = free_text(reason, reason_lang)
-        with on_node(config) as node:
-            message_id = co_amendment.amend(node, case_id, form, words, acting(node, officer))
-            report_sent(node, "cli.co.amended", lang, case_id, message_id)
+        message_id = co_amendment.amend(node, case_id, form, words, acting(node, officer))
+        report_sent(node, "cli.co.amended", lang, case_id, message_id)
 
 
 @app.command("revoke", help=N_("cli.help.co.revoke"))
@@ -119,11 +115,10 @@ def revoke(
     config: ConfigOption = None,
 ) -> None:
     """Revoke a shared certificate; the counterpart's copy follows."""
-    with user_errors(lang):
+    with node_command(lang, config) as node:
         words = free_text(reason, reason_lang)
-        with on_node(config) as node:
-            message_id = co_amendment.revoke(node, case_id, words, acting(node, officer))
-            report_sent(node, "cli.co.revoked", lang, case_id, message_id)
+        message_id = co_amendment.revoke(node, case_id, words, acting(node, officer))
+        report_sent(node, "cli.co.revoked", lang, case_id, message_id)
 
 
 @app.command("verify-request", help=N_("cli.help.co.verify_request"))
@@ -142,7 +137,7 @@ def verify_request(
     config: ConfigOption = None,
 ) -> None:
     """Ask the issuing authority for a retroactive check of a received certificate."""
-    with user_errors(lang):
+    with node_command(lang, config) as node:
         with schema_checked():
             payload = CoVerificationRequestPayload(
                 certificate_number="-",
@@ -150,9 +145,8 @@ def verify_request(
                 documents_requested=document or [],
                 note=free_text(note, note_lang) if note else None,
             )
-        with on_node(config) as node:
-            message_id = co_verification.request(node, case_id, payload, acting(node, officer))
-            report_sent(node, "cli.co.verification_requested", lang, case_id, message_id)
+        message_id = co_verification.request(node, case_id, payload, acting(node, officer))
+        report_sent(node, "cli.co.verification_requested", lang, case_id, message_id)
 
 
 @app.command("verify-reply", help=N_("cli.help.co.verify_reply"))
@@ -164,14 +158,13 @@ def verify_reply(
     config: ConfigOption = None,
 ) -> None:
     """Answer a verification request: confirmed / not_confirmed, findings, documents."""
-    with user_errors(lang):
+    with node_command(lang, config) as node:
         data = read_json(reply_file)
         data.setdefault("certificate_number", "-")
         with schema_checked():
             payload = CoVerificationReplyPayload.model_validate(data)
-        with on_node(config) as node:
-            message_id = co_verification.reply(node, case_id, payload, acting(node, officer))
-            report_sent(node, "cli.co.verification_replied", lang, case_id, message_id)
+        message_id = co_verification.reply(node, case_id, payload, acting(node, officer))
+        report_sent(node, "cli.co.verification_replied", lang, case_id, message_id)
 
 
 @app.command("show", help=N_("cli.help.co.show"))
@@ -183,7 +176,7 @@ def show(
 ) -> None:
     """A certificate: its versions, its verification history and its open deadlines."""
     locale = normalize_locale(lang)
-    with user_errors(lang), on_node(config) as node:
+    with node_command(lang, config) as node:
         acting(node, officer, Permission.READ)
         view = certificate_view(node, certificate_number)
     say("cli.case.header", locale, case_id=view.case_id, subject=certificate_number)

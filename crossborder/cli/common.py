@@ -1,7 +1,8 @@
 """What every command shares: settings, the node, printing in the user's language.
 
-A command's body is: read its input, ``with on_node(config) as node``, call one
-service, then ``report_sent`` (when it sends a message) or print. Everything a
+A command's body is ``with node_command(lang, config) as node``: read its input,
+name the officer (``acting``), call one service, then ``report_sent`` (when it
+sends a message) or print. Everything a
 person can get wrong — their file, a rule the node applies, the node's settings,
 the counterpart's answer — arrives here as a coded error and leaves as one line
 in their language. Exit codes: 0 done, 1 refused, 2 usage or configuration.
@@ -133,21 +134,20 @@ def open_node(config: Path | None) -> Node:
     return bootstrap(load_settings(config))
 
 
-def open_node_for(config: Path | None, officer: str | None, permission: Permission) -> Node:
-    """The node, for an officer whose role may do this (reading, auditing)."""
-    node = open_node(config)
-    acting(node, officer, permission)
-    return node
-
-
 @contextmanager
-def on_node(config: Path | None) -> Iterator[Node]:
-    """The node for one command, its connections closed when the command is done."""
-    node = open_node(config)
-    try:
-        yield node
-    finally:
-        node.close()
+def node_command(lang: str, config: Path | None) -> Iterator[Node]:
+    """The body of every command that works on the node.
+
+    The node is opened for the command and closed after it; a refusal is told
+    in the user's language (exit 1), never as a traceback. Inside, the command
+    names the officer (:func:`acting`), calls one service and prints.
+    """
+    with user_errors(lang):
+        node = open_node(config)
+        try:
+            yield node
+        finally:
+            node.close()
 
 
 def acting(node: Node, officer: str | None, permission: Permission = Permission.ACT) -> Actor:

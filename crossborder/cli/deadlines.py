@@ -13,11 +13,10 @@ from crossborder.cli.common import (
     LangOption,
     OfficerOption,
     TzOption,
+    acting,
     console,
-    open_node,
-    open_node_for,
+    node_command,
     say,
-    user_errors,
 )
 from crossborder.cli.tables import add_id_column
 from crossborder.domain.officers import Permission
@@ -62,8 +61,8 @@ def list_(
 ) -> None:
     """List deadlines by due time, in the node's time zone (or ``--tz``)."""
     locale = normalize_locale(lang)
-    with user_errors(lang):
-        node = open_node_for(config, officer, Permission.READ)
+    with node_command(lang, config) as node:
+        acting(node, officer, Permission.READ)
         rows = list_deadlines(node, overdue_only=overdue, open_only=not closed)
     if not rows:
         say("cli.deadlines.none", locale)
@@ -90,8 +89,8 @@ def list_(
 @app.command("watch", help=N_("cli.help.deadlines.watch"))
 def watch_once(lang: LangOption = "", config: ConfigOption = None) -> None:
     """Take the reminders and escalations that have come due: one pass of the watcher."""
-    with user_errors(lang):
-        result = watch(open_node(config))
+    with node_command(lang, config) as node:
+        result = watch(node)
     say(
         "cli.deadlines.watched",
         lang,

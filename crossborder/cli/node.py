@@ -26,10 +26,8 @@ from crossborder.cli.common import (
     acting,
     agency_shown,
     console,
-    open_node,
-    open_node_for,
+    node_command,
     say,
-    user_errors,
 )
 from crossborder.domain.errors import ConfigurationError
 from crossborder.domain.officers import Permission
@@ -57,8 +55,7 @@ def serve(lang: LangOption = "", config: ConfigOption = None) -> None:
 
     from crossborder.api.app import create_app
 
-    with user_errors(lang):
-        node = open_node(config)
+    with node_command(lang, config) as node:
         settings = node.settings
         listener = _listen(settings.host, settings.port)
         say(
@@ -71,9 +68,10 @@ def serve(lang: LangOption = "", config: ConfigOption = None) -> None:
             url=settings.base_url,
             database=shown_url(settings.db_url),
         )
-    server = uvicorn.Server(uvicorn.Config(create_app(node), log_level="warning", access_log=False))
-    with _prefect_flows(settings.prefect_api_url, config, lang):
-        server.run(sockets=[listener])
+        app = create_app(node)
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+        with _prefect_flows(settings.prefect_api_url, config, lang):
+            server.run(sockets=[listener])
 
 
 @contextmanager
@@ -121,8 +119,8 @@ def _listen(host: str, port: int) -> socket.socket:
 @node_app.command("jwks", help=N_("cli.help.node.jwks"))
 def jwks(config: ConfigOption = None) -> None:
     """Print this node's public JWKS, to hand to a counterpart's operator."""
-    node = open_node(config)
-    console.print_json(json.dumps(public_jwks(node.published_keys())))
+    with node_command("", config) as node:
+        console.print_json(json.dumps(public_jwks(node.published_keys())))
 
 
 @node_app.command("rotate-keys", help=N_("cli.help.node.rotate_keys"))
@@ -138,8 +136,7 @@ def rotate_keys(
     """Publish the next keys (signing with them later), or sign with published ones now."""
     from crossborder.services.key_rotation import activate_next_keys, publish_next_keys
 
-    with user_errors(lang):
-        node = open_node(config)
+    with node_command(lang, config) as node:
         actor = acting(node, officer, Permission.CONNECT)
         if activate:
             signing_kid, token_kid = activate_next_keys(node, actor)
@@ -172,8 +169,7 @@ def counterpart_add(
     config: ConfigOption = None,
 ) -> None:
     """Register (or update) a counterpart agency."""
-    with user_errors(lang):
-        node = open_node(config)
+    with node_command(lang, config) as node:
         add_counterpart(
             node,
             agency=agency,
@@ -203,8 +199,7 @@ def client_add(
     config: ConfigOption = None,
 ) -> None:
     """Register (or update) a counterpart's OAuth client at this node."""
-    with user_errors(lang):
-        node = open_node(config)
+    with node_command(lang, config) as node:
         add_client(
             node,
             client_id=client_id,
@@ -260,8 +255,8 @@ def counterpart_list(
 ) -> None:
     """List registered counterparts, with the messages waiting for or refused by each."""
     locale = normalize_locale(lang)
-    with user_errors(lang):
-        node = open_node_for(config, officer, Permission.READ)
+    with node_command(lang, config) as node:
+        acting(node, officer, Permission.READ)
         counterparts = list_counterparts(node)
     if not counterparts:
         say("cli.counterpart.none", lang)
@@ -297,8 +292,7 @@ def counterpart_remove(
     config: ConfigOption = None,
 ) -> None:
     """Stop exchanging with a counterpart (refused while messages to it wait in the outbox)."""
-    with user_errors(lang):
-        node = open_node(config)
+    with node_command(lang, config) as node:
         remove_counterpart(node, agency, acting(node, officer, Permission.CONNECT))
     say("cli.counterpart.removed", lang, agency=agency)
 
@@ -312,8 +306,8 @@ def client_list(
 ) -> None:
     """List the counterparts' clients registered at this node, with the scopes each may use."""
     locale = normalize_locale(lang)
-    with user_errors(lang):
-        node = open_node_for(config, officer, Permission.READ)
+    with node_command(lang, config) as node:
+        acting(node, officer, Permission.READ)
         clients = list_clients(node)
     if not clients:
         say("cli.client.none", lang)
@@ -345,7 +339,6 @@ def client_remove(
     config: ConfigOption = None,
 ) -> None:
     """Withdraw a counterpart client's registration: no more tokens, its messages refused."""
-    with user_errors(lang):
-        node = open_node(config)
+    with node_command(lang, config) as node:
         remove_client(node, client_id, acting(node, officer, Permission.CONNECT))
     say("cli.client.removed", lang, client_id=client_id)

@@ -8,7 +8,6 @@ first operator, who registers themselves:
 
 from __future__ import annotations
 
-from contextlib import closing
 from typing import Annotated
 
 import typer
@@ -20,9 +19,8 @@ from crossborder.cli.common import (
     LangOption,
     OfficerOption,
     console,
-    open_node,
+    node_command,
     say,
-    user_errors,
 )
 from crossborder.domain.officers import Officer, Role, new_officer, parse_role
 from crossborder.i18n import N_, normalize_locale, translate
@@ -55,13 +53,12 @@ def add(
     config: ConfigOption = None,
 ) -> None:
     """Register an officer of this node's agency."""
-    with user_errors(lang):
+    with node_command(lang, config) as node:
         chosen = parse_role(role)
-        with closing(open_node(config)) as node:
-            added = new_officer(
-                id=officer_id, full_name=name, role=chosen, agency=node.agency, os_login=login
-            )
-            add_officer(node, added, by=officer)
+        added = new_officer(
+            id=officer_id, full_name=name, role=chosen, agency=node.agency, os_login=login
+        )
+        add_officer(node, added, by=officer)
         say("cli.officer.added", lang, officer=added.id, role=_role_label(added.role, lang))
 
 
@@ -70,9 +67,8 @@ def list_(
     officer: OfficerOption = None, lang: LangOption = "en", config: ConfigOption = None
 ) -> None:
     """Show every officer, with their role and whether they may still act."""
-    with user_errors(lang):
-        with closing(open_node(config)) as node:
-            officers = list_officers(node, by=officer)
+    with node_command(lang, config) as node:
+        officers = list_officers(node, by=officer)
     console.print(_table(officers, normalize_locale(lang)))
 
 
@@ -107,9 +103,8 @@ def remove(
     config: ConfigOption = None,
 ) -> None:
     """Remove an officer; the audit trail keeps naming them and their id stays taken."""
-    with user_errors(lang):
-        with closing(open_node(config)) as node:
-            deactivate_officer(node, officer_id, by=officer)
+    with node_command(lang, config) as node:
+        deactivate_officer(node, officer_id, by=officer)
         say("cli.officer.removed", lang, officer=officer_id)
 
 
@@ -122,8 +117,7 @@ def role(
     config: ConfigOption = None,
 ) -> None:
     """Give an officer another role."""
-    with user_errors(lang):
+    with node_command(lang, config) as node:
         chosen = parse_role(new_role)
-        with closing(open_node(config)) as node:
-            change_role(node, officer_id, chosen, by=officer)
+        change_role(node, officer_id, chosen, by=officer)
         say("cli.officer.role_changed", lang, officer=officer_id, role=_role_label(chosen, lang))

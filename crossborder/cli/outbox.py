@@ -22,11 +22,9 @@ from crossborder.cli.common import (
     agency_shown,
     answer_text,
     console,
-    on_node,
-    open_node_for,
+    node_command,
     report_sent,
     say,
-    user_errors,
 )
 from crossborder.domain.officers import Permission
 from crossborder.i18n import N_, format_datetime, normalize_locale, translate
@@ -120,8 +118,8 @@ def list_(
         OutboxState.DELIVERED: delivered,
     }
     states = [state for state, wanted in asked.items() if wanted] or list(UNDELIVERED)
-    with user_errors(lang):
-        node = open_node_for(config, officer, Permission.READ)
+    with node_command(lang, config) as node:
+        acting(node, officer, Permission.READ)
         entries = list_outbox(node, states=states, recipient=to)
     if not entries:
         say("cli.outbox.none", lang)
@@ -140,6 +138,6 @@ def resend_(
     config: ConfigOption = None,
 ) -> None:
     """Send a refused message again (the same signed bytes), and try to deliver it now."""
-    with user_errors(lang), on_node(config) as node:
+    with node_command(lang, config) as node:
         resent = resend(node, message_id, acting(node, officer, Permission.CONNECT))
         report_sent(node, "cli.outbox.resent", lang, resent.case_id, resent.message_id)

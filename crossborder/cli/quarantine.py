@@ -36,7 +36,7 @@ from crossborder.cli.common import (
     console,
     err_console,
     free_text,
-    on_node,
+    node_command,
     print_violations,
     read_json,
     report_sent,
@@ -84,23 +84,24 @@ def import_certificate(
 
     Without --strict, keep what can be read and list every problem found.
     """
+    # The file is read and checked before a node is opened (--dry-run needs none):
+    # a refused file changes nothing.
     with user_errors(lang):
-        # The file is read and checked before a node is opened: a refused file changes nothing.
         result = read_certificate_file(certificate, strict=strict, max_bytes=max_bytes)
-        if dry_run:
-            typer.echo(result.certificate.model_dump_json(indent=2))
-            _report(result.problems, lang)
-            return
+    if dry_run:
+        typer.echo(result.certificate.model_dump_json(indent=2))
         _report(result.problems, lang)
-        with on_node(config) as node:
-            attached = quarantine.attach_certificate(
-                node,
-                result.certificate,
-                acting(node, officer),
-                # A consignment already open has its importing side.
-                recipient=None if case_id else to or only_counterpart(node),
-                case_id=case_id,
-            )
+        return
+    _report(result.problems, lang)
+    with node_command(lang, config) as node:
+        attached = quarantine.attach_certificate(
+            node,
+            result.certificate,
+            acting(node, officer),
+            # A consignment already open has its importing side.
+            recipient=None if case_id else to or only_counterpart(node),
+            case_id=case_id,
+        )
         say(
             "cli.quarantine.attached",
             lang,
@@ -153,15 +154,12 @@ def send_result(
     config: ConfigOption = None,
 ) -> None:
     """Share a quarantine result with the importing side (exporting side)."""
-    with user_errors(lang):
+    with node_command(lang, config) as node:
         data = read_json(result_file)
         with schema_checked():
             result = QuarantineResult.model_validate(data)
-        with on_node(config) as node:
-            shared = quarantine.share_result(node, result, acting(node, officer), case_id)
-            report_sent(
-                node, "cli.quarantine.result_shared", lang, shared.case_id, shared.message_id
-            )
+        shared = quarantine.share_result(node, result, acting(node, officer), case_id)
+        report_sent(node, "cli.quarantine.result_shared", lang, shared.case_id, shared.message_id)
 
 
 @app.command("decide", help=N_("cli.help.quarantine.decide"))
@@ -183,15 +181,14 @@ def decide(
     config: ConfigOption = None,
 ) -> None:
     """Record the recognition decision on a received result by hand (importing side)."""
-    with user_errors(lang):
+    with node_command(lang, config) as node:
         with schema_checked():
             decision = RecognitionDecision(
                 outcome=outcome, sampling_rate_percent=sampling_rate, reason=reason
             )
         words = free_text(note, note_lang) if note else None
-        with on_node(config) as node:
-            message_id = recognition.decide(node, case_id, decision, acting(node, officer), words)
-            report_sent(node, "cli.quarantine.decided", lang, case_id, message_id)
+        message_id = recognition.decide(node, case_id, decision, acting(node, officer), words)
+        report_sent(node, "cli.quarantine.decided", lang, case_id, message_id)
 
 
 @app.command("notify", help=N_("cli.help.quarantine.notify"))
@@ -205,14 +202,13 @@ def notify(
     config: ConfigOption = None,
 ) -> None:
     """Notify the exporting side of non-compliance (ISPM 13) on a consignment (importing side)."""
-    with user_errors(lang):
+    with node_command(lang, config) as node:
         data = read_json(notice_file)
         with schema_checked():
             notice = NonComplianceNotice.model_validate(data)
         words = free_text(note, note_lang) if note else None
-        with on_node(config) as node:
-            sent = non_compliance.notify(node, notice, acting(node, officer), words, case_id)
-            report_sent(node, "cli.quarantine.notified", lang, sent.case_id, sent.message_id)
+        sent = non_compliance.notify(node, notice, acting(node, officer), words, case_id)
+        report_sent(node, "cli.quarantine.notified", lang, sent.case_id, sent.message_id)
 
 
 @app.command("acknowledge", help=N_("cli.help.quarantine.acknowledge"))
@@ -225,11 +221,10 @@ def acknowledge(
     config: ConfigOption = None,
 ) -> None:
     """Acknowledge a notification of non-compliance (exporting side)."""
-    with user_errors(lang):
+    with node_command(lang, config) as node:
         words = free_text(note, note_lang) if note else None
-        with on_node(config) as node:
-            sent = non_compliance.acknowledge(node, case_id, acting(node, officer), words)
-            report_sent(node, "cli.quarantine.acknowledged", lang, sent.case_id, sent.message_id)
+        sent = non_compliance.acknowledge(node, case_id, acting(node, officer), words)
+        report_sent(node, "cli.quarantine.acknowledged", lang, sent.case_id, sent.message_id)
 
 
 rules_app = typer.Typer(help=N_("cli.help.quarantine.rules"), no_args_is_help=True)
@@ -246,15 +241,12 @@ def load_rules(
     config: ConfigOption = None,
 ) -> None:
     """Put a new version of the recognition rules in force (checked first; audited)."""
-    with user_errors(lang):
+    with node_command(lang, config) as node:
         try:
             text = rules_file.read_bytes()
         except OSError as exc:
             raise InvalidInput("FILE_UNREADABLE", path=str(rules_file)) from exc
-        with on_node(config) as node:
-            version = recognition.load_rules(
-                node, text, acting(node, officer, Permission.MANAGE_RULES)
-            )
+        version = recognition.load_rules(node, text, acting(node, officer, Permission.MANAGE_RULES))
         say("cli.quarantine.rules_loaded", lang, version=version)
 
 
@@ -264,10 +256,9 @@ def list_rules(
 ) -> None:
     """Show the recognition rules in force, with their version."""
     locale = normalize_locale(lang)
-    with user_errors(lang):
-        with on_node(config) as node:
-            acting(node, officer, Permission.READ)
-            in_force = recognition.current_rules(node)
+    with node_command(lang, config) as node:
+        acting(node, officer, Permission.READ)
+        in_force = recognition.current_rules(node)
     say("cli.quarantine.rules_version", locale, version=in_force.version)
     table = Table()
     # Rule ids and agency codes are copied into rule files: never cut or folded.
