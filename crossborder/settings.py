@@ -35,6 +35,18 @@ class Settings(BaseSettings):
     data_dir: Path
     #: SQLAlchemy URL; defaults to an SQLite file in ``data_dir``.
     database_url: str | None = None
+    #: PostgreSQL only. Connections this process keeps open, and opens beyond that
+    #: at a peak: replicas × (both) must stay below the server's ``max_connections``.
+    database_pool_size: int = Field(default=5, ge=1)
+    database_max_overflow: int = Field(default=5, ge=0)
+    #: PostgreSQL only: a session idle inside a transaction this long is ended by the
+    #: server, releasing its locks (a stalled replica must not freeze the others);
+    #: a lock is waited for at most ``database_lock_timeout_seconds`` (longer, so
+    #: that a waiter outlasts a stalled holder) and a statement runs at most
+    #: ``database_statement_timeout_seconds``. 0 switches one off.
+    database_idle_in_transaction_seconds: float = Field(default=5.0, ge=0)
+    database_lock_timeout_seconds: float = Field(default=10.0, ge=0)
+    database_statement_timeout_seconds: float = Field(default=60.0, ge=0)
     timezone: str = "UTC"
     #: Border gate this node works at (UN/LOCODE or our own gate code).
     gate: str | None = None
