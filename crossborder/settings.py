@@ -8,6 +8,7 @@ required value fails loudly at start-up rather than at the first message.
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -51,6 +52,10 @@ class Settings(BaseSettings):
     #: Border gate this node works at (UN/LOCODE or our own gate code).
     gate: str | None = None
     host: str = "127.0.0.1"
+    #: Names this node process among the replicas of its agency that share one
+    #: database (by default the machine's name and the port): a replica that
+    #: restarts takes back at once the messages its previous run was sending.
+    replica: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[^/]+$")
     #: Where ``node serve`` listens; by default the port written in ``base_url``, else 8400.
     port: int = Field(default=8400, ge=1, le=65535)
     #: Largest accepted request body; a Form E with a hundred items is ~100 kB.
@@ -113,6 +118,10 @@ class Settings(BaseSettings):
             if port is not None:
                 return {**data, "port": port}
         return data
+
+    @property
+    def replica_name(self) -> str:
+        return self.replica or f"{socket.gethostname()[:58]}:{self.port}"
 
     @property
     def issuer(self) -> str:
