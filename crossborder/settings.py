@@ -85,7 +85,10 @@ class Settings(BaseSettings):
     #: How often the node's deadline watcher looks for reminders and escalations due:
     #: an alert of a vessel in distress has minutes, not a five-minute schedule's slack.
     deadline_poll_seconds: float = Field(default=10.0, gt=0)
-    delivery_max_attempts: int = 50
+    #: Attempts after which a refusal that may heal (a 401 even with a fresh token, a
+    #: receipt signed by a key we cannot find) is final; with the backoff, some
+    #: two and a half hours. A counterpart that is down is never given up on.
+    delivery_max_attempts: int = Field(default=20, ge=1)
     #: The long-lived Prefect server (``make prefect-server``). When set, ``node serve``
     #: also serves this node's flows there: the deadline watcher on a schedule and the
     #: officer workflows as deployments other systems and the Prefect UI can start.

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, Update, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, Update, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from crossborder.adapters.db.tables import OutboxMessage
@@ -43,6 +43,10 @@ SEND_ALLOWANCE = timedelta(seconds=30)
 #: Retries back off exponentially up to this; a counterpart down for days is still
 #: tried every quarter of an hour and gets everything when it returns.
 MAX_BACKOFF = timedelta(minutes=15)
+#: The oldest message waiting for a counterpart that is down is tried at least this
+#: often: the first to get through tells that it is back, and the rest then go at
+#: once instead of each waiting out its own backoff.
+PROBE_INTERVAL = timedelta(seconds=3)
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,25 @@ _RECORD = (
     .values(attempts=OutboxMessage.attempts + 1, claimed_until=None, claimed_by=None)
     .returning(OutboxMessage.attempts, OutboxMessage.case_id, OutboxMessage.status)
 )
+_FAIL = (
+    update(OutboxMessage)
+    .where(OutboxMessage.id == bindparam("outbox_id"))
+    .values(status=OutboxStatus.FAILED)
+)
+#: A counterpart's deferred messages, made due now.
+_RESUME = (
+    update(OutboxMessage)
+    .where(
+        OutboxMessage.status == OutboxStatus.PENDING,
+        OutboxMessage.next_attempt_at > bindparam("now"),
+        OutboxMessage.recipient == bindparam("counterpart"),
+    )
+    .values(next_attempt_at=bindparam("now"))
+)
+_OLDEST_PENDING = select(func.min(OutboxMessage.id)).where(
+    OutboxMessage.status == OutboxStatus.PENDING,
+    OutboxMessage.recipient == bindparam("counterpart"),
+)
 #: Renews a lease only its holder still holds: another worker that took the row
 #: over after a lapse (or recorded it) makes this match nothing.
 _RENEW = (
@@ -169,20 +192,34 @@ def take_back_earlier_claims(node: Node) -> int:
         return len(freed.all())
 
 
-def _check_receipt(node: Node, claim: Claim, receipt: bytes) -> None:
+def _check_receipt(node: Node, claim: Claim, receipt: bytes) -> DeliveryOutcome | None:
+    """``None`` for a good receipt; else how the attempt ended."""
+    kid = unverified_header(receipt).get("kid")
     # By the receipt's kid: the counterpart may have rotated its key since we last looked.
-    keys = node.counterparts.keys_for(claim.recipient, unverified_header(receipt).get("kid"))
-    payload = verify(receipt, keys, RECEIPT_TYP, max_bytes=node.settings.max_body_bytes)
+    keys = node.counterparts.keys_for(claim.recipient, kid)
     try:
-        stated = Receipt.model_validate_json(payload, strict=True)
-    except ValidationError as exc:
-        raise CrossborderError("RECEIPT_MALFORMED") from exc
-    if (
-        str(stated.message_id) != claim.message_id
-        or stated.digest != claim.digest
-        or stated.receiver != claim.recipient
-    ):
-        raise CrossborderError("RECEIPT_MISMATCH")
+        payload = verify(receipt, keys, RECEIPT_TYP, max_bytes=node.settings.max_body_bytes)
+        try:
+            stated = Receipt.model_validate_json(payload, strict=True)
+        except ValidationError as exc:
+            raise CrossborderError("RECEIPT_MALFORMED") from exc
+        if (
+            str(stated.message_id) != claim.message_id
+            or stated.digest != claim.digest
+            or stated.receiver != claim.recipient
+        ):
+            raise CrossborderError("RECEIPT_MISMATCH")
+    except CrossborderError as error:
+        failed = f"RECEIPT_INVALID:{error.code}"
+        # Our own side's failure: its code and parameters, told in the reader's words.
+        answer = {"code": error.code, "params": error.params}
+        if kid in {key.kid for key in keys.keys}:
+            return DeliveryOutcome("final", error=failed, answer=answer)
+        # A key we do not hold even after looking again (its JWKS down, or looked at
+        # a moment ago): sent again, the message brings the same receipt back, by
+        # when we may have the key.
+        return DeliveryOutcome("retry", error=failed, answer=answer, limited=True)
+    return None
 
 
 def record_delivery(
@@ -206,15 +243,7 @@ def record_delivery(
 def record_outcome(node: Node, claim: Claim, outcome: DeliveryOutcome) -> OutboxStatus | None:
     """Store what happened to one delivery attempt; returns the row's new status."""
     if outcome.kind == "delivered" and outcome.receipt is not None:
-        try:
-            _check_receipt(node, claim, outcome.receipt)
-        except CrossborderError as error:
-            outcome = DeliveryOutcome(
-                "final",
-                error=f"RECEIPT_INVALID:{error.code}",
-                # Our own side's failure: its code and parameters, told in the reader's words.
-                answer={"code": error.code, "params": error.params},
-            )
+        outcome = _check_receipt(node, claim, outcome.receipt) or outcome
     now = node.now()
     if outcome.kind == "delivered":
         changes: dict[str, Any] = {
@@ -238,13 +267,29 @@ def record_outcome(node: Node, claim: Claim, outcome: DeliveryOutcome) -> Outbox
                 select(OutboxMessage.status).where(OutboxMessage.id == claim.id)
             )
         attempts, case_id, status = row
+        if (
+            outcome.kind == "retry"
+            and outcome.limited
+            and attempts >= node.settings.delivery_max_attempts
+        ):
+            # Refused as often as we may try: a person must look at it now.
+            status = OutboxStatus.FAILED
+            connection.execute(_FAIL, {"outbox_id": claim.id})
+            outcome = replace(outcome, kind="final")
         if outcome.kind == "delivered":
             record_delivery(session, "message.delivered", node, claim, case_id, attempts=attempts)
+            # It answers again: what waits for it goes now, not when each backoff ends.
+            connection.execute(_RESUME, {"counterpart": claim.recipient, "now": now})
         elif outcome.kind == "retry":
+            delay = backoff(attempts)
+            if not outcome.limited and claim.id == connection.scalar(
+                _OLDEST_PENDING, {"counterpart": claim.recipient}
+            ):
+                delay = min(delay, PROBE_INTERVAL)
             connection.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id == claim.id)
-                .values(next_attempt_at=now + backoff(attempts))
+                .values(next_attempt_at=now + delay)
             )
             # Only the first failure is audited: the trail says the counterpart was
             # unreachable, not how many times we knocked.
