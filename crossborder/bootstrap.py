@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-from crossborder.adapters.db.engine import make_engine, make_session_factory
+from crossborder.adapters.db.engine import SessionLimits, make_engine, make_session_factory
 from crossborder.adapters.db.migrate import upgrade
 from crossborder.domain.errors import ConfigurationError
 from crossborder.services.node import (
@@ -62,10 +62,20 @@ def shown_url(url: str) -> str:
         return url.split("@")[-1]
 
 
-def open_database(url: str, *, migrate: bool) -> Engine:
+def session_limits(settings: Settings) -> SessionLimits:
+    return SessionLimits(
+        lock_seconds=settings.database_lock_timeout_seconds,
+        idle_in_transaction_seconds=settings.database_idle_in_transaction_seconds,
+        statement_seconds=settings.database_statement_timeout_seconds,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+    )
+
+
+def open_database(url: str, *, migrate: bool, limits: SessionLimits | None = None) -> Engine:
     """The engine at the newest schema; a wrong URL or a database that is down is one coded line."""
     try:
-        engine = make_engine(url)
+        engine = make_engine(url, limits)
         if migrate:
             upgrade(engine)
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:
@@ -120,7 +130,7 @@ def bootstrap(
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigurationError("DATA_DIR_UNWRITABLE", path=str(settings.data_dir)) from exc
-    engine = open_database(settings.db_url, migrate=migrate)
+    engine = open_database(settings.db_url, migrate=migrate, limits=session_limits(settings))
     check_key(settings.signing_key_path, f"{settings.agency}-sig-1")
     check_key(settings.token_key_path, f"{settings.agency}-at-1")
     return Node(

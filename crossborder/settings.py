@@ -8,6 +8,7 @@ required value fails loudly at start-up rather than at the first message.
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -35,10 +36,26 @@ class Settings(BaseSettings):
     data_dir: Path
     #: SQLAlchemy URL; defaults to an SQLite file in ``data_dir``.
     database_url: str | None = None
+    #: PostgreSQL only. Connections this process keeps open, and opens beyond that
+    #: at a peak: replicas × (both) must stay below the server's ``max_connections``.
+    database_pool_size: int = Field(default=5, ge=1)
+    database_max_overflow: int = Field(default=5, ge=0)
+    #: PostgreSQL only: a session idle inside a transaction this long is ended by the
+    #: server, releasing its locks (a stalled replica must not freeze the others);
+    #: a lock is waited for at most ``database_lock_timeout_seconds`` (longer, so
+    #: that a waiter outlasts a stalled holder) and a statement runs at most
+    #: ``database_statement_timeout_seconds``. 0 switches one off.
+    database_idle_in_transaction_seconds: float = Field(default=5.0, ge=0)
+    database_lock_timeout_seconds: float = Field(default=10.0, ge=0)
+    database_statement_timeout_seconds: float = Field(default=60.0, ge=0)
     timezone: str = "UTC"
     #: Border gate this node works at (UN/LOCODE or our own gate code).
     gate: str | None = None
     host: str = "127.0.0.1"
+    #: Names this node process among the replicas of its agency that share one
+    #: database (by default the machine's name and the port): a replica that
+    #: restarts takes back at once the messages its previous run was sending.
+    replica: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[^/]+$")
     #: Where ``node serve`` listens; by default the port written in ``base_url``, else 8400.
     port: int = Field(default=8400, ge=1, le=65535)
     #: Largest accepted request body; a Form E with a hundred items is ~100 kB.
@@ -68,7 +85,10 @@ class Settings(BaseSettings):
     #: How often the node's deadline watcher looks for reminders and escalations due:
     #: an alert of a vessel in distress has minutes, not a five-minute schedule's slack.
     deadline_poll_seconds: float = Field(default=10.0, gt=0)
-    delivery_max_attempts: int = 50
+    #: Attempts after which a refusal that may heal (a 401 even with a fresh token, a
+    #: receipt signed by a key we cannot find) is final; with the backoff, some
+    #: two and a half hours. A counterpart that is down is never given up on.
+    delivery_max_attempts: int = Field(default=20, ge=1)
     #: The long-lived Prefect server (``make prefect-server``). When set, ``node serve``
     #: also serves this node's flows there: the deadline watcher on a schedule and the
     #: officer workflows as deployments other systems and the Prefect UI can start.
@@ -101,6 +121,10 @@ class Settings(BaseSettings):
             if port is not None:
                 return {**data, "port": port}
         return data
+
+    @property
+    def replica_name(self) -> str:
+        return self.replica or f"{socket.gethostname()[:58]}:{self.port}"
 
     @property
     def issuer(self) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from crossborder.adapters.db.replay import DatabaseReplayStore
 from crossborder.services.deadlines import watch
-from crossborder.services.delivery import deliver_due
+from crossborder.services.delivery import deliver_due, take_back_earlier_claims
 from crossborder.services.dispatch import process_inbox
 from crossborder.services.node import Node
 
@@ -70,6 +70,7 @@ class Loop:
 
 class Workers:
     def __init__(self, node: Node) -> None:
+        self._node = node
         poll = node.settings.poll_seconds
         self.delivery = Loop(
             "outbox-delivery", lambda: len(deliver_due(node, DELIVERY_BATCH)), poll, DELIVERY_BATCH
@@ -104,6 +105,8 @@ class Workers:
         return len(result.taken) + result.skipped
 
     def start(self) -> None:
+        if freed := take_back_earlier_claims(self._node):
+            log.info("took back %d messages claimed before a restart", freed)
         self.delivery.start()
         self.dispatch.start()
         self.deadlines.start()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -78,6 +79,21 @@ def make_db_url(
 ) -> Iterator[Callable[[str], str]]:
     """Makes empty databases of the kind this test runs on: one per name."""
     kind = request.param if hasattr(request, "param") else "sqlite"
+    with _databases(kind, tmp_path, postgres_available) as make:
+        yield make
+
+
+@pytest.fixture
+def make_postgres_url(tmp_path: Path, postgres_available: bool) -> Iterator[Callable[[str], str]]:
+    """Like ``make_db_url``, on PostgreSQL only: for what only PostgreSQL does."""
+    with _databases("postgresql", tmp_path, postgres_available) as make:
+        yield make
+
+
+@contextmanager
+def _databases(
+    kind: str, tmp_path: Path, postgres_available: bool
+) -> Iterator[Callable[[str], str]]:
     schemas: list[str] = []
 
     def make(name: str) -> str:
@@ -95,13 +111,15 @@ def make_db_url(
         schemas.append(schema)
         return f"{PG_BASE}?options=-csearch_path%3D{schema}"
 
-    yield make
-    if schemas:
-        engine = create_engine(PG_BASE)
-        with engine.begin() as connection:
-            for schema in schemas:
-                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
+    try:
+        yield make
+    finally:
+        if schemas:
+            engine = create_engine(PG_BASE)
+            with engine.begin() as connection:
+                for schema in schemas:
+                    connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            engine.dispose()
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -2,9 +2,13 @@
 
 A delivery ends in exactly one of three ways (GOV.UK Notify's rule): delivered,
 with the counterpart's signed receipt; *retry* (network error, timeout, 5xx,
-429: the counterpart may recover); or *final* (any other 4xx: it will refuse
-this message however often we send it, so a person must look at it, and may
-send it again once the cause is fixed — ``services.outbox_review.resend``).
+429, a proxy's 408: the counterpart may recover); or *final* (any other 4xx: it
+will refuse this message however often we send it, so a person must look at
+it, and may send it again once the cause is fixed —
+``services.outbox_review.resend``). A 401 that a fresh access token did not
+cure (the auth flow fetches one and tries again) is retried a limited number of
+times: clocks set apart or our rotated key not yet fetched there heal by
+themselves, a client the counterpart removed does not.
 """
 
 from __future__ import annotations
@@ -57,8 +61,10 @@ def classify(response: httpx.Response) -> DeliveryOutcome:
         return DeliveryOutcome("delivered", receipt=str(receipt).encode())
     answer = _answer(response)
     error = f"HTTP_{response.status_code}:{answer['code']}"
-    if response.status_code == 429 or response.status_code >= 500:
+    if response.status_code in (408, 429) or response.status_code >= 500:
         return DeliveryOutcome("retry", error=error, answer=answer)
+    if response.status_code == 401:
+        return DeliveryOutcome("retry", error=error, answer=answer, limited=True)
     return DeliveryOutcome("final", error=error, answer=answer)
 
 

@@ -19,3 +19,8 @@ class DeliveryOutcome:
     #: What the counterpart said when it did not take the message (``status``, ``code``,
     #: ``message``, ``details``), or our own call's error (``code``, ``params``); JSON.
     answer: dict[str, Any] | None = None
+    #: A retry of a refusal that may heal by itself — a 401 even with a fresh token
+    #: (clocks apart, our new key not yet fetched there), a receipt signed by a key
+    #: we cannot find yet — is limited to ``delivery_max_attempts`` in all, then
+    #: final: unlike a counterpart that is down, it may never heal.
+    limited: bool = False

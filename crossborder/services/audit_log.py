@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crossborder.adapters.db.tables import AuditCheckpoint, AuditEntry, Counterpart
-from crossborder.adapters.wire.signing import sign, unverified_header, verify
+from crossborder.adapters.wire.signing import sign, verify
 from crossborder.audit import merkle
 from crossborder.audit.trail import entry_bytes, record
 from crossborder.domain.actors import Actor
@@ -174,7 +174,10 @@ def admit_checkpoint(
 ) -> None:
     """Keep a counterpart's signed tree head; refuse one that contradicts an earlier one."""
     signed = message.payload.checkpoint.encode()
-    keys = node.counterparts.keys_for(message.sender, unverified_header(signed).get("kid"))
+    # The keys the message's own signature was just checked with, fetched again then
+    # if its kid was new: no JWKS request from inside the admission's transaction,
+    # which holds the database's write lock on SQLite.
+    keys = node.counterparts.keys(message.sender)
     head = _open_checkpoint(signed, keys, node.settings.max_body_bytes)
     if (
         head.agency != message.sender

@@ -1,21 +1,27 @@
 """Delivering the outbox to counterparts, with retries, and recording the receipts.
 
-A worker *claims* a due row for a short lease (``FOR UPDATE SKIP LOCKED`` on
-PostgreSQL, SQLite's write lock otherwise), sends it outside any transaction,
-then records the outcome. If the worker dies in between, the lease lapses and
-another worker sends the same signed bytes again; the counterpart answers a
-repeated message id with its original receipt, so the effect stays single.
+A worker *claims* due rows for a lease (``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL, SQLite's write lock otherwise), sends each outside any transaction,
+then records the outcome. The lease names its holder (``replica/run/claim``):
+right before each send the worker makes sure the row is still its own and has
+time left for the send, renewing the lease when it runs short, so two workers
+never post the same message at once. If the worker dies in between, another
+takes the row when the lease lapses — or at once, when it was this replica's
+previous run (:func:`take_back_earlier_claims`) — and sends the same signed
+bytes again; the counterpart answers a repeated message id with its original
+receipt, so the effect stays single.
 """
 
 from __future__ import annotations
 
+import secrets
 import time
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, Update, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, Update, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from crossborder.adapters.db.tables import OutboxMessage
@@ -30,9 +36,17 @@ from crossborder.domain.messages import Receipt
 from crossborder.services.node import Node
 
 LEASE = timedelta(seconds=60)
+#: What one send may take: a few requests (a token, the message, one more after a
+#: 401) of at most the counterpart client's 10 s each. A lease with less left is
+#: renewed before the send, so it never lapses while the message is on its way.
+SEND_ALLOWANCE = timedelta(seconds=30)
 #: Retries back off exponentially up to this; a counterpart down for days is still
 #: tried every quarter of an hour and gets everything when it returns.
 MAX_BACKOFF = timedelta(minutes=15)
+#: The oldest message waiting for a counterpart that is down is tried at least this
+#: often: the first to get through tells that it is back, and the rest then go at
+#: once instead of each waiting out its own backoff.
+PROBE_INTERVAL = timedelta(seconds=3)
 
 
 @dataclass(frozen=True)
@@ -42,6 +56,8 @@ class Claim:
     recipient: str
     signed: bytes
     digest: str
+    claimed_by: str
+    claimed_until: datetime
 
 
 def backoff(attempts: int) -> timedelta:
@@ -71,13 +87,15 @@ def _lease(which: ColumnElement[bool]) -> Update:
     return (
         update(OutboxMessage)
         .where(OutboxMessage.id.in_(due))
-        .values(claimed_until=bindparam("lease_until"))
+        .values(claimed_until=bindparam("lease_until"), claimed_by=bindparam("owner"))
         .returning(
             OutboxMessage.id,
             OutboxMessage.message_id,
             OutboxMessage.recipient,
             OutboxMessage.signed,
             OutboxMessage.digest,
+            OutboxMessage.claimed_by,
+            OutboxMessage.claimed_until,
         )
     )
 
@@ -90,14 +108,47 @@ _RECORD = (
     update(OutboxMessage)
     .where(OutboxMessage.id == bindparam("outbox_id"), OutboxMessage.status == OutboxStatus.PENDING)
     # The outcome's own columns come as parameters of the execution.
-    .values(attempts=OutboxMessage.attempts + 1, claimed_until=None)
+    .values(attempts=OutboxMessage.attempts + 1, claimed_until=None, claimed_by=None)
     .returning(OutboxMessage.attempts, OutboxMessage.case_id, OutboxMessage.status)
+)
+_FAIL = (
+    update(OutboxMessage)
+    .where(OutboxMessage.id == bindparam("outbox_id"))
+    .values(status=OutboxStatus.FAILED)
+)
+#: A counterpart's deferred messages, made due now.
+_RESUME = (
+    update(OutboxMessage)
+    .where(
+        OutboxMessage.status == OutboxStatus.PENDING,
+        OutboxMessage.next_attempt_at > bindparam("now"),
+        OutboxMessage.recipient == bindparam("counterpart"),
+    )
+    .values(next_attempt_at=bindparam("now"))
+)
+_OLDEST_PENDING = select(func.min(OutboxMessage.id)).where(
+    OutboxMessage.status == OutboxStatus.PENDING,
+    OutboxMessage.recipient == bindparam("counterpart"),
+)
+#: Renews a lease only its holder still holds: another worker that took the row
+#: over after a lapse (or recorded it) makes this match nothing.
+_RENEW = (
+    update(OutboxMessage)
+    .where(
+        OutboxMessage.id == bindparam("outbox_id"),
+        OutboxMessage.status == OutboxStatus.PENDING,
+        OutboxMessage.claimed_by == bindparam("owner"),
+    )
+    .values(claimed_until=bindparam("lease_until"))
+    .returning(OutboxMessage.id)
 )
 
 
 def claim_due(node: Node, limit: int, message_id: str | None = None) -> list[Claim]:
     now = node.now()
-    params = {"now": now, "batch": limit, "lease_until": now + LEASE}
+    # The claim's own name within the run: two threads of one process never share a lease.
+    owner = f"{node.run}/{secrets.token_hex(4)}"
+    params = {"now": now, "batch": limit, "lease_until": now + LEASE, "owner": owner}
     with node.transaction() as session:
         if message_id is None:
             rows = session.connection().execute(_LEASE_DUE, params).all()
@@ -107,20 +158,68 @@ def claim_due(node: Node, limit: int, message_id: str | None = None) -> list[Cla
     return sorted((Claim(**row._mapping) for row in rows), key=lambda claim: claim.id)
 
 
-def _check_receipt(node: Node, claim: Claim, receipt: bytes) -> None:
+def still_held(node: Node, claim: Claim) -> bool:
+    """Whether ``claim`` is still ours, with time left for one send (renewed if short).
+
+    Checked right before each send: the rows of a batch wait their turn, and a
+    slow counterpart may let a later row's lease run out, another worker take
+    it over — and this one must then leave it alone.
+    """
+    now = node.now()
+    if claim.claimed_until - now >= SEND_ALLOWANCE:
+        return True
+    params = {"outbox_id": claim.id, "owner": claim.claimed_by, "lease_until": now + LEASE}
+    with node.transaction() as session:
+        return session.connection().execute(_RENEW, params).first() is not None
+
+
+def take_back_earlier_claims(node: Node) -> int:
+    """Free the rows a previous run of this replica had claimed; how many.
+
+    A node that crashed or was killed while sending leaves its leases behind;
+    they would hold those messages for up to :data:`LEASE`. Only this replica's
+    own are freed: another replica on the same database may be sending its own.
+    """
+    own = OutboxMessage.claimed_by.startswith(f"{node.settings.replica_name}/", autoescape=True)
+    this_run = OutboxMessage.claimed_by.startswith(f"{node.run}/", autoescape=True)
+    with node.transaction() as session:
+        freed = session.connection().execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.status == OutboxStatus.PENDING, own, ~this_run)
+            .values(claimed_until=None, claimed_by=None)
+            .returning(OutboxMessage.id)
+        )
+        return len(freed.all())
+
+
+def _check_receipt(node: Node, claim: Claim, receipt: bytes) -> DeliveryOutcome | None:
+    """``None`` for a good receipt; else how the attempt ended."""
+    kid = unverified_header(receipt).get("kid")
     # By the receipt's kid: the counterpart may have rotated its key since we last looked.
-    keys = node.counterparts.keys_for(claim.recipient, unverified_header(receipt).get("kid"))
-    payload = verify(receipt, keys, RECEIPT_TYP, max_bytes=node.settings.max_body_bytes)
+    keys = node.counterparts.keys_for(claim.recipient, kid)
     try:
-        stated = Receipt.model_validate_json(payload, strict=True)
-    except ValidationError as exc:
-        raise CrossborderError("RECEIPT_MALFORMED") from exc
-    if (
-        str(stated.message_id) != claim.message_id
-        or stated.digest != claim.digest
-        or stated.receiver != claim.recipient
-    ):
-        raise CrossborderError("RECEIPT_MISMATCH")
+        payload = verify(receipt, keys, RECEIPT_TYP, max_bytes=node.settings.max_body_bytes)
+        try:
+            stated = Receipt.model_validate_json(payload, strict=True)
+        except ValidationError as exc:
+            raise CrossborderError("RECEIPT_MALFORMED") from exc
+        if (
+            str(stated.message_id) != claim.message_id
+            or stated.digest != claim.digest
+            or stated.receiver != claim.recipient
+        ):
+            raise CrossborderError("RECEIPT_MISMATCH")
+    except CrossborderError as error:
+        failed = f"RECEIPT_INVALID:{error.code}"
+        # Our own side's failure: its code and parameters, told in the reader's words.
+        answer = {"code": error.code, "params": error.params}
+        if kid in {key.kid for key in keys.keys}:
+            return DeliveryOutcome("final", error=failed, answer=answer)
+        # A key we do not hold even after looking again (its JWKS down, or looked at
+        # a moment ago): sent again, the message brings the same receipt back, by
+        # when we may have the key.
+        return DeliveryOutcome("retry", error=failed, answer=answer, limited=True)
+    return None
 
 
 def record_delivery(
@@ -144,15 +243,7 @@ def record_delivery(
 def record_outcome(node: Node, claim: Claim, outcome: DeliveryOutcome) -> OutboxStatus | None:
     """Store what happened to one delivery attempt; returns the row's new status."""
     if outcome.kind == "delivered" and outcome.receipt is not None:
-        try:
-            _check_receipt(node, claim, outcome.receipt)
-        except CrossborderError as error:
-            outcome = DeliveryOutcome(
-                "final",
-                error=f"RECEIPT_INVALID:{error.code}",
-                # Our own side's failure: its code and parameters, told in the reader's words.
-                answer={"code": error.code, "params": error.params},
-            )
+        outcome = _check_receipt(node, claim, outcome.receipt) or outcome
     now = node.now()
     if outcome.kind == "delivered":
         changes: dict[str, Any] = {
@@ -176,13 +267,29 @@ def record_outcome(node: Node, claim: Claim, outcome: DeliveryOutcome) -> Outbox
                 select(OutboxMessage.status).where(OutboxMessage.id == claim.id)
             )
         attempts, case_id, status = row
+        if (
+            outcome.kind == "retry"
+            and outcome.limited
+            and attempts >= node.settings.delivery_max_attempts
+        ):
+            # Refused as often as we may try: a person must look at it now.
+            status = OutboxStatus.FAILED
+            connection.execute(_FAIL, {"outbox_id": claim.id})
+            outcome = replace(outcome, kind="final")
         if outcome.kind == "delivered":
             record_delivery(session, "message.delivered", node, claim, case_id, attempts=attempts)
+            # It answers again: what waits for it goes now, not when each backoff ends.
+            connection.execute(_RESUME, {"counterpart": claim.recipient, "now": now})
         elif outcome.kind == "retry":
+            delay = backoff(attempts)
+            if not outcome.limited and claim.id == connection.scalar(
+                _OLDEST_PENDING, {"counterpart": claim.recipient}
+            ):
+                delay = min(delay, PROBE_INTERVAL)
             connection.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id == claim.id)
-                .values(next_attempt_at=now + backoff(attempts))
+                .values(next_attempt_at=now + delay)
             )
             # Only the first failure is audited: the trail says the counterpart was
             # unreachable, not how many times we knocked.
@@ -208,6 +315,8 @@ def deliver_due(
     """Send what is due (or one given message); returns message id → new status."""
     results = {}
     for claim in claim_due(node, limit, message_id):
+        if not still_held(node, claim):
+            continue
         outcome = node.counterparts.deliver(claim.recipient, claim.signed)
         results[claim.message_id] = record_outcome(node, claim, outcome)
     return results

@@ -109,11 +109,8 @@ def _missing_scopes(node: Node, message: AnyMessage, token: AccessToken, sender:
 
 
 def _verified_payload(node: Node, body: bytes, agency: str) -> bytes:
-    kid = unverified_header(body).get("kid")
-    keys = node.counterparts.keys(agency)
-    if kid not in {key.kid for key in keys.keys}:
-        # The counterpart may have rotated its key: look at its JWKS once more.
-        keys = node.counterparts.keys(agency, refresh=True)
+    # By the message's kid: the counterpart may have rotated its key since we last looked.
+    keys = node.counterparts.keys_for(agency, unverified_header(body).get("kid"))
     return verify(body, keys, MESSAGE_TYP, max_bytes=node.settings.max_body_bytes)
 
 

@@ -9,6 +9,7 @@ duty officer, so nothing here is a global filled in by importing a module.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -151,6 +152,11 @@ class Node:
         if "counterparts" in self.__dict__:  # made only if something was sent
             self.counterparts.close()
         self.engine.dispose()
+
+    @cached_property
+    def run(self) -> str:
+        """This run of this replica (``replica/run``): what its outbox leases are held by."""
+        return f"{self.settings.replica_name}/{uuid.uuid4().hex[:12]}"
 
     @cached_property
     def workflows(self) -> WorkflowHandlers:

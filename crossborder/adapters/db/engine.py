@@ -3,26 +3,61 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from sqlalchemy import Engine, Insert, create_engine, event, insert
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from crossborder.adapters.db.tables import Base
 
 
-def make_engine(url: str) -> Engine:
+@dataclass(frozen=True)
+class SessionLimits:
+    """How long a node's PostgreSQL session may wait or sit idle, and how many it opens.
+
+    Replicas of one agency share one database and one ``audit_head`` row: a
+    replica that stalls inside a transaction must not freeze the others. Its
+    session is ended after ``idle_in_transaction_seconds`` (releasing its locks),
+    while the others wait up to ``lock_seconds``, longer than that, before
+    giving up. Zero switches a limit off.
+    """
+
+    lock_seconds: float = 10.0
+    idle_in_transaction_seconds: float = 5.0
+    statement_seconds: float = 60.0
+    pool_size: int = 5
+    max_overflow: int = 5
+
+    def options(self) -> str:
+        """The session settings, as libpq's ``options`` (``-c name=value``)."""
+        settings = {
+            "lock_timeout": self.lock_seconds,
+            "idle_in_transaction_session_timeout": self.idle_in_transaction_seconds,
+            "statement_timeout": self.statement_seconds,
+        }
+        given = [f"-c {name}={round(seconds * 1000)}" for name, seconds in settings.items()]
+        # A receipt says "recorded": it may leave only once the commit is on disk,
+        # whatever the server's default (an operator may have turned it off for speed).
+        return " ".join([*given, "-c synchronous_commit=on"])
+
+
+def make_engine(url: str, limits: SessionLimits | None = None) -> Engine:
+    limits = limits or SessionLimits()
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
-            # WAL lets the API read while a worker writes; NORMAL is durable across
-            # process crashes (the case we must survive) and fast enough on one disk.
+            # WAL lets the API read while a worker writes. FULL syncs the WAL at every
+            # commit: a signed receipt leaves only after the commit it acknowledges,
+            # so a power cut must not roll that commit back (NORMAL survives only the
+            # process dying). What it costs is measured by bench/exchange.py.
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
             # pysqlite's own transaction handling defers BEGIN; take the write lock at
@@ -52,7 +87,16 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    parsed = make_url(url)
+    # Options the URL already carries (a search path) are kept; ours come after.
+    options = " ".join(filter(None, [str(parsed.query.get("options", "")), limits.options()]))
+    return create_engine(
+        parsed.difference_update_query(["options"]),
+        connect_args={"options": options},
+        pool_size=limits.pool_size,
+        max_overflow=limits.max_overflow,
+        pool_pre_ping=True,
+    )
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -195,6 +195,9 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[datetime]
     #: A worker holds the row until then; a crashed worker's claim simply lapses.
     claimed_until: Mapped[datetime | None]
+    #: Who holds it: ``replica/run/claim`` (``services.delivery``), so that a lease is
+    #: checked as one's own before each send and a restarted replica takes back its own.
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
     last_error: Mapped[str | None] = mapped_column(String(200))
     #: What the counterpart answered to the last attempt that did not deliver: HTTP
     #: status, error code, its own words and broken rules (or our call's error and
