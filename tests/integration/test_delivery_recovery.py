@@ -31,22 +31,6 @@ from tests.factories import connect, form_e, make_node
 DOWN = DeliveryOutcome("retry", error="NETWORK:ConnectError")
 
 
-@pytest.mark.parametrize(
-    ("status", "kind", "limited"),
-    [
-        (408, "retry", False),  # a proxy gave up waiting: the counterpart may be slow
-        (429, "retry", False),
-        (503, "retry", False),
-        (401, "retry", True),  # a fresh token was tried already: clocks, or keys not yet seen
-        (403, "final", False),
-        (422, "final", False),
-    ],
-)
-def test_what_an_answer_means_for_the_message(status: int, kind: str, limited: bool) -> None:
-    outcome = classify(httpx.Response(status, json={"error": {"code": "X"}}))
-    assert (outcome.kind, outcome.limited) == (kind, limited)
-
-
 @pytest.fixture
 def pair(
     tmp_path: Path, clock: Clock, make_db_url: Callable[[str], str]

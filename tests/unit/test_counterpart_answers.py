@@ -85,3 +85,36 @@ def test_a_long_answer_is_cut_to_what_an_officer_reads() -> None:
 def test_a_receipt_has_no_answer() -> None:
     outcome = answer_of(202, json={"receipt": "a.b.c", "duplicate": False})
     assert (outcome.kind, outcome.receipt, outcome.answer) == ("delivered", b"a.b.c", None)
+
+
+#: Every status a counterpart (or a proxy before it) may answer, and what the sender does:
+#: deliver, retry (it or the way to it is down, busy or slow), retry a limited number of
+#: times (a token a fresh one did not cure), or stop (the message itself is refused).
+CLASSIFIED = [
+    (202, "delivered", False),
+    (200, "delivered", False),
+    (400, "final", False),
+    (401, "retry", True),  # a fresh token was tried already: clocks, or keys not yet seen
+    (403, "final", False),
+    (404, "final", False),
+    (405, "final", False),
+    (408, "retry", False),  # a proxy gave up waiting: the counterpart may be slow
+    (409, "final", False),
+    (413, "final", False),
+    (415, "final", False),
+    (422, "final", False),
+    (429, "retry", False),
+    (500, "retry", False),
+    (502, "retry", False),
+    (503, "retry", False),
+    (504, "retry", False),
+]
+
+
+@pytest.mark.parametrize(("status", "kind", "limited"), CLASSIFIED)
+def test_each_status_is_delivered_retried_or_final(status: int, kind: str, limited: bool) -> None:
+    body = {"receipt": "a.b.c"} if kind == "delivered" else {"error": {"code": "X"}}
+    outcome = answer_of(status, json=body)
+    assert (outcome.kind, outcome.limited) == (kind, limited)
+    if kind != "delivered":
+        assert outcome.error == f"HTTP_{status}:X"
