@@ -356,3 +356,22 @@ def test_the_discovery_documents_of_the_node_match_their_schemas() -> None:
     conforms(contracts.AuthorizationServerMetadata, "AuthorizationServerMetadata", metadata)
     signing_key = generate_signing_key("CN-NNCUS-sig-1")
     conforms(contracts.JsonWebKeySet, "JsonWebKeySet", public_jwks([signing_key, token_key]))
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "{01a21f10-0000-7000-8000-0000000000c2}",
+        "urn:uuid:01a21f10-0000-7000-8000-0000000000c2",
+        "01a21f10-0000-4000-8000-0000000000c2",
+    ],
+)
+def test_a_message_id_is_taken_only_as_the_schema_writes_a_uuid7(spelling: str) -> None:
+    example = load(EXAMPLES / "messages" / "co.decision.json")
+    assert Draft202012Validator(schema_file("message.schema.json")).is_valid(example)
+    example["message_id"] = spelling
+
+    with pytest.raises(ValidationError) as refused:
+        TypeAdapter(Message).validate_json(json.dumps(example), strict=True)
+    assert refused.value.errors()[0]["type"] == "MESSAGE_ID_NOT_UUID7"
+    assert not Draft202012Validator(schema_file("message.schema.json")).is_valid(example)
