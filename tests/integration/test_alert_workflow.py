@@ -210,9 +210,8 @@ def test_a_case_id_reused_for_another_alert_is_refused_and_a_resend_is_one_alert
     held = counts(vn)
 
     for number, (alert, resent) in enumerate([(other, 0), (other, 3), (first, 0)], start=4):
-        assert refused(lambda: admit(raise_message(vn, number, alert, resent))) == (
-            "ALERT_CASE_REUSED"
-        )
+        reused = raise_message(vn, number, alert, resent)
+        assert refused(lambda: admit(reused)) == "ALERT_CASE_REUSED"  # noqa: B023 (called at once)
     assert counts(vn) == held
     view = alert_view(vn, "CN-GXBC-20261127-5E7A11")
     assert view.alert.resent == 2

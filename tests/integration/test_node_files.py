@@ -40,6 +40,4 @@ def test_the_data_folder_database_journals_and_keys_are_not_readable_by_others(
 
     assert mode(data) == 0o700
     assert {"node.db", "node.db-wal", "node.db-shm", "keys", "signing.jwk.json"} <= set(written)
-    assert written == {
-        name: 0o700 if name == "keys" else 0o600 for name in written
-    }
+    assert written == {name: 0o700 if name == "keys" else 0o600 for name in written}
