@@ -8,6 +8,9 @@ models the node validates with, and a test fails when the checked-in files
 drift from them. Regenerate with ``python contracts/generate.py`` (``make contracts``).
 
 It is a tool of the repository, not part of the node: nothing the node runs imports it.
+The node serves the OpenAPI document at ``/openapi.json`` from a copy written here
+into its package (``crossborder/api/openapi.json``), so that a node installed
+without the repository serves it too, byte for byte the published one.
 
 The schemas are generated in pydantic's *validation* mode: they describe what a
 receiving node accepts, which is exactly what a sender must produce.
@@ -46,9 +49,12 @@ from crossborder.domain.messages import (
 from crossborder.reference.senders import ANY, sender_table
 
 CONTRACTS_DIR = Path(__file__).resolve().parent
+REPOSITORY = CONTRACTS_DIR.parent
 REGENERATE = "python contracts/generate.py"
-#: Folders of ``contracts/`` that hold only generated files: anything else in them is stale.
-GENERATED_DIRS = ("schemas",)
+#: Folders that hold only generated files: anything else in them is stale.
+GENERATED_DIRS = ("contracts/schemas",)
+#: The copy of ``contracts/openapi.json`` the node serves, shipped as package data.
+SERVED = "crossborder/api/openapi.json"
 
 _MODE: JsonSchemaMode = "validation"
 _DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -200,8 +206,9 @@ _DOCUMENTS: tuple[type[BaseModel], ...] = (
     Health,
 )
 
-#: Error codes a sender of ``POST /v1/messages`` can meet, by HTTP status. Not a
-#: closed list: software should act on the status when it meets a code it does not know.
+#: Error codes a caller of the node API can meet, by HTTP status: every code the node
+#: answers with (a test checks both ways). Software should still act on the status when
+#: it meets a code it does not know: a later version may add codes.
 ERROR_CODES_BY_STATUS: dict[int, tuple[str, tuple[str, ...]]] = {
     400: (
         "The body is not a JWS compact serialization, or its payload is not a JSON object; "
@@ -218,7 +225,9 @@ ERROR_CODES_BY_STATUS: dict[int, tuple[str, tuple[str, ...]]] = {
     ),
     401: (
         "The access token is missing or not accepted: get a new one and retry. "
-        "Comes with `WWW-Authenticate: DPoP …, Bearer …`; a DPoP proof that is missing, "
+        'Comes with `WWW-Authenticate: DPoP …, Bearer …`, with `error="invalid_token"` '
+        "unless the request carried no token at all (`TOKEN_MISSING`: no error code, "
+        "RFC 6750 §3.1); a DPoP proof that is missing, "
         "does not match the request (`htm`, `htu`, `ath`), is stale, replayed, or signed by "
         "another key than the token's `cnf.jkt` is `DPOP_PROOF_INVALID` with `DPoP "
         'error="invalid_dpop_proof"`; a DPoP-bound token sent as `Bearer` is `TOKEN_DPOP_BOUND`.',
@@ -242,26 +251,74 @@ ERROR_CODES_BY_STATUS: dict[int, tuple[str, tuple[str, ...]]] = {
         "The message is refused, do not retry it as it is: its signature does not verify "
         "with the sender's published keys, the sender is not a registered counterpart or "
         "not the agency the token was issued to, the token lacks the type's scope "
-        '(`SCOPE_MISSING`, with `WWW-Authenticate: Bearer error="insufficient_scope"`), or the '
-        "sending agency's kind may not send the type (`x-sender-kinds`). "
+        '(`SCOPE_MISSING`, with `WWW-Authenticate: Bearer error="insufficient_scope"`), the '
+        "sending agency's kind may not send the type (`x-sender-kinds`), or the sender is "
+        "not the party to the case that may take this step. "
         "Once the cause is fixed (the scope granted, the keys registered), the same bytes "
         "may be sent again: a node records only the messages it accepted, so a refused "
         "message id is not a replay.",
-        ("SIGNATURE_INVALID", "UNKNOWN_SENDER", "SCOPE_MISSING", "SENDER_KIND_NOT_ALLOWED"),
+        (
+            "SIGNATURE_INVALID",
+            "UNKNOWN_SENDER",
+            "SCOPE_MISSING",
+            "SENDER_KIND_NOT_ALLOWED",
+            "ACK_FROM_NON_RECIPIENT",
+            "ALERT_ACTION_SENDER_ONLY",
+            "ALERT_AUDIENCE_MISMATCH",
+            "AMENDMENT_FROM_NON_ISSUER",
+            "CHECKPOINT_MISMATCH",
+            "HANDLING_RESTRICTION_NOT_ALLOWED",
+            "NON_COMPLIANCE_FROM_WRONG_AGENCY",
+            "RECOGNITION_FROM_WRONG_AGENCY",
+            "VERIFICATION_REPLY_FROM_NON_ISSUER",
+        ),
     ),
     404: (
-        "The message refers to a case this node does not hold or names an agency it does "
-        "not know, or there is no such path.",
-        ("CASE_UNKNOWN", "AGENCY_UNKNOWN", "NOT_FOUND"),
+        "The message refers to a case, a certificate, a consignment, an alert, a deadline or "
+        "a gate this node does not hold, or names an agency it does not know; or there is "
+        "no such path.",
+        (
+            "CASE_UNKNOWN",
+            "AGENCY_UNKNOWN",
+            "ALERT_UNKNOWN",
+            "CERTIFICATE_UNKNOWN",
+            "CONSIGNMENT_UNKNOWN",
+            "DEADLINE_UNKNOWN",
+            "GATE_UNKNOWN",
+            "NON_COMPLIANCE_UNKNOWN",
+            "QUARANTINE_RESULT_UNKNOWN",
+            "NOT_FOUND",
+        ),
+    ),
+    405: (
+        "The path does not take this method; `Allow` lists the methods it takes.",
+        ("METHOD_NOT_ALLOWED",),
     ),
     409: (
         "The message contradicts what the node already holds: a message_id reused for "
-        "other bytes, a case or certificate number already taken.",
+        "other bytes, a case id, a case or certificate number already taken, or a step the "
+        "case's state no longer allows (decided, revoked, closed, withdrawn, acknowledged).",
         (
             "MESSAGE_ID_REUSED",
             "CASE_ALREADY_EXISTS",
             "CERTIFICATE_ALREADY_SHARED",
             "CERTIFICATE_NUMBER_REUSED",
+            "ALERT_CASE_REUSED",
+            "ALERT_CLOSED",
+            "ALERT_TRANSITION_ILLEGAL",
+            "ALERT_WITHDRAWN",
+            "CERTIFICATE_ALREADY_DECIDED",
+            "CERTIFICATE_ALREADY_REVOKED",
+            "CERTIFICATE_REVOKED",
+            "DEADLINE_CLOSED",
+            "DEADLINE_EXISTS",
+            "NON_COMPLIANCE_ALREADY_ACKNOWLEDGED",
+            "NON_COMPLIANCE_ALREADY_NOTIFIED",
+            "QUARANTINE_RESULT_UNKNOWN",
+            "RECOGNITION_ALREADY_DECIDED",
+            "VERIFICATION_ALREADY_OPEN",
+            "VERIFICATION_CLOSED",
+            "VERIFICATION_UNKNOWN",
         ),
     ),
     413: ("The body is larger than the node accepts.", ("BODY_TOO_LARGE",)),
@@ -274,6 +331,15 @@ ERROR_CODES_BY_STATUS: dict[int, tuple[str, tuple[str, ...]]] = {
             "CERTIFICATE_ISSUER_MISMATCH",
             "DECISION_FROM_WRONG_AGENCY",
             "DECISION_CERTIFICATE_MISMATCH",
+            "AMENDMENT_NUMBER_MISMATCH",
+            "AMENDMENT_VERSION_OUT_OF_ORDER",
+            "CERTIFICATE_COUNTRY_MISMATCH",
+            "CHECKPOINT_CONFLICT",
+            "CHECKPOINT_MALFORMED",
+            "DEADLINE_COUNTRY_MISMATCH",
+            "QUARANTINE_GATE_NOT_EXIT",
+            "QUARANTINE_HS_CODE_UNKNOWN",
+            "RECOGNITION_OF_FAILED_RESULT",
         ),
     ),
     429: (
@@ -405,6 +471,7 @@ _ERROR_RESPONSE_NAMES = {
     401: "Unauthorized",
     403: "Forbidden",
     404: "NotFound",
+    405: "MethodNotAllowed",
     409: "Conflict",
     413: "ContentTooLarge",
     422: "UnprocessableContent",
@@ -420,6 +487,8 @@ def _error_responses() -> dict[str, Any]:
         extra: dict[str, Any] = {}
         if status in (401, 403):
             extra["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
+        if status == 405:
+            extra["headers"] = {"Allow": {"schema": {"type": "string"}}}
         if status == 429:
             extra["headers"] = {"Retry-After": {"schema": {"type": "integer"}}}
         responses[_ERROR_RESPONSE_NAMES[status]] = _json(
@@ -525,6 +594,22 @@ def _discovery(operation_id: str, summary: str, schema: str) -> dict[str, Any]:
     }
 
 
+def _this_document() -> dict[str, Any]:
+    return {
+        "operationId": "openapi",
+        "tags": ["discovery"],
+        "summary": "This document, as the node serves it",
+        "security": [],
+        "responses": {
+            "200": {
+                "description": "The OpenAPI document of the contract the node speaks.",
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            },
+            **_error_refs(500),
+        },
+    }
+
+
 def openapi() -> dict[str, Any]:
     """The OpenAPI 3.1 document of the node API."""
     return {
@@ -559,6 +644,7 @@ def openapi() -> dict[str, Any]:
                 "get": _discovery("jwks", "The node's public keys (RFC 7517)", "JsonWebKeySet")
             },
             "/v1/health": {"get": _discovery("health", "Liveness", "Health")},
+            "/openapi.json": {"get": _this_document()},
         },
         "components": {
             "schemas": _components(),
@@ -594,9 +680,10 @@ def _dump(document: dict[str, Any]) -> str:
 
 
 def generate() -> dict[str, str]:
-    """Every generated file of ``contracts/``: path relative to it → content."""
+    """Every generated file: path relative to the repository → content."""
     documents = {**_schemas(), "openapi.json": openapi()}
-    return {path: _dump(document) for path, document in documents.items()}
+    files = {f"contracts/{path}": _dump(document) for path, document in documents.items()}
+    return {**files, SERVED: files["contracts/openapi.json"]}
 
 
 def _stale(root: Path, generated: dict[str, str]) -> list[str]:
@@ -609,7 +696,7 @@ def _stale(root: Path, generated: dict[str, str]) -> list[str]:
     return sorted(path for path in found if path not in generated)
 
 
-def drift(root: Path = CONTRACTS_DIR) -> list[str]:
+def drift(root: Path = REPOSITORY) -> list[str]:
     """Generated files under ``root`` that are missing, differ from the models, or are stale."""
     generated = generate()
     differing = [
@@ -620,7 +707,7 @@ def drift(root: Path = CONTRACTS_DIR) -> list[str]:
     return sorted(differing + _stale(root, generated))
 
 
-def write(root: Path = CONTRACTS_DIR) -> list[str]:
+def write(root: Path = REPOSITORY) -> list[str]:
     """Bring ``root`` up to date with the models; returns the paths changed or removed."""
     changed = drift(root)
     generated = generate()
@@ -634,23 +721,23 @@ def write(root: Path = CONTRACTS_DIR) -> list[str]:
     return changed
 
 
-def main(argv: Sequence[str] | None = None, *, root: Path = CONTRACTS_DIR) -> int:
+def main(argv: Sequence[str] | None = None, *, root: Path = REPOSITORY) -> int:
     parser = argparse.ArgumentParser(
         prog=REGENERATE, description="Generate contracts/ from the pydantic models."
     )
     parser.add_argument(
-        "--check", action="store_true", help="write nothing; exit 1 if contracts/ has drifted"
+        "--check", action="store_true", help="write nothing; exit 1 if the contract has drifted"
     )
     arguments = parser.parse_args(argv)
     if arguments.check:
         drifted = drift(root)
         for path in drifted:
-            sys.stderr.write(f"drifted: contracts/{path}\n")
+            sys.stderr.write(f"drifted: {path}\n")
         if drifted:
             sys.stderr.write(f"run `{REGENERATE}` and commit the result\n")
         return 1 if drifted else 0
     for path in write(root):
-        sys.stdout.write(f"wrote contracts/{path}\n")
+        sys.stdout.write(f"wrote {path}\n")
     return 0
 
 

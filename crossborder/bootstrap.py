@@ -12,6 +12,7 @@ which messages it admits and reacts to and which deadlines it escalates.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -72,16 +73,36 @@ def session_limits(settings: Settings) -> SessionLimits:
     )
 
 
+#: The node's files hold its keys, its cases and its audit trail: its owner's alone.
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
+
+
+def create_private_database(url: str) -> None:
+    """Create an SQLite file with mode 0600 before SQLite does it at 0644.
+
+    SQLite gives its -wal, -shm and -journal files the mode of the database
+    file, so they are private too. A file that exists already keeps its mode.
+    """
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+        return
+    descriptor = os.open(parsed.database, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE)
+    os.close(descriptor)
+
+
 def open_database(url: str, *, migrate: bool, limits: SessionLimits | None = None) -> Engine:
     """The engine at the newest schema; a wrong URL or a database that is down is one coded line."""
     try:
+        create_private_database(url)
         engine = make_engine(url, limits)
         if migrate:
             upgrade(engine)
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:
         # ImportError: a database this node has no driver for (``mysql://``).
         raise ConfigurationError("DATABASE_URL_INVALID", url=shown_url(url)) from exc
-    except DBAPIError as exc:
+    except (DBAPIError, OSError) as exc:
+        # OSError: the SQLite file cannot be created where the URL says.
         raise ConfigurationError("DATABASE_UNREACHABLE", url=shown_url(url)) from exc
     return engine
 
@@ -127,7 +148,8 @@ def bootstrap(
     migrate: bool = True,
 ) -> Node:
     try:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        # Made on first start, its owner's only; a folder the operator made keeps its mode.
+        settings.data_dir.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigurationError("DATA_DIR_UNWRITABLE", path=str(settings.data_dir)) from exc
     engine = open_database(settings.db_url, migrate=migrate, limits=session_limits(settings))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from importlib.resources import files
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request, Response
@@ -37,6 +38,9 @@ MESSAGE_SCOPES = frozenset(SCOPE_FOR_TYPE.values())
 
 #: The largest field of a token request we read: a client assertion is under 1 kB.
 TOKEN_FIELD_BYTES = 16_384
+
+#: The published contract (``contracts/openapi.json``), shipped in the package.
+CONTRACT = files("crossborder.api") / "openapi.json"
 
 #: Where an officer's command on the node's own host calls from.
 LOOPBACK = frozenset({"127.0.0.1", "::1"})
@@ -82,18 +86,15 @@ def create_app(  # noqa: C901 (one closure per route)
                 workers.stop()
             node.counterparts.close()
 
-    app = FastAPI(
-        title="crossborder node API",
-        version="1.0",
-        lifespan=lifespan,
-        docs_url=None,
-        redoc_url=None,
-    )
+    # FastAPI's own document cannot describe a JWS body or the token endpoint: the
+    # node serves the published contract instead, the one a counterpart builds against.
+    contract = CONTRACT.read_bytes()
+    app = FastAPI(lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
     errors.install(app)
     app.state.node = node
     app.state.workers = workers
 
-    @app.post("/v1/messages", status_code=202, tags=["messages"])
+    @app.post("/v1/messages", status_code=202)
     async def post_message(request: Request) -> JSONResponse:
         """Deliver one signed message (JWS compact, ``application/jose``); get a signed receipt."""
         target = _target(request, settings.base_url)
@@ -114,7 +115,7 @@ def create_app(  # noqa: C901 (one closure per route)
             status_code=202,
         )
 
-    @app.post("/oauth/token", tags=["oauth"], include_in_schema=False)
+    @app.post("/oauth/token")
     async def token(request: Request) -> JSONResponse:
         token_rate.take(request.client.host if request.client else "")
         try:
@@ -132,20 +133,24 @@ def create_app(  # noqa: C901 (one closure per route)
         )
         return JSONResponse(body, status_code=status, headers=headers)
 
-    @app.get("/.well-known/oauth-authorization-server", tags=["discovery"])
+    @app.get("/.well-known/oauth-authorization-server")
     async def metadata() -> dict[str, Any]:
         return authorization_server.metadata()
 
-    @app.get("/.well-known/jwks.json", tags=["discovery"])
+    @app.get("/.well-known/jwks.json")
     async def jwks() -> dict[str, Any]:
         """Every message-signing and token key of the agency: in use, next, and retired."""
         return public_jwks(node.published_keys())
 
-    @app.get("/v1/health", tags=["discovery"])
+    @app.get("/v1/health")
     async def health() -> Response:
         return JSONResponse({"status": "ok", "agency": node.agency})
 
-    @app.post("/local/outbox-wake", status_code=204, include_in_schema=False)
+    @app.get("/openapi.json")
+    async def openapi() -> Response:
+        return Response(contract, media_type="application/json")
+
+    @app.post("/local/outbox-wake", status_code=204)
     async def outbox_wake(request: Request) -> Response:
         """An officer's command on this host queued a message: deliver it now.
 

@@ -11,9 +11,10 @@ import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from crossborder.adapters.oauth.keys import ALLOWED_ALGORITHMS
 from crossborder.domain.errors import CrossborderError
@@ -110,6 +111,9 @@ def _challenge(error: CrossborderError) -> dict[str, str] | None:
     """
     if error.kind == "rate_limited":
         return {"Retry-After": str(error.params.get("retry_after", 1))}
+    if error.code == "TOKEN_MISSING":
+        # RFC 6750 §3.1: a request that carried no credentials gets no error code.
+        return {"WWW-Authenticate": f"DPoP {_DPOP_ALGS}, Bearer"}
     if error.code == "DPOP_PROOF_INVALID":
         return {"WWW-Authenticate": f'DPoP error="invalid_dpop_proof", {_DPOP_ALGS}'}
     if error.kind == "unauthorized":
@@ -132,7 +136,14 @@ def install(app: FastAPI) -> None:
     async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(error.status_code, f"HTTP_{error.status_code}")
         body = error_body(CrossborderError(code), request.headers.get("accept-language", "en"))
-        return JSONResponse(body, status_code=error.status_code)
+        # Starlette's own headers: a 405 carries ``Allow`` (RFC 9110 §15.5.6).
+        return JSONResponse(body, status_code=error.status_code, headers=error.headers)
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, _: ClientDisconnect) -> Response:
+        # The caller hung up before its body was read: nothing was taken, no one to answer.
+        log.info("client left before its request was read: %s %s", request.method, request.url.path)
+        return Response(status_code=400)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:

@@ -28,6 +28,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from crossborder.domain.agencies import AgencyCode
+from crossborder.domain.decimals import FormEQuantity
 
 
 class Country(StrEnum):
@@ -98,7 +99,7 @@ UnitCode = Annotated[str, Field(pattern=r"^[A-Z0-9]{2,3}$")]
 #: A kind of package from UN/ECE Recommendation 21 (``CT`` carton, ``BX`` box).
 PackageKindCode = Annotated[str, Field(pattern=r"^[A-Z0-9]{2}$")]
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
-Positive = Annotated[Decimal, Field(gt=0, max_digits=20, decimal_places=6)]
+Positive = FormEQuantity
 
 
 class TradeParty(BaseModel):

@@ -252,18 +252,33 @@ class AuditCheckpointPayload(BaseModel):
     )
 
 
+#: A UUIDv7 written as RFC 9562 writes it (version 7, variant 10): the only spelling a
+#: message id is taken in, so that one message has one id.
+UUID7_PATTERN = (
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$"
+)
+
+
 class Envelope(BaseModel):
     """What every message carries, whatever its type."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    message_id: uuid.UUID
+    message_id: uuid.UUID = Field(json_schema_extra={"pattern": UUID7_PATTERN})
     sender: AgencyCode
     recipient: AgencyCode
     case_id: CaseId
     in_reply_to: uuid.UUID | None = None
     created_at: AwareDatetime
     contract_version: Literal["1.0"] = CONTRACT_VERSION
+
+    @field_validator("message_id", mode="before")
+    @classmethod
+    def _written_as_uuid7(cls, value: object) -> object:
+        # pydantic would also read ``{…}`` and ``urn:uuid:…``, which the pattern does not allow.
+        if isinstance(value, str) and not re.fullmatch(UUID7_PATTERN, value):
+            raise PydanticCustomError("MESSAGE_ID_NOT_UUID7", "message_id must be a UUIDv7")
+        return value
 
     @field_validator("message_id")
     @classmethod

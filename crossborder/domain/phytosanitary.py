@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-from decimal import Decimal
 from enum import StrEnum
 from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict
+
+from crossborder.domain.decimals import AnyDecimal
 
 #: Kept exactly as read: no whitespace stripping, unlike the Form E models.
 _KEPT = ConfigDict(extra="forbid", frozen=True)
@@ -83,7 +84,7 @@ class Measure(BaseModel):
 
     model_config = _KEPT
 
-    value: Decimal
+    value: AnyDecimal
     #: UN/ECE Recommendation 20 code as written (``KGM``, ``MTQ``, ``HUR``, ``CEL``);
     #: ``None`` when the certificate gave none.
     unit_code: str | None = None
@@ -301,7 +302,7 @@ class Package(BaseModel):
 
     level_code: str
     type_code: str
-    quantity: Decimal
+    quantity: AnyDecimal
 
 
 class TreatmentCharacteristic(BaseModel):
@@ -333,7 +334,7 @@ class ConsignmentItem(BaseModel):
 
     model_config = _KEPT
 
-    sequence: Decimal
+    sequence: AnyDecimal
     descriptions: tuple[Text, ...] = ()
     common_names: tuple[Text, ...] = ()
     #: Botanical names exactly as the issuer wrote them: no case or spelling fix.

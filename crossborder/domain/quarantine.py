@@ -16,12 +16,12 @@ by code, from the catalogs (``commodity.<code>``).
 
 from __future__ import annotations
 
-from decimal import Decimal
 from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from crossborder.domain.decimals import AboveZeroDecimal, AnyDecimal, NotNegativeDecimal, Percent
 from crossborder.domain.free_text import FreeText
 from crossborder.domain.phytosanitary import PhytosanitaryCertificate
 
@@ -122,28 +122,28 @@ class TreatmentType(StrEnum):
 class Quantity(BaseModel):
     model_config = _KEPT
 
-    value: Decimal = Field(gt=0)
+    value: AboveZeroDecimal
     unit: QuantityUnit
 
 
 class Temperature(BaseModel):
     model_config = _KEPT
 
-    value: Decimal
+    value: AnyDecimal
     unit: TemperatureUnit
 
 
 class Duration(BaseModel):
     model_config = _KEPT
 
-    value: Decimal = Field(gt=0)
+    value: AboveZeroDecimal
     unit: DurationUnit
 
 
 class Dose(BaseModel):
     model_config = _KEPT
 
-    value: Decimal = Field(gt=0)
+    value: AboveZeroDecimal
     unit: DoseUnit
 
 
@@ -184,7 +184,7 @@ class Inspection(BaseModel):
     inspected_at: AwareDatetime
     methods: tuple[InspectionMethod, ...] = Field(min_length=1)
     packages_inspected: int = Field(ge=0)
-    sampling_rate_percent: Decimal = Field(ge=0, le=100)
+    sampling_rate_percent: Percent
 
 
 class PestFinding(BaseModel):
@@ -204,11 +204,11 @@ class ResidueFinding(BaseModel):
     model_config = _KEPT
 
     substance: str = Field(min_length=1, max_length=200)
-    measured: Decimal = Field(ge=0)
+    measured: NotNegativeDecimal
     # Optional in the schema only so that their absence gets its own code: a
     # residue without its unit or limit cannot be judged, and the sender must
     # know which is missing. Neither is ever guessed.
-    limit: Decimal | None = Field(default=None, gt=0, description="required")
+    limit: AboveZeroDecimal | None = Field(default=None, description="required")
     unit: ConcentrationUnit | None = Field(default=None, description="required")
 
     @model_validator(mode="after")

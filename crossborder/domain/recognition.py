@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from decimal import Decimal
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from crossborder.domain.agencies import AgencyCode
+from crossborder.domain.decimals import PercentBetween
 from crossborder.domain.errors import InvalidInput
 from crossborder.domain.free_text import FreeText
 from crossborder.domain.quarantine import QuarantineResult, Verdict
@@ -47,7 +47,7 @@ class _Outcome(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     outcome: RecognitionOutcome
-    sampling_rate_percent: Decimal | None = Field(default=None, gt=0, lt=100)
+    sampling_rate_percent: PercentBetween | None = None
     reason: NonRecognitionReason | None = None
 
     @model_validator(mode="after")

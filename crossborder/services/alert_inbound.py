@@ -4,7 +4,8 @@ The same checks as for our own steps (:mod:`crossborder.services.alerts`), with
 the counterpart as the one who acts: a restricted alert must be for our kind of
 agency, only the alert's two parties may act on it, and a re-sent alert (its
 acknowledgement is late) raises the priority of the one we hold instead of
-opening a second.
+opening a second. Only a re-send: another alert under the same case id is
+refused, never taken for one.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from crossborder.domain.alert_lifecycle import (
     Side,
     next_status,
 )
-from crossborder.domain.errors import Forbidden, NotFound
+from crossborder.domain.alerts import AlertContent
+from crossborder.domain.errors import Conflict, Forbidden, NotFound
 from crossborder.domain.messages import (
     AlertAckMessage,
     AlertCloseMessage,
@@ -60,6 +62,8 @@ def admit_raise(
     content = message.payload.alert
     existing = session.get(Alert, message.case_id, with_for_update=True)
     if existing is not None and existing.sender == message.sender:
+        if not _is_resend(existing, message):
+            raise Conflict("ALERT_CASE_REUSED", case_id=message.case_id)
         _admit_resend(session, node, existing, message, digest, actor)
         return
     check_audience(content, message.sender, node.agency)
@@ -86,6 +90,17 @@ def admit_raise(
         sender=message.sender,
         **summary(content),
     )
+
+
+def _is_resend(alert: Alert, message: AlertRaiseMessage) -> bool:
+    """The alert we hold, sent again because our acknowledgement is late.
+
+    The sender re-sends the alert as it then stands, so its content is the one
+    we hold (updates included) and its count is at least one. A count no higher
+    than ours is an earlier re-send arriving late: still the same alert.
+    """
+    held = AlertContent.model_validate(alert.content).model_dump(mode="json")
+    return message.payload.resent > 0 and message.payload.alert.model_dump(mode="json") == held
 
 
 def _admit_resend(

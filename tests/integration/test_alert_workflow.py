@@ -181,6 +181,44 @@ def test_an_acknowledgement_from_an_agency_that_was_not_a_recipient_changes_noth
     assert alert_view(cn, case_id).alert.status == "sent"
 
 
+def raise_message(node: Node, number: int, alert: AlertContent, resent: int) -> AlertRaiseMessage:
+    return AlertRaiseMessage(
+        message_id=uuid.UUID(f"01a21f10-0000-7000-8000-{number:012x}"),
+        sender="CN-GXBC",
+        recipient=node.agency,
+        case_id="CN-GXBC-20261127-5E7A11",
+        created_at=node.now(),
+        payload=AlertRaisePayload(alert=alert, resent=resent),
+    )
+
+
+def test_a_case_id_reused_for_another_alert_is_refused_and_a_resend_is_one_alert(
+    db_url: str, tmp_path: Path, clock: Clock
+) -> None:
+    vn = make_node("vn", db_url, tmp_path, clock)
+    actor = Actor(kind="system", id="CN-GXBC", agency="CN-GXBC", role="counterpart")
+
+    def admit(message: AlertRaiseMessage) -> None:
+        with vn.transaction() as session:
+            alert_inbound.admit_raise(session, vn, message, "digest", actor)
+
+    first = distress()
+    other = AlertContent.model_validate({**first.model_dump(mode="json"), "severity": "severe"})
+    admit(raise_message(vn, 1, first, resent=0))
+    admit(raise_message(vn, 2, first, resent=2))  # our acknowledgement is late
+    admit(raise_message(vn, 3, first, resent=1))  # an earlier re-send, arriving late
+    held = counts(vn)
+
+    for number, (alert, resent) in enumerate([(other, 0), (other, 3), (first, 0)], start=4):
+        reused = raise_message(vn, number, alert, resent)
+        assert refused(lambda: admit(reused)) == "ALERT_CASE_REUSED"  # noqa: B023 (called at once)
+    assert counts(vn) == held
+    view = alert_view(vn, "CN-GXBC-20261127-5E7A11")
+    assert view.alert.resent == 2
+    assert view.alert.content == first.model_dump(mode="json")
+    vn.close()
+
+
 # --- escalation with the watcher, the counterpart down ---
 
 

@@ -79,14 +79,16 @@ def test_checked_in_contract_matches_the_models() -> None:
 def test_drift_finds_changed_missing_and_stale_files(tmp_path: Path) -> None:
     contracts.write(tmp_path)
     assert contracts.drift(tmp_path) == []
-    (tmp_path / "openapi.json").write_text("{}\n", "utf-8")
-    (tmp_path / "schemas" / "receipt.schema.json").unlink()
-    (tmp_path / "schemas" / "co.withdrawn.schema.json").write_text("{}\n", "utf-8")
+    (tmp_path / "contracts" / "openapi.json").write_text("{}\n", "utf-8")
+    (tmp_path / "contracts" / "schemas" / "receipt.schema.json").unlink()
+    (tmp_path / "contracts" / "schemas" / "co.withdrawn.schema.json").write_text("{}\n", "utf-8")
+    (tmp_path / contracts.SERVED).write_text("{}\n", "utf-8")
 
     assert contracts.drift(tmp_path) == [
-        "openapi.json",
-        "schemas/co.withdrawn.schema.json",
-        "schemas/receipt.schema.json",
+        "contracts/openapi.json",
+        "contracts/schemas/co.withdrawn.schema.json",
+        "contracts/schemas/receipt.schema.json",
+        contracts.SERVED,
     ]
     contracts.write(tmp_path)
     assert contracts.drift(tmp_path) == []
@@ -155,16 +157,57 @@ def raised_statuses() -> dict[str, set[int]]:
     return statuses
 
 
-def test_the_contract_lists_each_error_code_under_the_status_it_is_answered_with() -> None:
+#: Codes the package raises that no caller of the node API meets: they are the command
+#: line's, an officer's own steps, or our node's as the client of a counterpart.
+NOT_ON_THE_API = {
+    # Settings, files and the command line.
+    *("CONFIG_FILE_UNREADABLE", "DATABASE_UNREACHABLE", "DATABASE_URL_INVALID"),
+    *("DATA_DIR_UNWRITABLE", "FILE_IS_A_MESSAGE", "FILE_UNREADABLE"),
+    *("KEY_UNREADABLE", "LANGUAGE_UNKNOWN", "PORT_IN_USE", "SETTINGS_INVALID", "TIMEZONE_UNKNOWN"),
+    # ePhyto XML an officer imports or exports.
+    *("SPS_CERTIFICATE_INCOMPLETE", "SPS_FILE_TOO_LARGE", "SPS_FILE_UNREADABLE"),
+    *("SPS_FILE_UNWRITABLE", "SPS_NOT_AN_SPS_CERTIFICATE", "SPS_SCHEMA_INVALID"),
+    *("SPS_XML_MALFORMED", "SPS_XML_UNSAFE"),
+    # Reference data and rules the operator loads.
+    *("DEADLINE_RULE_INVALID", "DEADLINE_RULE_UNKNOWN", "RECOGNITION_RULES_INVALID"),
+    "SENDER_TABLE_INVALID",
+    # Officers, counterparts, clients, keys and the outbox, managed by the operator.
+    *("FIRST_OFFICER_NOT_OPERATOR", "LAST_OPERATOR", "OFFICER_AGENCY_FOREIGN", "OFFICER_EXISTS"),
+    *("OFFICER_INACTIVE", "OFFICER_INVALID", "OFFICER_LOGIN_TAKEN", "OFFICER_NOT_FOUND"),
+    *("OFFICER_UNKNOWN", "ROLE_NOT_ALLOWED", "ROLE_UNCHANGED", "ROLE_UNKNOWN", "CLIENT_UNKNOWN"),
+    *("COUNTERPART_HAS_QUEUED_MESSAGES", "JWKS_UNREADABLE", "SCOPE_UNKNOWN"),
+    *("KEY_ROTATION_NONE_PENDING", "KEY_ROTATION_PENDING", "MESSAGE_ALREADY_DELIVERED"),
+    *("MESSAGE_NOT_OURS", "MESSAGE_NOT_REFUSED", "MESSAGE_UNKNOWN", "RECIPIENT_REQUIRED"),
+    *("AUDIT_ENTRY_UNKNOWN", "ALERT_FALLBACK_NOT_REQUIRED"),
+    # An officer's step on our side that our own node refuses before sending anything.
+    *("CERTIFICATE_NOT_OURS", "DECISION_ON_OWN_CERTIFICATE", "VERIFICATION_OF_OWN_CERTIFICATE"),
+    *("NON_COMPLIANCE_BY_EXPORTING_SIDE", "NON_COMPLIANCE_ACK_BY_IMPORTING_SIDE"),
+    *("RECOGNITION_BY_EXPORTING_SIDE", "CERTIFICATE_ALREADY_ATTACHED", "CONSIGNMENT_NOT_OURS"),
+    *("CERTIFICATE_CONSIGNMENT_MISMATCH", "QUARANTINE_RESULT_ALREADY_SHARED"),
+    # Our node as the client of a counterpart: its answers, its token endpoint.
+    *("AS_ISSUER_MISMATCH", "AS_METADATA_INVALID", "AS_METADATA_UNAVAILABLE"),
+    *("TOKEN_REQUEST_FAILED", "TOKEN_RESPONSE_INVALID", "UNKNOWN_COUNTERPART"),
+}
+#: Codes the API answers for HTTP itself (``api/errors.py``), with their status.
+HTTP_CODES = {"NOT_FOUND": {404}, "METHOD_NOT_ALLOWED": {405}, "INTERNAL_ERROR": {500}}
+
+
+def api_statuses() -> dict[str, set[int]]:
     raised = raised_statuses()
-    assert raised["SIGNATURE_INVALID"]
-    misplaced = {
-        code: sorted(raised[code])
-        for status, (_, codes) in contracts.ERROR_CODES_BY_STATUS.items()
-        for code in codes
-        if code in raised and status not in raised[code]
-    }
-    assert misplaced == {}
+    answered = {code: statuses for code, statuses in raised.items() if code not in NOT_ON_THE_API}
+    return {**answered, **HTTP_CODES}
+
+
+def test_every_code_the_api_answers_is_listed_under_its_status_and_no_other() -> None:
+    raised = raised_statuses()
+    assert raised["SIGNATURE_INVALID"] == {403}
+    assert sorted(NOT_ON_THE_API - raised.keys()) == []  # none left behind
+
+    listed: dict[str, set[int]] = {}
+    for status, (_, codes) in contracts.ERROR_CODES_BY_STATUS.items():
+        for code in codes:
+            listed.setdefault(code, set()).add(status)
+    assert listed == api_statuses()
 
 
 # --- (2) examples -------------------------------------------------------------------------
@@ -356,3 +399,22 @@ def test_the_discovery_documents_of_the_node_match_their_schemas() -> None:
     conforms(contracts.AuthorizationServerMetadata, "AuthorizationServerMetadata", metadata)
     signing_key = generate_signing_key("CN-NNCUS-sig-1")
     conforms(contracts.JsonWebKeySet, "JsonWebKeySet", public_jwks([signing_key, token_key]))
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "{01a21f10-0000-7000-8000-0000000000c2}",
+        "urn:uuid:01a21f10-0000-7000-8000-0000000000c2",
+        "01a21f10-0000-4000-8000-0000000000c2",
+    ],
+)
+def test_a_message_id_is_taken_only_as_the_schema_writes_a_uuid7(spelling: str) -> None:
+    example = load(EXAMPLES / "messages" / "co.decision.json")
+    assert Draft202012Validator(schema_file("message.schema.json")).is_valid(example)
+    example["message_id"] = spelling
+
+    with pytest.raises(ValidationError) as refused:
+        TypeAdapter(Message).validate_json(json.dumps(example), strict=True)
+    assert refused.value.errors()[0]["type"] == "MESSAGE_ID_NOT_UUID7"
+    assert not Draft202012Validator(schema_file("message.schema.json")).is_valid(example)

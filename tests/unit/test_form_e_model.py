@@ -152,9 +152,18 @@ def test_digest_ignores_key_order() -> None:
     assert digest(reversed_keys(example_data())) == digest(example_data())
 
 
-@pytest.mark.parametrize("notation", ["6000.000", "6E+3", 6000])
+@pytest.mark.parametrize("notation", ["6000.000", 6e3, 6000])
 def test_digest_ignores_how_a_number_is_written(notation: Any) -> None:
     assert digest(changed(("items", 0, "quantity", "value"), notation)) == digest(example_data())
+
+
+@pytest.mark.parametrize(
+    "notation", ["6E+3", " 6000", "6_000", "06000", "+6000", "６000", "0.0000001"]
+)
+def test_a_decimal_string_is_written_plainly_as_the_contract_says(notation: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        FormE.model_validate(changed(("items", 0, "quantity", "value"), notation))
+    assert refused.value.errors()[0]["type"] == "VALUE_FORMAT_INVALID"
 
 
 def test_digest_ignores_unicode_composition() -> None:

@@ -78,7 +78,8 @@ def write_private_file(path: Path, document: dict[str, Any]) -> None:
     The file is written next to its final place and renamed over it, so a crash
     never leaves a half-written key, and it is never readable by others, even briefly.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # The folder too: its listing says which keys are pending and when they were made.
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as file:
