@@ -89,6 +89,8 @@ def workflows() -> WorkflowHandlers:
         certificate_of_origin,
         co_amendment,
         co_verification,
+        lane,
+        lane_inspection,
         non_compliance,
         quarantine,
         recognition,
@@ -104,6 +106,8 @@ def workflows() -> WorkflowHandlers:
         + alerts.HANDLERS
         + alert_inbound.HANDLERS
         + audit_log.HANDLERS
+        + lane.HANDLERS
+        + lane_inspection.HANDLERS
     )
 
 
