@@ -120,6 +120,8 @@ def workflows() -> WorkflowHandlers:
         certificate_of_origin,
         co_amendment,
         co_verification,
+        lane,
+        lane_inspection,
         non_compliance,
         quarantine,
         recognition,
@@ -135,6 +137,8 @@ def workflows() -> WorkflowHandlers:
         + alerts.HANDLERS
         + alert_inbound.HANDLERS
         + audit_log.HANDLERS
+        + lane.HANDLERS
+        + lane_inspection.HANDLERS
     )
 
 

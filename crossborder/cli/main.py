@@ -36,6 +36,7 @@ GROUPS: dict[str, tuple[str, str, str]] = {
     "alert": ("crossborder.cli.alert", "app", N_("cli.help.alert")),
     "officer": ("crossborder.cli.officers", "officer_app", N_("cli.help.officer")),
     "outbox": ("crossborder.cli.outbox", "app", N_("cli.help.outbox")),
+    "lane": ("crossborder.cli.lane", "app", N_("cli.help.lane")),
 }
 #: The same for commands that stand alone under the root.
 COMMANDS: dict[str, tuple[str, str, str]] = {

@@ -32,6 +32,14 @@ from crossborder.domain.alerts import (
 from crossborder.domain.certificate_of_origin import FormE
 from crossborder.domain.free_text import FreeText as FreeText  # re-exported
 from crossborder.domain.free_text import LanguageTag as LanguageTag
+from crossborder.domain.lane import (
+    LaneArrivalPayload,
+    LaneCountersignPayload,
+    LaneDecisionPayload,
+    LaneInspectionPayload,
+    LaneNoticePayload,
+    LaneReleasePayload,
+)
 from crossborder.domain.quarantine import (
     NonComplianceAckPayload,
     NonCompliancePayload,
@@ -64,6 +72,12 @@ class MessageType(StrEnum):
     ALERT_CLOSE = "alert.close"
     ALERT_WITHDRAW = "alert.withdraw"
     AUDIT_CHECKPOINT = "audit.checkpoint"
+    LANE_NOTICE = "lane.notice"
+    LANE_DECISION = "lane.decision"
+    LANE_ARRIVAL = "lane.arrival"
+    LANE_INSPECTION = "lane.inspection"
+    LANE_COUNTERSIGN = "lane.countersign"
+    LANE_RELEASE = "lane.release"
 
 
 #: The OAuth scope a sender's access token must carry for each message type.
@@ -86,6 +100,12 @@ SCOPE_FOR_TYPE: dict[MessageType, str] = {
     MessageType.ALERT_CLOSE: "alert:write",
     MessageType.ALERT_WITHDRAW: "alert:write",
     MessageType.AUDIT_CHECKPOINT: "audit:write",
+    MessageType.LANE_NOTICE: "lane:write",
+    MessageType.LANE_DECISION: "lane:write",
+    MessageType.LANE_ARRIVAL: "lane:write",
+    MessageType.LANE_INSPECTION: "lane:write",
+    MessageType.LANE_COUNTERSIGN: "lane:write",
+    MessageType.LANE_RELEASE: "lane:write",
 }
 
 
@@ -386,6 +406,36 @@ class AuditCheckpointMessage(Envelope):
     payload: AuditCheckpointPayload
 
 
+class LaneNoticeMessage(Envelope):
+    type: Literal[MessageType.LANE_NOTICE] = MessageType.LANE_NOTICE
+    payload: LaneNoticePayload
+
+
+class LaneDecisionMessage(Envelope):
+    type: Literal[MessageType.LANE_DECISION] = MessageType.LANE_DECISION
+    payload: LaneDecisionPayload
+
+
+class LaneArrivalMessage(Envelope):
+    type: Literal[MessageType.LANE_ARRIVAL] = MessageType.LANE_ARRIVAL
+    payload: LaneArrivalPayload
+
+
+class LaneInspectionMessage(Envelope):
+    type: Literal[MessageType.LANE_INSPECTION] = MessageType.LANE_INSPECTION
+    payload: LaneInspectionPayload
+
+
+class LaneCountersignMessage(Envelope):
+    type: Literal[MessageType.LANE_COUNTERSIGN] = MessageType.LANE_COUNTERSIGN
+    payload: LaneCountersignPayload
+
+
+class LaneReleaseMessage(Envelope):
+    type: Literal[MessageType.LANE_RELEASE] = MessageType.LANE_RELEASE
+    payload: LaneReleasePayload
+
+
 AnyMessage = (
     CoShareMessage
     | CoDecisionMessage
@@ -405,6 +455,12 @@ AnyMessage = (
     | AlertCloseMessage
     | AlertWithdrawMessage
     | AuditCheckpointMessage
+    | LaneNoticeMessage
+    | LaneDecisionMessage
+    | LaneArrivalMessage
+    | LaneInspectionMessage
+    | LaneCountersignMessage
+    | LaneReleaseMessage
 )
 Message = Annotated[AnyMessage, Field(discriminator="type")]
 

@@ -9,3 +9,4 @@ class Workflow(StrEnum):
     CERTIFICATE_OF_ORIGIN = "certificate_of_origin"
     QUARANTINE = "quarantine"
     ALERT = "alert"
+    LANE = "lane"

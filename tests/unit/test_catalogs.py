@@ -37,6 +37,7 @@ from crossborder.domain.alerts import (
     Urgency,
 )
 from crossborder.domain.certificate_lifecycle import CertificateStatus, VerificationStatus
+from crossborder.domain.lane import STEPS, FindingKind, Lane, LaneRule, LaneStatus
 from crossborder.domain.messages import (
     CertificateDecision,
     DecisionReason,
@@ -222,6 +223,11 @@ EXPANSIONS: dict[str, tuple[str, ...]] = {
     "action.value": tuple(
         action.value for action in AlertAction if action is not AlertAction.RAISE
     ),
+    # A lane decision, sent and received, is recorded under its lane; a release under its kind.
+    "lane.value": tuple(lane.value for lane in Lane),
+    "message.payload.lane.value": tuple(lane.value for lane in Lane),
+    "_release_event(payload)": ("released", "released_outside_hours", "refused"),
+    "_release_event(message.payload)": ("released", "released_outside_hours", "refused"),
 }
 #: Key families built at run time (``f"reason.{code}"``), checked by what feeds them below;
 #: ``error.`` and ``audit.`` are fed by the raises and the ``record`` calls.
@@ -256,6 +262,10 @@ FAMILIES = frozenset(
         "deadline_rule.",
         "role.",
         "permission.",
+        "lane.",
+        "lane_step.",
+        "lane_rule.",
+        "lane_finding.",
     }
 )
 _LITERAL_CLI_KEY = re.compile(r"cli(\.[a-z0-9_]+)+")
@@ -475,6 +485,7 @@ def scan_sources(directories: Iterable[Path]) -> KeyUses:
             | {status.value for status in VerificationStatus}
             | {status.value for status in ConsignmentStatus}
             | {status.value for status in AlertStatus}
+            | {status.value for status in LaneStatus}
         ),
         "workflow": [workflow.value for workflow in Workflow],
         "verdict": [verdict.value for verdict in Verdict],
@@ -499,6 +510,10 @@ def scan_sources(directories: Iterable[Path]) -> KeyUses:
         # Officers' roles label audit actors and parameters; roles and permissions, refusals.
         "role": [role.value for role in Role],
         "permission": [permission.value for permission in Permission],
+        "lane": [lane.value for lane in Lane],
+        "lane_step": list(STEPS),
+        "lane_rule": [rule.value for rule in LaneRule],
+        "lane_finding": [kind.value for kind in FindingKind],
     }
     for family, values in families.items():
         for value in values:

@@ -29,6 +29,7 @@ from crossborder.domain import errors as domain_errors
 from crossborder.domain.alerts import AlertContent, AlertFollowUpPayload, AlertUpdatePayload
 from crossborder.domain.certificate_of_origin import FormE
 from crossborder.domain.errors import InvalidInput, Violation
+from crossborder.domain.lane import LaneNotice
 from crossborder.domain.messages import CoVerificationReplyPayload, Message, MessageType, Receipt
 from crossborder.domain.quarantine import NonComplianceNotice, QuarantineResult
 from crossborder.i18n import catalog
@@ -278,6 +279,12 @@ OFFICER_FILES: dict[str, tuple[TypeAdapter[Any], str, str, tuple[str, ...]]] = {
         "alert.follow_up.json",
         "AlertFollowUpPayload",
         ("payload",),
+    ),
+    "lane-notice.json": (
+        TypeAdapter(LaneNotice),
+        "lane.notice.json",
+        "LaneNotice",
+        ("payload", "notice"),
     ),
     "alert-update.json": (
         TypeAdapter(AlertUpdatePayload),

@@ -36,6 +36,13 @@ EXPECTED: dict[MessageType, frozenset[str]] = {
     MessageType.SPS_NON_COMPLIANCE_ACK: frozenset({"quarantine"}),
     MessageType.SPS_RECOGNITION_DECISION: frozenset({"customs", "quarantine"}),
     MessageType.SPS_NON_COMPLIANCE: frozenset({"customs", "quarantine"}),
+    # The green lane runs between customs; either side's inspectors may sign the joint record.
+    MessageType.LANE_NOTICE: frozenset({"customs"}),
+    MessageType.LANE_DECISION: frozenset({"customs"}),
+    MessageType.LANE_ARRIVAL: frozenset({"customs"}),
+    MessageType.LANE_INSPECTION: frozenset({"customs", "quarantine"}),
+    MessageType.LANE_COUNTERSIGN: frozenset({"customs", "quarantine"}),
+    MessageType.LANE_RELEASE: frozenset({"customs"}),
     **{message_type: KINDS for message_type in ALERTS},
     MessageType.AUDIT_CHECKPOINT: KINDS,
 }

@@ -491,3 +491,43 @@ class RecognitionRuleSetRow(Base):
     digest: Mapped[str] = mapped_column(String(64))
     loaded_by: Mapped[str] = mapped_column(String(100))
     loaded_at: Mapped[datetime]
+
+
+class LaneTruckRow(Base):
+    """A truck in the green lane, one per case: its notice, lane, arrival, inspection, release.
+
+    The moments of each step are columns of their own, written from the node's
+    clock when the step is recorded: the published release times are measured
+    from them, never from a time a person typed.
+    """
+
+    __tablename__ = "lane_trucks"
+    __table_args__ = (Index("ix_lane_trucks_gate_arrived", "gate", "arrived_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), unique=True)
+    notice_reference: Mapped[str] = mapped_column(String(64))
+    exporting_agency: Mapped[str] = mapped_column(String(32))
+    importing_agency: Mapped[str] = mapped_column(String(32))
+    #: The importing side's gate.
+    gate: Mapped[str] = mapped_column(String(20))
+    #: The plate as compared (``plate_key``), to match alerts about the vehicle.
+    plate: Mapped[str] = mapped_column(String(12), index=True)
+    trader_id: Mapped[str] = mapped_column(String(18), index=True)
+    #: Perishables go first in the inspection queue (TFA Art. 7.9).
+    perishable: Mapped[bool] = mapped_column(Boolean)
+    notice: Mapped[dict[str, Any]] = mapped_column(JSON)
+    lane: Mapped[str | None] = mapped_column(String(8))
+    decision: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: The joint inspection record, written once, and its digest that every signature covers.
+    inspection: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    record_digest: Mapped[str | None] = mapped_column(String(64))
+    signatures: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    #: Findings the countersigning side added to the record.
+    added_findings: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    release: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    notified_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+    arrived_at: Mapped[datetime | None]
+    inspected_at: Mapped[datetime | None]
+    released_at: Mapped[datetime | None]

@@ -1,0 +1,82 @@
+"""What the importing node holds of the documents and alerts a lane decision reads.
+
+A notice only names its certificate of origin and phytosanitary certificate:
+the lane rests on what this node itself received and decided on them (the
+certificate-of-origin and quarantine workflows' records), and on the alerts it
+holds, never on what the notice says about them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crossborder.adapters.db.tables import Alert, Certificate, LaneTruckRow
+from crossborder.domain.alert_lifecycle import AlertStatus
+from crossborder.domain.certificate_lifecycle import CertificateStatus
+from crossborder.domain.errors import NotFound
+from crossborder.domain.lane import DocumentState, LaneNotice, plate_key
+from crossborder.domain.recognition import RecognitionOutcome
+from crossborder.services import quarantine
+from crossborder.services.node import Node
+
+_CO_STATES = {
+    CertificateStatus.ACCEPTED: DocumentState.VALID,
+    CertificateStatus.RECEIVED: DocumentState.PENDING,
+    CertificateStatus.QUERIED: DocumentState.PENDING,
+}
+_RECOGNITION_STATES = {
+    RecognitionOutcome.DOCUMENTARY_CHECK.value: DocumentState.VALID,
+    RecognitionOutcome.REDUCED_SAMPLING.value: DocumentState.SAMPLING,
+}
+#: Alerts that still call for care: not closed, not withdrawn.
+_ALERT_OPEN = (AlertStatus.SENT, AlertStatus.RECEIVED, AlertStatus.ACKNOWLEDGED)
+
+
+def certificate_of_origin_state(session: Session, number: str | None) -> DocumentState:
+    """The newest version of the Form E ``number`` this node holds: accepted, pending or not."""
+    if number is None:
+        return DocumentState.MISSING
+    latest = session.scalars(
+        select(Certificate)
+        .where(Certificate.number == number)
+        .order_by(Certificate.version.desc())
+        .limit(1)
+    ).first()
+    if latest is None:
+        return DocumentState.UNKNOWN
+    # Rejected, revoked (and a superseded version cannot be the newest).
+    return _CO_STATES.get(latest.status, DocumentState.INVALID)
+
+
+def phytosanitary_state(session: Session, node: Node, number: str | None) -> DocumentState:
+    """The quarantine result on certificate ``number`` and our recognition decision on it."""
+    if number is None:
+        return DocumentState.MISSING
+    try:
+        case, _ = quarantine.find_consignment(session, node, number, exporting=False)
+        result = quarantine.result_of(session, case.id)
+    except NotFound:
+        return DocumentState.UNKNOWN
+    if result.decision is None:
+        return DocumentState.PENDING
+    return _RECOGNITION_STATES.get(str(result.decision["outcome"]), DocumentState.INVALID)
+
+
+def open_alert_on(session: Session, truck: LaneTruckRow, notice: LaneNotice) -> bool:
+    """Whether an open alert names the truck's vehicle, its documents, the notice or the trader."""
+    documents = notice.documents
+    references = {
+        notice.reference,
+        notice.trader.id,
+        documents.certificate_of_origin,
+        documents.phytosanitary_certificate,
+    } - {None}
+    for content in session.scalars(select(Alert.content).where(Alert.status.in_(_ALERT_OPEN))):
+        vehicle = content.get("vehicle") or {}
+        consignment = content.get("consignment") or {}
+        if vehicle.get("plate") and plate_key(str(vehicle["plate"])) == truck.plate:
+            return True
+        if consignment.get("reference") in references:
+            return True
+    return False
