@@ -31,11 +31,10 @@ from crossborder.cli.common import (
     acting,
     console,
     free_text,
-    on_node,
+    node_command,
     read_json,
     report_sent,
     say,
-    user_errors,
 )
 from crossborder.domain.lane import (
     InspectionFinding,
@@ -62,13 +61,12 @@ def notify(
     config: ConfigOption = None,
 ) -> None:
     """Send a truck's pre-arrival notice to the importing side (exporting side)."""
-    with user_errors(lang):
+    with node_command(lang, config) as node:
         data = read_json(notice_file)
         with schema_checked():
             notice = LaneNotice.model_validate(data)
-        with on_node(config) as node:
-            sent = lane.notify(node, notice, to or only_counterpart(node), acting(node, officer))
-            report_sent(node, "cli.lane.notified", lang, sent.case_id, sent.message_id)
+        sent = lane.notify(node, notice, to or only_counterpart(node), acting(node, officer))
+        report_sent(node, "cli.lane.notified", lang, sent.case_id, sent.message_id)
 
 
 @app.command("arrive", help=N_("cli.help.lane.arrive"))
@@ -79,12 +77,11 @@ def arrive(
     config: ConfigOption = None,
 ) -> None:
     """Record the truck at the gate; the release clock starts (importing side)."""
-    with user_errors(lang):
-        with on_node(config) as node:
-            arrived = lane.arrive(node, case_id, acting(node, officer))
-            report_sent(node, "cli.lane.arrived", lang, case_id, arrived.message_ids[0])
-            if arrived.released:
-                report_sent(node, "cli.lane.released", lang, case_id, arrived.message_ids[1])
+    with node_command(lang, config) as node:
+        arrived = lane.arrive(node, case_id, acting(node, officer))
+        report_sent(node, "cli.lane.arrived", lang, case_id, arrived.message_ids[0])
+        if arrived.released:
+            report_sent(node, "cli.lane.released", lang, case_id, arrived.message_ids[1])
 
 
 FindingsArgument = Annotated[Path, typer.Argument(help=N_("cli.help.lane.inspect.findings_file"))]
@@ -106,11 +103,10 @@ def inspect(
     config: ConfigOption = None,
 ) -> None:
     """Write the one joint inspection record, signed for this side."""
-    with user_errors(lang):
+    with node_command(lang, config) as node:
         findings = _findings(findings_file)
-        with on_node(config) as node:
-            sent = lane_inspection.inspect(node, case_id, findings, result, acting(node, officer))
-            report_sent(node, "cli.lane.inspected", lang, case_id, sent.message_id)
+        sent = lane_inspection.inspect(node, case_id, findings, result, acting(node, officer))
+        report_sent(node, "cli.lane.inspected", lang, case_id, sent.message_id)
 
 
 @app.command("countersign", help=N_("cli.help.lane.countersign"))
@@ -124,11 +120,10 @@ def countersign(
     config: ConfigOption = None,
 ) -> None:
     """Sign the record the other side wrote, adding what this side found."""
-    with user_errors(lang):
+    with node_command(lang, config) as node:
         findings = _findings(findings_file) if findings_file else ()
-        with on_node(config) as node:
-            sent = lane_inspection.countersign(node, case_id, acting(node, officer), findings)
-            report_sent(node, "cli.lane.countersigned", lang, case_id, sent.message_id)
+        sent = lane_inspection.countersign(node, case_id, acting(node, officer), findings)
+        report_sent(node, "cli.lane.countersigned", lang, case_id, sent.message_id)
 
 
 @app.command("release", help=N_("cli.help.lane.release"))
@@ -147,12 +142,11 @@ def release(
     config: ConfigOption = None,
 ) -> None:
     """The one release to both sides, or a refusal with its reasons (importing side)."""
-    with user_errors(lang):
+    with node_command(lang, config) as node:
         words = free_text(note, note_lang) if note else None
-        with on_node(config) as node:
-            sent = lane.release(node, case_id, acting(node, officer), tuple(refuse or ()), words)
-            key = "cli.lane.refused" if refuse else "cli.lane.released"
-            report_sent(node, key, lang, case_id, sent.message_id)
+        sent = lane.release(node, case_id, acting(node, officer), tuple(refuse or ()), words)
+        key = "cli.lane.refused" if refuse else "cli.lane.released"
+        report_sent(node, key, lang, case_id, sent.message_id)
 
 
 _QUEUE_COLUMNS = (
@@ -173,23 +167,22 @@ def queue(
 ) -> None:
     """Trucks waiting for their joint inspection, perishables first."""
     locale = normalize_locale(lang)
-    with user_errors(lang):
-        with on_node(config) as node:
-            acting(node, officer, Permission.READ)
-            waiting = lane_times.inspection_queue(node, gate)
-            table = Table()
-            for key in _QUEUE_COLUMNS:
-                table.add_column(translate(key, locale))
-            zone = ZoneInfo(node.timezone)
-            for truck in waiting:
-                table.add_row(
-                    truck.case_id,
-                    truck.plate,
-                    translate(f"lane.{truck.lane.value}", locale),
-                    translate("cli.lane.yes" if truck.perishable else "cli.lane.no", locale),
-                    f"{truck.arrived_at.astimezone(zone):%Y-%m-%d %H:%M}",
-                )
-            console.print(table)
+    with node_command(lang, config) as node:
+        acting(node, officer, Permission.READ)
+        waiting = lane_times.inspection_queue(node, gate)
+        table = Table()
+        for key in _QUEUE_COLUMNS:
+            table.add_column(translate(key, locale))
+        zone = ZoneInfo(node.timezone)
+        for truck in waiting:
+            table.add_row(
+                truck.case_id,
+                truck.plate,
+                translate(f"lane.{truck.lane.value}", locale),
+                translate("cli.lane.yes" if truck.perishable else "cli.lane.no", locale),
+                f"{truck.arrived_at.astimezone(zone):%Y-%m-%d %H:%M}",
+            )
+        console.print(table)
 
 
 def _day(text: str, zone: ZoneInfo) -> datetime:
@@ -210,13 +203,12 @@ def stats(
 ) -> None:
     """Release times per step and lane, measured from the recorded steps (TFA Art. 7.6)."""
     locale = normalize_locale(lang)
-    with user_errors(lang):
-        with on_node(config) as node:
-            acting(node, officer, Permission.READ)
-            zone = ZoneInfo(node.timezone)
-            figures = lane_times.release_times(
-                node, gate, _day(since, zone), _day(until, zone) + timedelta(days=1)
-            )
+    with node_command(lang, config) as node:
+        acting(node, officer, Permission.READ)
+        zone = ZoneInfo(node.timezone)
+        figures = lane_times.release_times(
+            node, gate, _day(since, zone), _day(until, zone) + timedelta(days=1)
+        )
     if output == "csv":
         sys.stdout.write("\ufeff" + figures_csv(figures, locale))
     elif output == "svg":
@@ -320,9 +312,8 @@ def delay_reason(
 ) -> None:
     """Why a release passed its target, written for the trader who asks (TFA Art. 7.9)."""
     locale = normalize_locale(lang)
-    with user_errors(lang):
-        with on_node(config) as node:
-            late, facts = lane_times.delay_reason(node, case_id, acting(node, officer))
+    with node_command(lang, config) as node:
+        late, facts = lane_times.delay_reason(node, case_id, acting(node, officer))
     say(
         "cli.lane.delay_reason.head",
         lang,
