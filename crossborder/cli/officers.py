@@ -8,6 +8,7 @@ first operator, who registers themselves:
 
 from __future__ import annotations
 
+import sys
 from contextlib import closing
 from typing import Annotated
 
@@ -31,6 +32,7 @@ from crossborder.services.officers import (
     change_role,
     deactivate_officer,
     list_officers,
+    set_password,
 )
 
 officer_app = typer.Typer(help=N_("cli.help.officer"), no_args_is_help=True)
@@ -127,3 +129,32 @@ def role(
         with closing(open_node(config)) as node:
             change_role(node, officer_id, chosen, by=officer)
         say("cli.officer.role_changed", lang, officer=officer_id, role=_role_label(chosen, lang))
+
+
+def _read_password(lang: str) -> str:
+    """Typed twice at a terminal, unseen; else the first line of standard input (a script)."""
+    locale = normalize_locale(lang)
+    if sys.stdin.isatty():
+        return str(
+            typer.prompt(
+                translate("cli.officer.password_prompt", locale),
+                hide_input=True,
+                confirmation_prompt=translate("cli.officer.password_again", locale),
+            )
+        )
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@officer_app.command("set-password", help=N_("cli.help.officer.set_password"))
+def set_password_(
+    officer_id: OfficerIdArgument,
+    officer: OfficerOption = None,
+    lang: LangOption = "en",
+    config: ConfigOption = None,
+) -> None:
+    """Set an officer's console password: one's own, or anyone's for an operator."""
+    with user_errors(lang):
+        password = _read_password(lang)
+        with closing(open_node(config)) as node:
+            set_password(node, officer_id, password, by=officer)
+        say("cli.officer.password_set", lang, officer=officer_id)
