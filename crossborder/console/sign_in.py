@@ -35,7 +35,7 @@ def console_of(request: Request) -> Console:
 
 def local_target(target: str | None) -> str:
     """Where to go next: a console page of this node, never another site."""
-    if target and target.startswith("/console/") and not target.startswith("//"):
+    if target and target.startswith("/console/") and not target.startswith("/console/sign-"):
         return target
     return HOME
 
@@ -71,9 +71,11 @@ def sign_in_page(
     *,
     status: int = 200,
     officer_id: str = "",
+    next_page: str = "",
 ) -> HTMLResponse:
+    """The sign-in form; from a page that needed it, it leads back there."""
     token = secrets.token_urlsafe(32)
-    next_page = local_target(request.query_params.get("next") or request.url.path)
+    next_page = local_target(next_page or request.query_params.get("next") or request.url.path)
     response = console.page(
         request,
         "sign_in.html",
@@ -107,10 +109,14 @@ def sign_in(
         console.throttle.check(officer, address)
         signed_in = check_password(console.node, officer, password, address=address)
     except RateLimited as throttled:
-        return sign_in_page(console, request, throttled, status=429, officer_id=officer)
+        return sign_in_page(
+            console, request, throttled, status=429, officer_id=officer, next_page=next_page
+        )
     except Unauthorized as refused:
         console.throttle.failed(officer, address)
-        return sign_in_page(console, request, refused, status=401, officer_id=officer)
+        return sign_in_page(
+            console, request, refused, status=401, officer_id=officer, next_page=next_page
+        )
     console.throttle.succeeded(officer)
     session = console.sessions.start(signed_in.id)
     response = RedirectResponse(local_target(next_page), status_code=303)
