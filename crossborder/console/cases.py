@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from crossborder.adapters.db.tables import Verification
 from crossborder.audit.render import render
 from crossborder.console.desk import Console, Desk
 from crossborder.console.sign_in import console_of
@@ -39,7 +39,7 @@ from crossborder.domain.workflows import Workflow
 from crossborder.i18n import N_, zone
 from crossborder.services.alert_views import alert_view
 from crossborder.services.case_search import CaseFilter, counterparts_seen, search_cases
-from crossborder.services.cases import CaseView, case_view
+from crossborder.services.cases import CaseView, case_view, certificate_view
 from crossborder.services.deadlines import list_deadlines
 from crossborder.services.reading_log import record_reading
 
@@ -124,9 +124,7 @@ def _alert_actions(desk: Desk, case_id: str) -> list[str]:
     return [action for action, ok in offered.items() if ok]
 
 
-def _verifications(desk: Desk, view: CaseView) -> list[Any]:
-    from crossborder.services.cases import certificate_view
-
+def _verifications(desk: Desk, view: CaseView) -> list[Verification]:
     return certificate_view(desk.node, view.case.subject).verifications
 
 
