@@ -93,6 +93,18 @@ class Settings(BaseSettings):
     #: also serves this node's flows there: the deadline watcher on a schedule and the
     #: officer workflows as deployments other systems and the Prefect UI can start.
     prefect_api_url: str | None = None
+    #: The console's session cookie is sent over HTTPS only (``Secure``). Switch it off
+    #: only for a node reached over plain http on its own host (the demo, the tests).
+    console_secure_cookie: bool = True
+    #: A console session ends after this long without a request, and at the latest
+    #: after ``console_session_seconds`` (a working day), whatever the officer does.
+    console_idle_seconds: int = Field(default=1800, ge=60)
+    console_session_seconds: int = Field(default=43_200, ge=60)
+    #: Wrong console passwords allowed in ``console_sign_in_window_seconds``, per
+    #: officer id and per address, before sign-in is refused until the window passes.
+    console_sign_in_failures: int = Field(default=5, ge=1)
+    console_sign_in_address_failures: int = Field(default=20, ge=1)
+    console_sign_in_window_seconds: int = Field(default=900, ge=1)
 
     @field_validator("base_url")
     @classmethod

@@ -24,6 +24,7 @@ from crossborder.adapters.oauth.keys import public_jwks
 from crossborder.adapters.oauth.resource_server import AccessTokenValidator, RequestTarget
 from crossborder.api import errors
 from crossborder.api.rate_limits import RateLimit
+from crossborder.console.app import create_console
 from crossborder.domain.errors import InvalidInput
 from crossborder.domain.messages import KNOWN_SCOPES, SCOPE_FOR_TYPE
 from crossborder.services.inbound import receive, record_refusal
@@ -93,6 +94,7 @@ def create_app(  # noqa: C901 (one closure per route)
     errors.install(app)
     app.state.node = node
     app.state.workers = workers
+    app.mount("/console", create_console(node, workers.delivery.wake))
 
     @app.post("/v1/messages", status_code=202)
     async def post_message(request: Request) -> JSONResponse:

@@ -10,7 +10,6 @@ in their language. Exit codes: 0 done, 1 refused, 2 usage or configuration.
 
 from __future__ import annotations
 
-import json
 import string
 import sys
 import traceback
@@ -30,9 +29,9 @@ from crossborder.domain.errors import (
     NotFound,
     Violation,
 )
-from crossborder.domain.free_text import FreeText, LanguageTag
+from crossborder.domain.free_text import FreeText
+from crossborder.domain.officer_files import officer_json, officer_text
 from crossborder.domain.officers import Permission
-from crossborder.domain.validation import schema_checked
 from crossborder.i18n import (
     LOCALES,
     N_,
@@ -287,32 +286,12 @@ def answer_text(answer: Answer | None, locale: str) -> str:
 def read_json(path: Path) -> dict[str, Any]:
     """A JSON object from a file an officer names; the codes say what is wrong with it."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
+        raw = path.read_bytes()
+    except OSError as exc:
         raise InvalidInput("FILE_UNREADABLE", path=str(path)) from exc
-    except ValueError as exc:
-        raise InvalidInput("JSON_MALFORMED") from exc
-    if not isinstance(data, dict):
-        raise InvalidInput("JSON_MALFORMED")
-    if {"message_id", "type", "payload"} <= data.keys():
-        # A whole message is what the node builds and signs; the officer gives only
-        # the part they write. Said plainly, rather than FIELD_UNKNOWN message_id.
-        raise InvalidInput("FILE_IS_A_MESSAGE", path=str(path), type=str(data["type"]))
-    return data
-
-
-_LANGUAGE_TAGS: dict[str, LanguageTag] = {
-    "zh": "zh-Hans",
-    "zh-hans": "zh-Hans",
-    "vi": "vi",
-    "en": "en",
-}
+    return officer_json(raw, str(path))
 
 
 def free_text(text: str, lang: str) -> FreeText:
     """An officer's words with the language they say they wrote in (``--note-lang vi``)."""
-    tag = _LANGUAGE_TAGS.get(lang.lower().replace("_", "-"))
-    if tag is None:
-        raise InvalidInput("LANGUAGE_UNKNOWN", lang=lang)
-    with schema_checked():
-        return FreeText(lang=tag, text=text)
+    return officer_text(text, lang)

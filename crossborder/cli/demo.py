@@ -12,6 +12,7 @@ server; they meet only over HTTP.
 from __future__ import annotations
 
 import json
+import secrets
 import socket
 import subprocess
 import sys
@@ -37,7 +38,7 @@ from crossborder.services.audit_log import b64, checkpoint, verify_log, witnesse
 from crossborder.services.cases import case_view
 from crossborder.services.delivery import deliver_now
 from crossborder.services.node import Node
-from crossborder.services.officers import acting_officer, add_officer
+from crossborder.services.officers import acting_officer, add_officer, set_password
 from crossborder.services.registry import connect_peer
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "contracts" / "examples"
@@ -67,6 +68,8 @@ def _write_settings(folder: Path, side: dict[str, str], port: int) -> Path:
         "base_url": f"http://127.0.0.1:{port}",
         "port": str(port),
         "data_dir": str(folder),
+        # Plain http on loopback: a Secure cookie would not come back to the console.
+        "console_secure_cookie": "false",
     }
     path = folder / "node.env"
     path.write_text("".join(f"CROSSBORDER_{k.upper()}={v}\n" for k, v in values.items()), "utf-8")
@@ -90,6 +93,33 @@ def _register_staff(node: Node) -> None:
     for officer_id, name, role in people:
         person = new_officer(id=officer_id, full_name=name, role=role, agency=node.agency)
         add_officer(node, person, by=None if role is Role.OPERATOR else operator)
+
+
+def _console_password(nodes: dict[str, Node]) -> str:
+    """One password, new at each run, for each side's officer to sign in to the console with."""
+    password = secrets.token_urlsafe(12)
+    for node in nodes.values():
+        officer_id = next(person for person, _, held in STAFF[node.agency] if held is Role.OFFICER)
+        set_password(node, officer_id, password, by=officer_id)
+    return password
+
+
+def _serve_until_stopped(nodes: dict[str, Node], password: str, lang: str) -> None:
+    """Leave both nodes running for a person to open their consoles, until Ctrl-C."""
+    say(
+        "cli.demo.console",
+        lang,
+        cn=f"{nodes['cn'].settings.base_url}/console/",
+        vn=f"{nodes['vn'].settings.base_url}/console/",
+        cn_officer="li.wei",
+        vn_officer="nguyen.lan",
+        password=password,
+    )
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
 
 
 def _as(node: Node, role: Role) -> Actor:
@@ -172,15 +202,18 @@ def demo(
     folder: Annotated[Path, typer.Option("--dir", help=N_("cli.help.demo.dir"))] = Path(
         "demo-data"
     ),
+    keep_serving: Annotated[
+        bool, typer.Option("--keep-serving", help=N_("cli.help.demo.keep_serving"))
+    ] = False,
 ) -> None:
     """Start two nodes, share a Form E from China to Vietnam, print both audit trails."""
     # Both sides' languages unless one is asked for: the demo shows the bilingual trail.
     languages = [reader_locale(lang)] if lang else ["zh_Hans", "vi"]
     with user_errors(languages[0]):
-        run_demo(folder, languages)
+        run_demo(folder, languages, keep_serving=keep_serving)
 
 
-def run_demo(folder: Path, languages: list[str]) -> None:
+def run_demo(folder: Path, languages: list[str], *, keep_serving: bool = False) -> None:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     base = folder / stamp
     settings_files = {
@@ -195,6 +228,7 @@ def run_demo(folder: Path, languages: list[str]) -> None:
         )
     for node in nodes.values():
         _register_staff(node)
+    password = _console_password(nodes)
     _connect(nodes["cn"], nodes["vn"], jwks_files["vn"])
     _connect(nodes["vn"], nodes["cn"], jwks_files["cn"])
 
@@ -227,6 +261,8 @@ def run_demo(folder: Path, languages: list[str]) -> None:
                 print_case(vn, case_id, language)
         _exchange_checkpoints(cn, vn, languages[0])
         say("cli.demo.done", languages[0], folder=str(base))
+        if keep_serving:
+            _serve_until_stopped(nodes, password, languages[0])
     finally:
         for process in processes.values():
             process.terminate()

@@ -8,6 +8,7 @@ first operator, who registers themselves:
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -21,6 +22,7 @@ from crossborder.cli.common import (
     console,
     node_command,
     say,
+    user_errors,
 )
 from crossborder.domain.officers import Officer, Role, new_officer, parse_role
 from crossborder.i18n import N_, normalize_locale, translate
@@ -29,6 +31,7 @@ from crossborder.services.officers import (
     change_role,
     deactivate_officer,
     list_officers,
+    set_password,
 )
 
 officer_app = typer.Typer(help=N_("cli.help.officer"), no_args_is_help=True)
@@ -121,3 +124,32 @@ def role(
         chosen = parse_role(new_role)
         change_role(node, officer_id, chosen, by=officer)
         say("cli.officer.role_changed", lang, officer=officer_id, role=_role_label(chosen, lang))
+
+
+def _read_password(lang: str) -> str:
+    """Typed twice at a terminal, unseen; else the first line of standard input (a script)."""
+    locale = normalize_locale(lang)
+    if sys.stdin.isatty():
+        return str(
+            typer.prompt(
+                translate("cli.officer.password_prompt", locale),
+                hide_input=True,
+                confirmation_prompt=translate("cli.officer.password_again", locale),
+            )
+        )
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@officer_app.command("set-password", help=N_("cli.help.officer.set_password"))
+def set_password_(
+    officer_id: OfficerIdArgument,
+    officer: OfficerOption = None,
+    lang: LangOption = "en",
+    config: ConfigOption = None,
+) -> None:
+    """Set an officer's console password: one's own, or anyone's for an operator."""
+    with user_errors(lang):
+        password = _read_password(lang)
+    with node_command(lang, config) as node:
+        set_password(node, officer_id, password, by=officer)
+    say("cli.officer.password_set", lang, officer=officer_id)

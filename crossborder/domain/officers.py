@@ -185,3 +185,17 @@ def check_an_operator_remains(roster: Iterable[Officer], changed: Officer) -> No
     after = [changed if officer.id == changed.id else officer for officer in roster]
     if not any(officer.may(Permission.MANAGE_OFFICERS) for officer in after):
         raise Conflict("LAST_OPERATOR", officer=changed.id)
+
+
+#: A console password's length, in characters (NIST SP 800-63B: at least 8, long
+#: passphrases allowed; we ask for 12, as the node guards a whole agency's exchanges).
+PASSWORD_LENGTH = (12, 1024)
+
+
+def check_password_rules(password: str) -> None:
+    """Long enough to resist guessing, short enough that hashing it costs no more than usual."""
+    shortest, longest = PASSWORD_LENGTH
+    if len(password) < shortest:
+        raise InvalidInput("PASSWORD_TOO_SHORT", length=shortest)
+    if len(password) > longest:
+        raise InvalidInput("PASSWORD_TOO_LONG", length=longest)

@@ -30,9 +30,14 @@ from crossborder.domain.officers import (
     check_an_operator_remains,
     check_belongs,
     check_first_officer,
+    check_password_rules,
     check_permitted,
 )
+from crossborder.services import passwords
 from crossborder.services.node import Node
+
+#: How much of a mistyped officer id a failed sign-in records: ids are at most 64.
+TYPED_ID_KEPT = 64
 
 
 def acting_officer(node: Node, permission: Permission, name: str | None = None) -> Actor:
@@ -44,6 +49,15 @@ def acting_officer(node: Node, permission: Permission, name: str | None = None) 
     """
     with node.sessions() as session:
         return Actor.person(_acting(session, node, permission, name))
+
+
+def officer_of(node: Node, officer_id: str) -> Officer:
+    """The active officer of this id (the console's signed-in officer); ``OFFICER_UNKNOWN`` else."""
+    with node.sessions() as session:
+        row = session.get(OfficerRow, officer_id)
+        if row is None or not row.active or row.agency != node.agency:
+            raise Unauthorized("OFFICER_UNKNOWN", name=officer_id)
+        return _model(row)
 
 
 def add_officer(node: Node, officer: Officer, *, by: str | None) -> Officer:
@@ -155,6 +169,73 @@ def change_role(node: Node, officer_id: str, role: Role, *, by: str | None) -> O
             role=role.value,
         )
     return changed
+
+
+def set_password(node: Node, officer_id: str, password: str, *, by: str | None) -> None:
+    """Give an officer a console password: their own, or anyone's if ``by`` is an operator.
+
+    Only its hash is kept, and the audit entry says that it changed, not what it is.
+    """
+    check_password_rules(password)
+    digest = passwords.hash_password(password)
+    now = node.now()
+    with node.transaction() as session:
+        acting = _acting(session, node, Permission.READ, by)
+        if acting.id != officer_id:
+            check_permitted(acting, Permission.MANAGE_OFFICERS)
+        row = _active_row(session, node, officer_id)
+        row.password_hash = digest
+        record(
+            session,
+            "officer.password_set",
+            actor=Actor.person(acting),
+            occurred_at=now,
+            source_tz=node.timezone,
+            officer=row.id,
+            full_name=row.full_name,
+        )
+
+
+def sign_in(node: Node, officer_id: str, password: str, *, address: str) -> Officer:
+    """The active officer whose console password this is; ``SIGN_IN_FAILED`` otherwise.
+
+    Every outcome is audited with the address it came from. An unknown id, a
+    removed officer, one with no password and a wrong password are one refusal,
+    answered in the same time: the answer tells a guesser nothing.
+    """
+    with node.sessions() as session:
+        row = session.get(OfficerRow, officer_id)
+        usable = row is not None and row.active and row.agency == node.agency
+        stored = row.password_hash if row is not None and usable else None
+        officer = _model(row) if row is not None and usable else None
+    now = node.now()
+    if officer is None or not passwords.matches(stored, password):
+        with node.transaction() as session:
+            record(
+                session,
+                "officer.sign_in_failed",
+                actor=Actor.system(node.agency),
+                occurred_at=now,
+                source_tz=node.timezone,
+                officer=officer_id[:TYPED_ID_KEPT],
+                address=address,
+            )
+        raise Unauthorized("SIGN_IN_FAILED")
+    with node.transaction() as session:
+        if stored is not None and passwords.outdated(stored):
+            row = session.get(OfficerRow, officer.id)
+            if row is not None:
+                row.password_hash = passwords.hash_password(password)
+        record(
+            session,
+            "officer.signed_in",
+            actor=Actor.person(officer),
+            occurred_at=now,
+            source_tz=node.timezone,
+            officer=officer.id,
+            address=address,
+        )
+    return officer
 
 
 def _hold_roster(session: Session) -> None:

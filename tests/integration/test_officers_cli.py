@@ -180,3 +180,56 @@ def test_an_unknown_officer_is_told_how_to_register(config: Path) -> None:
     result = invoke(config, "officer", "list", "--officer", "ghost", "--lang", "en")
     assert_refused(result, "OFFICER_UNKNOWN")
     assert "ghost" in result.stderr and "crossborder officer add" in result.stderr
+
+
+def _password_of(config: Path, officer: str) -> str | None:
+    url = next(
+        line.split("=", 1)[1]
+        for line in config.read_text("utf-8").splitlines()
+        if line.startswith("CROSSBORDER_DATABASE_URL=")
+    )
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        stored = connection.scalar(select(OfficerRow.password_hash).where(OfficerRow.id == officer))
+    engine.dispose()
+    return stored
+
+
+def test_set_password_reads_standard_input_and_keeps_only_a_hash(config: Path) -> None:
+    invoke(config, "officer", "add", "wang.fang", "--name", "王芳", "--role", "operator")
+    invoke(
+        config,
+        "officer",
+        "add",
+        "li.wei",
+        "--name",
+        "李伟",
+        "--role",
+        "officer",
+        "--officer",
+        "wang.fang",
+    )
+    runner_input = "a long enough passphrase\n"
+    by_operator = runner.invoke(
+        app,
+        ["officer", "set-password", "li.wei", "--officer", "wang.fang", "--config", str(config)],
+        input=runner_input,
+    )
+    assert by_operator.exit_code == 0, by_operator.output
+    stored = _password_of(config, "li.wei")
+    assert stored is not None and stored.startswith("$argon2id$")
+    assert "passphrase" not in stored
+    too_short = runner.invoke(
+        app,
+        ["officer", "set-password", "li.wei", "--officer", "li.wei", "--config", str(config)],
+        input="short\n",
+    )
+    assert too_short.exit_code == 1 and "PASSWORD_TOO_SHORT" in too_short.output
+    # An officer sets their own; another's takes an operator.
+    not_theirs = runner.invoke(
+        app,
+        ["officer", "set-password", "wang.fang", "--officer", "li.wei", "--config", str(config)],
+        input=runner_input,
+    )
+    assert not_theirs.exit_code == 1 and "ROLE_NOT_ALLOWED" in not_theirs.output
+    assert _password_of(config, "wang.fang") is None

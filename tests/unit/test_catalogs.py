@@ -465,12 +465,52 @@ class _Scanner(ast.NodeVisitor):
             self.uses.mention(node.value, self._at(node))
 
 
+#: In the console's templates, a text is ``r.t("console.cases.title", zone=…)`` and a code
+#: shown by its label ``r.label("status", …)``.
+_TEMPLATE_TEXT = re.compile(r"""\br\.t\(\s*["']([a-z0-9_.]+)["']""")
+_TEMPLATE_LABEL = re.compile(r"""\br\.label\(\s*["']([a-z_]+)["']""")
+_KEYWORD = re.compile(r"(\w+)\s*=(?!=)")
+
+
+def _call_arguments(text: str, start: int) -> str:
+    """The rest of a call's arguments from ``start`` to its closing parenthesis."""
+    depth = 1
+    for end in range(start, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[end], 0)
+        if depth == 0:
+            return text[start:end]
+    return text[start:]
+
+
+def _top_level(arguments: str) -> str:
+    """``arguments`` without what is inside nested calls: their keywords are not the text's."""
+    depth, kept = 0, []
+    for char in arguments:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        kept.append(char if depth == 0 or char == "(" and depth == 1 else " ")
+    return "".join(kept)
+
+
+def scan_template(path: Path, where: str, uses: KeyUses) -> None:
+    text = path.read_text(encoding="utf-8")
+    for match in _TEMPLATE_TEXT.finditer(text):
+        line = text.count("\n", 0, match.start()) + 1
+        arguments = _top_level(_call_arguments(text, match.end()))
+        uses.add(match.group(1), frozenset(_KEYWORD.findall(arguments)), f"{where}:{line}")
+    for match in _TEMPLATE_LABEL.finditer(text):
+        if f"{match.group(1)}." not in FAMILIES:
+            line = text.count("\n", 0, match.start()) + 1
+            uses.problems.append(f"{where}:{line}: unknown key family {match.group(1)!r}")
+
+
 def scan_sources(directories: Iterable[Path]) -> KeyUses:
     uses = KeyUses()
     for directory in directories:
         for path in sorted(directory.rglob("*.py")):
             module = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
             _Scanner(module, path.relative_to(directory.parent).as_posix(), uses).visit(module)
+        for path in sorted(directory.rglob("*.html")):
+            scan_template(path, path.relative_to(directory.parent).as_posix(), uses)
     # Keys rendered from data: the enums' members and the states cases are put in.
     # A case takes its certificate's decision as status (``case.status = decision.value``).
     families = {
@@ -561,6 +601,8 @@ def test_the_scan_finds_keys_of_every_kind() -> None:
         "audit.message.delivered": frozenset({"attempts", "recipient"}),  # record_delivery
         "actor.person": frozenset({"user", "agency"}),
         "cli.case.header": frozenset({"case_id", "subject"}),
+        "console.case.due": frozenset({"due", "left", "agency"}),  # a template's r.t(…)
+        "console.done.decided": frozenset(),  # N_ in the console's code
         "reason.OTHER": frozenset(),
         "status.shared": frozenset(),
         "workflow.certificate_of_origin": frozenset(),
@@ -734,6 +776,21 @@ def test_the_scan_reads_raises_records_and_texts_spread_over_lines(tmp_path: Pat
     assert params["error.CERTIFICATE_NUMBER_REUSED"] == {"number"}
     for decision in CertificateDecision:
         assert params[f"audit.co.{decision.value}"] == {"certificate_number", "recipient"}
+
+
+def test_the_scan_reads_the_texts_and_labels_of_templates(tmp_path: Path) -> None:
+    package = tmp_path / "pkg" / "templates"
+    package.mkdir(parents=True)
+    (package / "page.html").write_text(
+        "<h1>{{ r.t('console.x') }}</h1>\n"
+        '<p>{{ r.t("console.due", due=r.when(d.due_at, x=1), left=r.left(left)) }}</p>\n'
+        "{{ r.label('status', case.status) }} {{ r.label('colour', c) }}\n",
+        encoding="utf-8",
+    )
+    uses = scan_sources([tmp_path / "pkg"])
+    assert uses.params["console.x"] == frozenset()
+    assert uses.params["console.due"] == {"due", "left"}
+    assert uses.problems == ["pkg/templates/page.html:3: unknown key family 'colour'"]
 
 
 def test_the_scan_asks_to_be_taught_a_key_it_cannot_expand(tmp_path: Path) -> None:

@@ -188,6 +188,9 @@ NOT_ON_THE_API = {
     *("LANE_NOTICE_ALREADY_SENT", "LANE_ARRIVAL_BY_EXPORTING_SIDE", "LANE_NOT_DECIDED"),
     *("LANE_RELEASE_BY_EXPORTING_SIDE", "LANE_NOT_INSPECTED", "LANE_INSPECTION_FAILED"),
     *("LANE_GATE_CLOSED", "LANE_NOT_RELEASED", "LANE_RELEASED_WITHIN_TARGET"),
+    # The officer's console: its sign-in, sessions and forms are pages, not the node API.
+    *("CSRF_TOKEN_INVALID", "FILE_MISSING", "SESSION_EXPIRED", "SIGN_IN_FAILED"),
+    *("SIGN_IN_THROTTLED", "PASSWORD_TOO_LONG", "PASSWORD_TOO_SHORT"),
     # Reactions to a message, after its receipt (a failure is kept on the inbox row).
     "GATE_HOURS_UNKNOWN",
     # Our node as the client of a counterpart: its answers, its token endpoint.

@@ -138,6 +138,8 @@ class OfficerRow(Base):
     os_login: Mapped[str | None] = mapped_column(String(64), index=True)
     added_at: Mapped[datetime]
     deactivated_at: Mapped[datetime | None]
+    #: The Argon2id hash (PHC string) of the console password; ``None``: no console sign-in.
+    password_hash: Mapped[str | None] = mapped_column(String(200))
 
 
 class Case(Base):

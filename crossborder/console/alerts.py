@@ -1,0 +1,128 @@
+"""The alerts board, and alert steps as forms: raise, acknowledge, close.
+
+The board lists open alerts as ``crossborder alert list --open`` does —
+escalated first, then by severity — with the time left to acknowledge, and
+refreshes itself every half minute.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, Response
+
+from crossborder.console.actions import done, officer_words, on_case, status_of, uploaded_json
+from crossborder.console.cases import Refusal, signed_in
+from crossborder.console.desk import Desk, check_csrf
+from crossborder.console.sign_in import console_of
+from crossborder.domain.actors import Actor
+from crossborder.domain.alert_lifecycle import AlertAction
+from crossborder.domain.alerts import AlertAckPayload, AlertClosePayload, AlertContent, Severity
+from crossborder.domain.errors import CrossborderError
+from crossborder.domain.officers import Permission
+from crossborder.domain.validation import schema_checked
+from crossborder.services import alerts
+from crossborder.services.alert_views import list_alerts
+from crossborder.services.registry import list_counterparts, only_counterpart
+
+router = APIRouter()
+Text = Annotated[str, Form()]
+
+#: Most severe first (CAP's order), after whatever the watcher escalated.
+SEVERITY_RANK = {severity.value: rank for rank, severity in enumerate(Severity)}
+#: Alerts that stay on top of the board whatever their severity: a vessel in
+#: distress and a threat to security are never below a routine notice.
+ON_TOP = frozenset({"maritime_sar", "security"})
+
+
+@router.get("/alerts")
+def board(request: Request, desk: Desk = Depends(signed_in)) -> HTMLResponse:  # noqa: B008
+    now = desk.node.now()
+    views = list_alerts(desk.node, open_only=True)
+    ordered = sorted(
+        views,
+        key=lambda view: (
+            view.alert.category not in ON_TOP,
+            view.alert.escalated_at is None,
+            SEVERITY_RANK.get(view.alert.severity, len(SEVERITY_RANK)),
+        ),
+    )
+    lines = [
+        (view, view.overdue(now), view.deadline.due_at - now if view.deadline else None)
+        for view in ordered
+    ]
+    return console_of(request).page(request, "alerts.html", {"lines": lines}, desk=desk)
+
+
+def raise_page(
+    request: Request, desk: Desk, refusal: Refusal | None = None, status: int = 200
+) -> HTMLResponse:
+    context = {"counterparts": list_counterparts(desk.node), "refusal": refusal}
+    return console_of(request).page(request, "raise.html", context, desk=desk, status=status)
+
+
+@router.get("/alerts/raise")
+def raise_form(request: Request, desk: Desk = Depends(signed_in)) -> HTMLResponse:  # noqa: B008
+    desk.actor(Permission.ACT)
+    return raise_page(request, desk)
+
+
+@router.post("/alerts/raise", response_model=None)
+def raise_(
+    request: Request,
+    desk: Desk = Depends(signed_in),  # noqa: B008
+    alert: Annotated[UploadFile | None, File()] = None,
+    recipient: Text = "",
+    csrf_token: Text = "",
+) -> Response:
+    check_csrf(desk.session.csrf, csrf_token)
+    actor = desk.actor(Permission.ACT)
+    try:
+        data = uploaded_json(alert, desk.node.settings.max_body_bytes)
+        with schema_checked():
+            content = AlertContent.model_validate(data)
+        sent = alerts.raise_alert(
+            desk.node, content, recipient or only_counterpart(desk.node), actor
+        )
+    except CrossborderError as error:
+        return raise_page(request, desk, Refusal("raise", error), status_of(error))
+    console_of(request).wake_delivery()
+    return done(sent.case_id, "alert_raised")
+
+
+@router.post("/cases/{case_id}/alert/ack", response_model=None)
+def acknowledge(
+    request: Request,
+    case_id: str,
+    desk: Desk = Depends(signed_in),  # noqa: B008
+    note: Text = "",
+    note_lang: Text = "",
+    csrf_token: Text = "",
+) -> Response:
+    def step(actor: Actor) -> object:
+        with schema_checked():
+            payload = AlertAckPayload.model_validate({"note": officer_words(note, note_lang)})
+        return alerts.act(desk.node, case_id, AlertAction.ACK, payload, actor)
+
+    return on_case(request, desk, case_id, csrf_token, "ack", step, "alert_acknowledged")
+
+
+@router.post("/cases/{case_id}/alert/close", response_model=None)
+def close(
+    request: Request,
+    case_id: str,
+    desk: Desk = Depends(signed_in),  # noqa: B008
+    reason: Text = "",
+    note: Text = "",
+    note_lang: Text = "",
+    csrf_token: Text = "",
+) -> Response:
+    def step(actor: Actor) -> object:
+        with schema_checked():
+            payload = AlertClosePayload.model_validate(
+                {"reason": reason, "note": officer_words(note, note_lang)}
+            )
+        return alerts.act(desk.node, case_id, AlertAction.CLOSE, payload, actor)
+
+    return on_case(request, desk, case_id, csrf_token, "close", step, "alert_closed")

@@ -1,0 +1,184 @@
+"""The officer's console on one real node: signing in, what each bad input gets, and what changes.
+
+Every refusal is a page in the officer's language with its stable code, and
+leaves the node as it was: no case, no outbox row, no audit entry beyond the
+record of a wrong password.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from crossborder.adapters.db.tables import AuditEntry, Case, OutboxMessage
+from crossborder.console.app import CONTENT_SECURITY_POLICY
+from crossborder.services.node import Node
+from crossborder.services.officers import set_password
+from tests.conftest import Clock
+from tests.factories import form_e_data, make_node, register_staff, serving
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def node(make_db_url: Callable[[str], str], tmp_path: Path, clock: Clock) -> Iterator[Node]:
+    node = make_node(
+        "cn",
+        make_db_url("cn"),
+        tmp_path,
+        clock,
+        console_secure_cookie=False,
+        console_sign_in_failures=3,
+    )
+    for officer in register_staff(node).values():
+        set_password(node, officer, PASSWORD, by="operator")
+    with serving(node, run_workers=False):
+        yield node
+    node.close()
+
+
+def browser(node: Node, lang: str = "en") -> httpx.Client:
+    return httpx.Client(
+        base_url=node.settings.base_url, headers={"Accept-Language": lang}, timeout=10
+    )
+
+
+def token(page: httpx.Response) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found, page.text
+    return found.group(1)
+
+
+def sign_in(client: httpx.Client, officer: str, password: str = PASSWORD) -> httpx.Response:
+    form = client.get("/console/sign-in")
+    return client.post(
+        "/console/sign-in",
+        data={"officer": officer, "password": password, "csrf_token": token(form)},
+    )
+
+
+def counts(node: Node) -> tuple[int, int, int]:
+    with node.sessions() as session:
+        return (
+            session.scalar(select(func.count()).select_from(Case)) or 0,
+            session.scalar(select(func.count()).select_from(OutboxMessage)) or 0,
+            session.scalar(select(func.count()).select_from(AuditEntry)) or 0,
+        )
+
+
+def codes(page: httpx.Response) -> list[str]:
+    return re.findall(r"<code>([A-Z_]+)</code>", page.text)
+
+
+def share(client: httpx.Client, content: bytes, csrf: str | None) -> httpx.Response:
+    data = {"recipient": "VN-CUSKV6"} | ({"csrf_token": csrf} if csrf else {})
+    return client.post(
+        "/console/certificates/share",
+        data=data,
+        files={"form_e": ("form-e.json", content, "application/json")},
+    )
+
+
+def test_a_page_needs_a_signed_in_officer(node: Node) -> None:
+    with browser(node) as client:
+        answer = client.get("/console/cases")
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/console/sign-in?next=/console/cases"
+
+
+def test_signing_in_sets_a_strict_http_only_cookie_and_pages_forbid_inline_scripts(
+    node: Node,
+) -> None:
+    with browser(node, "vi") as client:
+        answer = sign_in(client, "officer")
+        assert answer.status_code == 303
+        cookie = answer.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=strict" in cookie and "path=/console" in cookie
+        page = client.get("/console/cases")
+    assert page.status_code == 200
+    assert page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert "'unsafe-inline'" not in CONTENT_SECURITY_POLICY
+    assert "<script" not in page.text
+    assert '<html lang="vi">' in page.text and "Vụ việc" in page.text
+
+
+def test_a_wrong_password_is_audited_then_throttled_and_changes_nothing_else(node: Node) -> None:
+    before = counts(node)
+    with browser(node, "zh-CN") as client:
+        refusals = [sign_in(client, "officer", "not the password at all") for _ in range(3)]
+        throttled = sign_in(client, "officer")  # even the right password, for now
+    assert [r.status_code for r in refusals] == [401, 401, 401]
+    assert codes(refusals[0]) == ["SIGN_IN_FAILED"]
+    assert "人员编号或密码错误" in refusals[0].text
+    assert throttled.status_code == 429 and codes(throttled) == ["SIGN_IN_THROTTLED"]
+    assert int(throttled.headers["retry-after"]) > 0
+    cases, outbox, entries = counts(node)
+    assert (cases, outbox, entries) == (before[0], before[1], before[2] + 3)
+    with node.sessions() as session:
+        events = session.scalars(select(AuditEntry.event).order_by(AuditEntry.seq.desc()).limit(3))
+        assert list(events) == ["officer.sign_in_failed"] * 3
+
+
+def test_a_form_without_its_token_is_refused_and_changes_nothing(node: Node) -> None:
+    with browser(node) as client:
+        sign_in(client, "officer")
+        before = counts(node)
+        answer = share(client, json.dumps(form_e_data()).encode(), csrf=None)
+    assert answer.status_code == 403 and codes(answer) == ["CSRF_TOKEN_INVALID"]
+    assert counts(node) == before
+
+
+def test_a_role_that_takes_no_step_is_refused_on_the_server(node: Node) -> None:
+    with browser(node) as client:
+        sign_in(client, "auditor")
+        csrf = token(client.get("/console/audit"))
+        before = counts(node)
+        answer = share(client, json.dumps(form_e_data()).encode(), csrf)
+    assert answer.status_code == 403 and codes(answer) == ["ROLE_NOT_ALLOWED"]
+    assert counts(node)[:2] == before[:2]
+
+
+def test_a_file_that_is_not_a_form_e_is_refused_beside_the_field(node: Node) -> None:
+    with browser(node, "vi") as client:
+        sign_in(client, "officer")
+        csrf = token(client.get("/console/certificates/share"))
+        before = counts(node)
+        not_json = share(client, b"\xff not json", csrf)
+        not_form_e = share(client, b'{"hello": "world"}', csrf)
+    assert not_json.status_code == 422 and codes(not_json) == ["FILE_UNREADABLE"]
+    assert not_form_e.status_code == 422
+    assert codes(not_form_e)[:2] == ["SCHEMA_INVALID", "FIELD_MISSING"]
+    assert "FIELD_UNKNOWN" in codes(not_form_e)
+    assert counts(node) == before
+
+
+def test_sharing_a_form_e_opens_the_case_and_its_page_offers_only_allowed_steps(
+    node: Node,
+) -> None:
+    with browser(node) as client:
+        sign_in(client, "officer")
+        csrf = token(client.get("/console/certificates/share"))
+        shared = share(client, json.dumps(form_e_data()).encode(), csrf)
+        assert shared.status_code == 303
+        page = client.get(shared.headers["location"])
+    assert page.status_code == 200
+    assert "Shared: the node is delivering it now." in page.text
+    assert "E264510000102345" in page.text
+    # The issuing side may amend or revoke its certificate, never decide on it.
+    assert "/revoke" in page.text and "/amend" in page.text and "/decide" not in page.text
+
+
+def test_an_unknown_case_and_an_ended_session_each_get_their_page(node: Node) -> None:
+    with browser(node) as client:
+        sign_in(client, "officer")
+        unknown = client.get("/console/cases/CN-NNCUS-20261127-000000")
+        client.cookies.set("cb_session", "no-such-session", path="/console")
+        ended = client.get("/console/cases")
+    assert unknown.status_code == 404 and codes(unknown) == ["CASE_UNKNOWN"]
+    assert ended.status_code == 401 and codes(ended) == ["SESSION_EXPIRED"]
