@@ -288,24 +288,27 @@ class Envelope(BaseModel):
     sender: AgencyCode
     recipient: AgencyCode
     case_id: CaseId
-    in_reply_to: uuid.UUID | None = None
+    #: The message answered, by its message id: taken only as a message id is.
+    in_reply_to: uuid.UUID | None = Field(
+        default=None, json_schema_extra={"pattern": UUID7_PATTERN}
+    )
     created_at: AwareDatetime
     contract_version: Literal["1.0"] = CONTRACT_VERSION
 
-    @field_validator("message_id", mode="before")
+    @field_validator("message_id", "in_reply_to", mode="before")
     @classmethod
     def _written_as_uuid7(cls, value: object) -> object:
         # pydantic would also read ``{…}`` and ``urn:uuid:…``, which the pattern does not allow.
         if isinstance(value, str) and not re.fullmatch(UUID7_PATTERN, value):
-            raise PydanticCustomError("MESSAGE_ID_NOT_UUID7", "message_id must be a UUIDv7")
+            raise PydanticCustomError("MESSAGE_ID_NOT_UUID7", "message ids are UUIDv7")
         return value
 
-    @field_validator("message_id")
+    @field_validator("message_id", "in_reply_to")
     @classmethod
-    def _uuid7(cls, value: uuid.UUID) -> uuid.UUID:
+    def _uuid7(cls, value: uuid.UUID | None) -> uuid.UUID | None:
         # Time-ordered ids keep the inbox and outbox indexes append-only.
-        if value.version != 7:
-            raise PydanticCustomError("MESSAGE_ID_NOT_UUID7", "message_id must be a UUIDv7")
+        if value is not None and value.version != 7:
+            raise PydanticCustomError("MESSAGE_ID_NOT_UUID7", "message ids are UUIDv7")
         return value
 
     @field_validator("created_at")

@@ -433,3 +433,25 @@ def test_a_message_id_is_taken_only_as_the_schema_writes_a_uuid7(spelling: str) 
         TypeAdapter(Message).validate_json(json.dumps(example), strict=True)
     assert refused.value.errors()[0]["type"] == "MESSAGE_ID_NOT_UUID7"
     assert not Draft202012Validator(schema_file("message.schema.json")).is_valid(example)
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "{01a21f10-0000-7000-8000-0000000000c2}",
+        "urn:uuid:01a21f10-0000-7000-8000-0000000000c2",
+        "01a21f10-0000-4000-8000-0000000000c2",
+    ],
+)
+def test_in_reply_to_is_taken_only_as_a_message_id_is(spelling: str) -> None:
+    example = load(EXAMPLES / "messages" / "co.decision.json")
+    example["in_reply_to"] = "01a21f10-0000-7000-8000-0000000000c2"
+    assert Draft202012Validator(schema_file("message.schema.json")).is_valid(example)
+    TypeAdapter(Message).validate_json(json.dumps(example), strict=True)
+    example["in_reply_to"] = spelling
+
+    with pytest.raises(ValidationError) as refused:
+        TypeAdapter(Message).validate_json(json.dumps(example), strict=True)
+    assert refused.value.errors()[0]["type"] == "MESSAGE_ID_NOT_UUID7"
+    assert refused.value.errors()[0]["loc"][-1] == "in_reply_to"
+    assert not Draft202012Validator(schema_file("message.schema.json")).is_valid(example)
