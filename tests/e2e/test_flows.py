@@ -6,10 +6,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from prefect.states import Failed
 from sqlalchemy import func, select
 
-from crossborder.adapters.db.tables import Case
+from crossborder.adapters.db.tables import Case, OutboxMessage
+from crossborder.domain.actors import Actor
 from crossborder.domain.errors import Unauthorized
 from crossborder.domain.messages import (
     CertificateDecision,
@@ -21,6 +21,8 @@ from crossborder.domain.messages import (
     VerificationResult,
 )
 from crossborder.services.cases import case_view
+from crossborder.services.certificate_of_origin import share
+from crossborder.services.delivery import backoff, outbox_status
 from crossborder.services.node import Node
 from flows.certificate_of_origin import (
     CertificateDecisionRequest,
@@ -28,7 +30,7 @@ from flows.certificate_of_origin import (
     answer_certificate_of_origin,
     share_certificate_of_origin,
 )
-from flows.delivery import DeliveryDeferred, DeliveryRefused, _retryable, deliver_message
+from flows.delivery import deliver_message
 from flows.runtime import use
 from flows.verification import (
     VerificationReply,
@@ -81,23 +83,26 @@ def test_share_and_answer_flows(prefect_local: None, pair: tuple[Node, Node]) ->
         wait_for(lambda: case_view(cn, shared.case_id).case.status == "queried")
 
 
-def test_delivery_task_defers_while_the_counterpart_is_down(pair: tuple[Node, Node]) -> None:
+def test_a_deferred_delivery_goes_back_to_the_outbox_schedule(
+    pair: tuple[Node, Node], clock: Clock
+) -> None:
     cn, vn = pair
-    from crossborder.domain.actors import Actor
-    from crossborder.services.certificate_of_origin import share
-
     shared = share(cn, form_e(), vn.agency, Actor.officer("li.wei", cn.agency))
-    with use(cn), pytest.raises(DeliveryDeferred):
-        deliver_message.fn(shared.message_id)
-
-
-def test_only_deferred_deliveries_are_retried() -> None:
-    def state(error: Exception) -> Failed:  # type: ignore[type-arg]
-        return Failed(data=error)
-
-    assert _retryable(deliver_message, None, state(DeliveryDeferred("m")))  # type: ignore[arg-type]
-    assert not _retryable(deliver_message, None, state(DeliveryRefused("m")))  # type: ignore[arg-type]
-    assert not _retryable(deliver_message, None, state(ValueError("bug")))  # type: ignore[arg-type]
+    # VN is not serving: one attempt, no retries of the task's own.
+    assert deliver_message.retries == 0
+    with use(cn):
+        assert deliver_message.fn(shared.message_id) == "pending"
+    with cn.sessions() as session:
+        row = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.message_id == shared.message_id)
+        ).one()
+    assert row.attempts == 1
+    assert row.last_error == "NETWORK:ConnectError"
+    # Due again when the outbox's policy says, and then sent by the node's own loop.
+    assert row.next_attempt_at == clock.now + backoff(1)
+    with serving(vn), serving(cn):
+        clock.advance(seconds=1)
+        wait_for(lambda: outbox_status(cn, shared.message_id) == "delivered")
 
 
 def test_flow_inputs_are_validated_before_a_run() -> None:
