@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from crossborder.adapters.db.replay import DatabaseReplayStore
 from crossborder.services.deadlines import watch
-from crossborder.services.delivery import deliver_due, take_back_earlier_claims
+from crossborder.services.delivery import Claim, claim_due, deliver_claims, take_back_earlier_claims
 from crossborder.services.dispatch import process_inbox
 from crossborder.services.node import Node
 
@@ -68,13 +69,70 @@ class Loop:
                 self._wake.wait(self._poll)
 
 
+class CounterpartSenders:
+    """Sends the outbox with one thread per counterpart, so none waits on another.
+
+    The delivery loop claims what is due and hands each counterpart's rows to a
+    thread of their own; while one is busy (a counterpart that drops packets
+    costs a 10 s time-out), the loop claims around it and the others' messages
+    go at once. One thread per counterpart at a time keeps its messages in
+    order. The leases are the same as with one thread: whoever claims a row
+    sends it, once.
+    """
+
+    def __init__(self, node: Node, finished: Callable[[], None]) -> None:
+        self._node = node
+        # A counterpart's thread is done: what waited for it may be claimed now.
+        self._finished = finished
+        self._busy: dict[str, threading.Thread] = {}
+        self._lock = threading.Lock()
+
+    def start_due(self) -> int:
+        """Claim what is due for counterparts not busy, start their threads; how many rows."""
+        with self._lock:
+            busy = set(self._busy)
+        claims = claim_due(self._node, DELIVERY_BATCH, skip=busy)
+        by_recipient: dict[str, list[Claim]] = {}
+        for claim in claims:
+            by_recipient.setdefault(claim.recipient, []).append(claim)
+        for recipient, own in by_recipient.items():
+            thread = threading.Thread(
+                target=self._send,
+                args=(recipient, own),
+                name=f"outbox-delivery-{recipient}",
+                daemon=True,
+            )
+            with self._lock:
+                self._busy[recipient] = thread
+            thread.start()
+        return len(claims)
+
+    def _send(self, recipient: str, claims: list[Claim]) -> None:
+        try:
+            deliver_claims(self._node, claims)
+        except Exception:
+            # The rows keep their leases until they lapse, then go again.
+            log.exception("delivery to %s failed; retrying", recipient)
+        finally:
+            with self._lock:
+                del self._busy[recipient]
+            self._finished()
+
+    def join(self, timeout: float) -> None:
+        """Wait, up to ``timeout`` in all, for the sends under way to end."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            threads = list(self._busy.values())
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+
 class Workers:
     def __init__(self, node: Node) -> None:
         self._node = node
         poll = node.settings.poll_seconds
-        self.delivery = Loop(
-            "outbox-delivery", lambda: len(deliver_due(node, DELIVERY_BATCH)), poll, DELIVERY_BATCH
-        )
+        self._senders = CounterpartSenders(node, finished=lambda: self.delivery.wake())
+        self.delivery = Loop("outbox-delivery", self._senders.start_due, poll, DELIVERY_BATCH)
         self.dispatch = Loop("inbox-dispatch", lambda: self._dispatch(node), poll, DISPATCH_BATCH)
         # The node watches its own deadlines: escalation must not wait for a
         # separate scheduler to be running (the Prefect flow is a second watcher).
@@ -117,3 +175,5 @@ class Workers:
         self.deadlines.stop()
         self.dispatch.stop()
         self.delivery.stop()
+        # A send under way ends within the counterpart client's time-out.
+        self._senders.join(timeout=10)

@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import uvicorn
 
 from crossborder.adapters.oauth.keys import public_jwks
@@ -61,6 +62,7 @@ def make_node(
     port: int | None = None,
     notifier: Notifier | None = None,
     load_workflows: Callable[[], WorkflowHandlers] = workflows,
+    transport: httpx.BaseTransport | None = None,
     **overrides: Any,
 ) -> Node:
     port = port or free_port()
@@ -78,7 +80,13 @@ def make_node(
         database_url=db_url,
         poll_seconds=0.05,
     )
-    return bootstrap(settings, clock=clock, notifier=notifier, load_workflows=load_workflows)
+    return bootstrap(
+        settings,
+        clock=clock,
+        transport=transport,
+        notifier=notifier,
+        load_workflows=load_workflows,
+    )
 
 
 #: The officers :func:`register_staff` registers, by role: their id, and their full name on

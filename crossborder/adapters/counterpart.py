@@ -27,7 +27,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crossborder.adapters.db.tables import Counterpart
-from crossborder.adapters.delivery_outcome import DeliveryOutcome
+from crossborder.adapters.delivery_outcome import NETWORK, DeliveryOutcome
 from crossborder.adapters.oauth.client_auth import PrivateKeyJWTAuth, insufficient_scope
 from crossborder.adapters.oauth.keys import key_set_from_jwks
 from crossborder.adapters.wire.untrusted_json import parse_untrusted
@@ -221,7 +221,7 @@ class CounterpartClient:
                 if auth.more_scope_granted(client, response):
                     response = _post(client, signed)
         except httpx.TransportError as exc:
-            return DeliveryOutcome("retry", error=f"NETWORK:{type(exc).__name__}")
+            return DeliveryOutcome("retry", error=f"{NETWORK}{type(exc).__name__}")
         except CrossborderError as exc:
             # The token request failed (counterpart's authorization server down or
             # refusing us), or the counterpart is no longer registered. Down is

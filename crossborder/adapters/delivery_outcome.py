@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+#: How an error that never reached the counterpart's answer begins: ``NETWORK:ReadTimeout``.
+NETWORK = "NETWORK:"
+
 
 @dataclass(frozen=True)
 class DeliveryOutcome:
@@ -24,3 +27,8 @@ class DeliveryOutcome:
     #: we cannot find yet — is limited to ``delivery_max_attempts`` in all, then
     #: final: unlike a counterpart that is down, it may never heal.
     limited: bool = False
+
+    @property
+    def unreachable(self) -> bool:
+        """The counterpart did not answer at all (refused, reset, timed out)."""
+        return self.kind == "retry" and self.error.startswith(NETWORK)

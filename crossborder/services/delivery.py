@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -102,7 +103,11 @@ def _lease(which: ColumnElement[bool]) -> Update:
 
 # The statements of the per-message path are built once, with bound parameters:
 # building one and its cache key costs SQLAlchemy more than running it.
-_LEASE_DUE = _lease(OutboxMessage.next_attempt_at <= bindparam("now"))
+_LEASE_DUE = _lease(
+    (OutboxMessage.next_attempt_at <= bindparam("now"))
+    # Counterparts a sender of this process is busy with wait for it to finish.
+    & OutboxMessage.recipient.not_in(bindparam("busy", expanding=True))
+)
 _LEASE_ONE = _lease(OutboxMessage.message_id == bindparam("wanted"))
 _RECORD = (
     update(OutboxMessage)
@@ -130,6 +135,16 @@ _OLDEST_PENDING = select(func.min(OutboxMessage.id)).where(
     OutboxMessage.status == OutboxStatus.PENDING,
     OutboxMessage.recipient == bindparam("counterpart"),
 )
+#: Gives back leases untried: the rows are due again at once, their attempts unchanged.
+_RELEASE = (
+    update(OutboxMessage)
+    .where(
+        OutboxMessage.id.in_(bindparam("outbox_ids", expanding=True)),
+        OutboxMessage.status == OutboxStatus.PENDING,
+        OutboxMessage.claimed_by == bindparam("owner"),
+    )
+    .values(claimed_until=None, claimed_by=None)
+)
 #: Renews a lease only its holder still holds: another worker that took the row
 #: over after a lapse (or recorded it) makes this match nothing.
 _RENEW = (
@@ -144,14 +159,17 @@ _RENEW = (
 )
 
 
-def claim_due(node: Node, limit: int, message_id: str | None = None) -> list[Claim]:
+def claim_due(
+    node: Node, limit: int, message_id: str | None = None, *, skip: Collection[str] = ()
+) -> list[Claim]:
+    """Lease what is due (or one given message), leaving the counterparts in ``skip`` alone."""
     now = node.now()
     # The claim's own name within the run: two threads of one process never share a lease.
     owner = f"{node.run}/{secrets.token_hex(4)}"
     params = {"now": now, "batch": limit, "lease_until": now + LEASE, "owner": owner}
     with node.transaction() as session:
         if message_id is None:
-            rows = session.connection().execute(_LEASE_DUE, params).all()
+            rows = session.connection().execute(_LEASE_DUE, {**params, "busy": list(skip)}).all()
         else:
             rows = session.connection().execute(_LEASE_ONE, {**params, "wanted": message_id}).all()
     # RETURNING promises no order; deliver oldest first, as the queue is ordered.
@@ -309,17 +327,49 @@ def record_outcome(node: Node, claim: Claim, outcome: DeliveryOutcome) -> Outbox
         return OutboxStatus(status)
 
 
-def deliver_due(
-    node: Node, limit: int = 50, message_id: str | None = None
-) -> dict[str, OutboxStatus | None]:
-    """Send what is due (or one given message); returns message id → new status."""
+def release(node: Node, claims: Sequence[Claim]) -> None:
+    """Give back the leases of ``claims`` that are still ours, without an attempt."""
+    by_owner: dict[str, list[int]] = {}
+    for claim in claims:
+        by_owner.setdefault(claim.claimed_by, []).append(claim.id)
+    with node.transaction() as session:
+        for owner, ids in by_owner.items():
+            session.connection().execute(_RELEASE, {"outbox_ids": ids, "owner": owner})
+
+
+def deliver_claims(node: Node, claims: Sequence[Claim]) -> dict[str, OutboxStatus | None]:
+    """Send claimed rows in order; returns message id → new status of those tried.
+
+    A counterpart that does not answer at all (refused, reset, timed out: up to
+    the client's 10 s a request) is not tried again in this batch: its other
+    rows are given back untried, for the next pass, so a counterpart that drops
+    packets costs one time-out a pass, not one a message, and holds up nobody's
+    messages behind it. They keep their own attempts and backoff: one message
+    that times out cannot hold the others of its counterpart back for long.
+    """
     results = {}
-    for claim in claim_due(node, limit, message_id):
+    unreachable: set[str] = set()
+    untried = []
+    for claim in claims:
+        if claim.recipient in unreachable:
+            untried.append(claim)
+            continue
         if not still_held(node, claim):
             continue
         outcome = node.counterparts.deliver(claim.recipient, claim.signed)
         results[claim.message_id] = record_outcome(node, claim, outcome)
+        if outcome.unreachable:
+            unreachable.add(claim.recipient)
+    if untried:
+        release(node, untried)
     return results
+
+
+def deliver_due(
+    node: Node, limit: int = 50, message_id: str | None = None
+) -> dict[str, OutboxStatus | None]:
+    """Send what is due (or one given message); returns message id → new status."""
+    return deliver_claims(node, claim_due(node, limit, message_id))
 
 
 def outbox_status(node: Node, message_id: str) -> OutboxStatus | None:

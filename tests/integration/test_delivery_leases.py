@@ -26,7 +26,11 @@ from tests.factories import connect, form_e, make_node, wait_for
 
 
 class Counterpart:
-    """Stands in for the counterpart client: notes who posted which message, answers "down"."""
+    """Stands in for the counterpart client: notes who posted which message, answers 503.
+
+    An answer, not a time-out: a batch goes on to a counterpart's next message
+    after a 503, where it would stop after a counterpart that does not answer.
+    """
 
     def __init__(self, name: str, posts: list[tuple[str, str]]) -> None:
         self.name = name
@@ -38,7 +42,7 @@ class Counterpart:
         message = json.loads(base64.urlsafe_b64decode(payload + b"=" * (-len(payload) % 4)))
         self.posts.append((self.name, message["message_id"]))
         self.during_post()
-        return DeliveryOutcome("retry", error="NETWORK:ConnectError")
+        return DeliveryOutcome("retry", error="HTTP_503:NO_ERROR_BODY")
 
     def close(self) -> None:
         pass

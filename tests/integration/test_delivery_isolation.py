@@ -1,0 +1,134 @@
+"""A counterpart that does not answer holds up nobody else's messages.
+
+Three agencies: CN sends to VN, a real node on loopback, and to a third
+counterpart whose every request hangs until it times out, as behind a firewall
+that drops packets.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from crossborder.adapters.db.tables import OutboxMessage
+from crossborder.adapters.oauth.keys import generate_signing_key, public_jwks
+from crossborder.domain.actors import Actor
+from crossborder.services.certificate_of_origin import share
+from crossborder.services.delivery import deliver_due
+from crossborder.services.node import Node
+from crossborder.services.registry import connect_peer
+from tests.conftest import Clock
+from tests.factories import connect, form_e, free_port, make_node, serving, wait_for
+
+SILENT = "VN-LSPPD"
+#: How long a request to the silent counterpart hangs before it times out.
+HANG_SECONDS = 3.0
+
+
+class DroppingPackets(httpx.BaseTransport):
+    """Real HTTP, except to one port, where a request hangs and then times out."""
+
+    def __init__(self, silent_port: int, hang_seconds: float) -> None:
+        self._silent_port = silent_port
+        self._hang = hang_seconds
+        self._real = httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.port == self._silent_port:
+            time.sleep(self._hang)
+            raise httpx.ReadTimeout("no answer", request=request)
+        return self._real.handle_request(request)
+
+    def close(self) -> None:
+        self._real.close()
+
+
+@pytest.fixture
+def nodes(
+    tmp_path: Path, clock: Clock, make_db_url: Callable[[str], str]
+) -> Iterator[tuple[Node, Node]]:
+    silent_port = free_port()
+    cn = make_node(
+        "cn",
+        make_db_url("cn"),
+        tmp_path,
+        clock,
+        transport=DroppingPackets(silent_port, HANG_SECONDS),
+    )
+    vn = make_node("vn", f"sqlite:///{tmp_path / 'vn.db'}", tmp_path, clock)
+    connect(cn, vn, tmp_path)
+    connect(vn, cn, tmp_path)
+    jwks = tmp_path / "silent-jwks.json"
+    jwks.write_text(json.dumps(public_jwks([generate_signing_key(f"{SILENT}-sig-1")])), "utf-8")
+    connect_peer(
+        cn,
+        agency=SILENT,
+        base_url=f"http://127.0.0.1:{silent_port}",
+        jwks_source=str(jwks),
+        actor=Actor.officer("operator", cn.agency),
+    )
+    yield cn, vn
+    cn.close()
+    vn.close()
+
+
+def _share(cn: Node, recipient: str, count: int, first: int) -> list[str]:
+    officer = Actor.officer("li.wei", cn.agency)
+    return [
+        share(
+            cn, form_e(certificate_number=f"E26451000{first + n:05d}"), recipient, officer
+        ).message_id
+        for n in range(count)
+    ]
+
+
+def _rows(node: Node, message_ids: list[str]) -> list[OutboxMessage]:
+    with node.sessions() as session:
+        return list(
+            session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.message_id.in_(message_ids))
+                .order_by(OutboxMessage.id)
+            )
+        )
+
+
+def test_a_batch_stops_sending_to_a_counterpart_at_its_first_time_out(
+    nodes: tuple[Node, Node],
+) -> None:
+    cn, vn = nodes
+    silent = _share(cn, SILENT, 3, first=0)
+    healthy = _share(cn, vn.agency, 2, first=10)
+    with serving(vn):
+        statuses = deliver_due(cn)
+    assert statuses == {silent[0]: "pending", **dict.fromkeys(healthy, "delivered")}
+    first, *rest = _rows(cn, silent)
+    assert (first.attempts, first.last_error) == (1, "NETWORK:ReadTimeout")
+    # Given back untried, due at once: the next pass takes them.
+    assert [(row.attempts, row.claimed_by) for row in rest] == [(0, None), (0, None)]
+    assert all(row.next_attempt_at <= cn.now() for row in rest)
+
+
+def test_a_counterpart_that_times_out_does_not_hold_up_the_others(
+    nodes: tuple[Node, Node],
+) -> None:
+    cn, vn = nodes
+    # The silent counterpart's messages are older: first in the queue.
+    silent = _share(cn, SILENT, 3, first=0)
+    with serving(vn), serving(cn):
+        time.sleep(0.2)  # its thread is now waiting on the first of them
+        started = time.monotonic()
+        healthy = _share(cn, vn.agency, 3, first=10)
+        wait_for(lambda: {row.status for row in _rows(cn, healthy)} == {"delivered"})
+        took = time.monotonic() - started
+        in_flight = [row.attempts for row in _rows(cn, silent)]
+    assert took < HANG_SECONDS / 2
+    # Meanwhile the first of the silent counterpart's messages was still on its way.
+    assert in_flight == [0, 0, 0]
+    assert {row.status for row in _rows(cn, silent)} == {"pending"}
