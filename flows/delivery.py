@@ -6,7 +6,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from crossborder.domain.delivery import OutboxStatus
-from crossborder.services.delivery import deliver_due, outbox_status
+from crossborder.services.delivery import deliver_now
 from flows.runtime import current_node
 
 
@@ -21,18 +21,16 @@ class DeliveryRefused(Exception):
 # would be a second schedule, knocking at a counterpart the first one backs off from.
 @task(name="deliver-message", cache_policy=NO_CACHE)
 def deliver_message(message_id: str) -> str:
-    """Try one outbox message once; return its status ('delivered', or 'pending': deferred)."""
-    node = current_node()
-    # Not claimed means the node's own delivery loop holds it, or it is not due yet
-    # (backing off): see where it stands.
-    status = deliver_due(node, message_id=message_id).get(message_id) or outbox_status(
-        node, message_id
-    )
-    if status is None:
-        raise LookupError(f"no message {message_id} in the outbox")
-    if status == OutboxStatus.FAILED:
+    """Try one outbox message once; return its status ('delivered', or 'pending': deferred).
+
+    As an officer's command does: the node running on this host is asked to send
+    it (or, with none running, this process sends it), and the task waits for
+    how that one attempt ended — also when the node's loop had it in hand already.
+    """
+    delivery = deliver_now(current_node(), message_id)
+    if delivery.status == OutboxStatus.FAILED:
         raise DeliveryRefused(message_id)
-    return status
+    return delivery.status
 
 
 def deliver_or_leave_queued(message_id: str) -> str:
