@@ -17,13 +17,12 @@ from datetime import datetime
 from typing import Any
 
 from joserfc.jwk import KeySet
-
 from sqlalchemy.orm import Session
 
 from crossborder.adapters.db.tables import Case, Counterpart, LaneTruckRow
 from crossborder.adapters.oauth.keys import key_set_from_jwks
 from crossborder.adapters.wire.canonical import canonical_json
-from crossborder.adapters.wire.signing import sign, unverified_header, verify
+from crossborder.adapters.wire.signing import sign, verify
 from crossborder.domain.actors import Actor
 from crossborder.domain.errors import Conflict, Forbidden, NotFound
 from crossborder.domain.lane import (
