@@ -47,8 +47,18 @@ from crossborder.services import (
 from crossborder.services.cases import case_view
 from crossborder.services.delivery import deliver_due
 from crossborder.services.node import Node
+from flows.lane import BacklogBatch, process_lane_backlog
+from flows.runtime import use
 from tests.conftest import Clock
-from tests.factories import EXAMPLES, connect, form_e_data, make_node, serving, wait_for
+from tests.factories import (
+    EXAMPLES,
+    connect,
+    form_e_data,
+    make_node,
+    register_staff,
+    serving,
+    wait_for,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -380,3 +390,51 @@ def test_a_green_perishable_is_released_outside_hours_where_the_gate_allows_it(
         wait_for(lambda: status(vn, case_id) == "released")
     assert "lane.released_outside_hours" in events(cn, case_id)
     assert "lane.counterpart_released_outside_hours" in events(vn, case_id)
+
+
+APPLES = [
+    {
+        "hs_code": "080810",
+        "description": "Fresh apples",
+        "quantity": {"value": "12000", "unit": "kg"},
+        "packages": 800,
+    }
+]
+
+
+def test_the_backlog_takes_perishables_first_without_starving_the_others(
+    pair: tuple[Node, Node], clock: Clock, prefect_local: None
+) -> None:
+    vn, cn = pair
+    register_staff(cn)
+    with serving(vn), serving(cn):
+        # Apples are not on the green list (red, not perishable); dragon fruit is perishable.
+        apples = notified_and_decided(vn, cn, reference="APPLES-1", lines=APPLES)
+        fruit = notified_and_decided(vn, cn, reference="FRUIT-1")
+        with use(cn):
+            process_lane_backlog(BacklogBatch(arrived=[apples], officer="officer"))
+            clock.advance(minutes=30)
+            process_lane_backlog(BacklogBatch(arrived=[fruit], officer="officer"))
+        assert [w.case_id for w in lane_times.inspection_queue(cn)] == [fruit, apples]
+        # Past two hours the apples count as first too, ahead of fruit that came later.
+        clock.advance(hours=2)
+        later = notified_and_decided(vn, cn, reference="FRUIT-2")
+        lane.arrive(cn, later, OFFICER_CN)
+        assert [w.case_id for w in lane_times.inspection_queue(cn)] == [apples, fruit, later]
+        for case_id in (apples, fruit, later):
+            found = (InspectionFinding(kind=FindingKind.NONE_FOUND),)
+            lane_inspection.inspect(cn, case_id, found, InspectionResult.PASSED, OFFICER_CN)
+        deliver_due(cn)
+        wait_for(lambda: truck(vn, later).record_digest is not None)
+        for case_id in (apples, fruit, later):
+            lane_inspection.countersign(vn, case_id, OFFICER_VN)
+        deliver_due(vn)
+        wait_for(lambda: all(status(cn, c) == "inspected" for c in (apples, fruit, later)))
+        # One flow run releases a batch of two: the aged apples and the first fruit.
+        with use(cn):
+            process_lane_backlog(BacklogBatch(release_limit=2, officer="officer"))
+        assert [status(cn, c) for c in (apples, fruit, later)] == [
+            "released",
+            "released",
+            "inspected",
+        ]
