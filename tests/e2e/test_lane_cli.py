@@ -24,7 +24,7 @@ from tests.factories import EXAMPLES, connect, make_node, register_staff, servin
 pytestmark = pytest.mark.e2e
 
 NOTICE = EXAMPLES / "officer" / "lane-notice.json"
-FINDINGS = EXAMPLES / "officer" / "inspection-findings.json"
+FINDINGS = Path(__file__).resolve().parents[1] / "fixtures" / "lane" / "inspection-findings.json"
 
 
 def settings_file(node: Node, path: Path) -> Path:
