@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -80,6 +81,9 @@ class Settings(BaseSettings):
     #: Accept a received certificate of origin automatically when every rule passes;
     #: otherwise it waits for an officer's decision.
     auto_accept_certificates: bool = True
+    #: Share of green-lane trucks drawn at random for a joint inspection, in percent;
+    #: unset, the rate of ``lane_rules.json``. The rate applied is recorded with each draw.
+    lane_random_selection_percent: Decimal | None = Field(default=None, ge=0, le=100)
     #: How often the background loops look for work they were not woken for.
     poll_seconds: float = Field(default=0.5, gt=0)
     #: How often the node's deadline watcher looks for reminders and escalations due:

@@ -16,6 +16,7 @@ from crossborder.settings import Settings
 from flows.alerts import alert_step, handle_incoming_alert, raise_alert
 from flows.certificate_of_origin import answer_certificate_of_origin, share_certificate_of_origin
 from flows.deadlines import watch_deadlines
+from flows.lane import process_lane_backlog, release_one_truck
 from flows.quarantine import (
     acknowledge_non_compliance,
     decide_recognition,
@@ -43,6 +44,8 @@ OFFICER_FLOWS = (
     decide_recognition,
     notify_non_compliance,
     acknowledge_non_compliance,
+    process_lane_backlog,
+    release_one_truck,
 )
 WATCH_INTERVAL_SECONDS = 300
 

@@ -171,8 +171,9 @@ def queue(
         acting(node, officer, Permission.READ)
         waiting = lane_times.inspection_queue(node, gate)
         table = Table()
-        for key in _QUEUE_COLUMNS:
-            table.add_column(translate(key, locale))
+        for index, key in enumerate(_QUEUE_COLUMNS):
+            # The case id is what the officer types next: never cut; the other columns fold.
+            table.add_column(translate(key, locale), overflow="fold", no_wrap=index == 0)
         zone = ZoneInfo(node.timezone)
         for truck in waiting:
             table.add_row(

@@ -278,8 +278,11 @@ def draw(seed: str, case_id: str) -> Decimal:
     return (Decimal(value) / Decimal(2**64)).quantize(Decimal("0.000001"))
 
 
-def fired_rules(facts: Facts, rules: LaneRules, drawn: Decimal) -> tuple[LaneRule, ...]:
-    """Every rule that applies to the notice, in the order an officer reads them."""
+def fired_rules(facts: Facts, drawn: Decimal, rate_percent: Decimal) -> tuple[LaneRule, ...]:
+    """Every rule that applies to the notice, in the order an officer reads them.
+
+    ``drawn`` is the random draw in [0, 1), selected when under ``rate_percent``.
+    """
     fired = [
         LaneRule.ON_GREEN_LIST if facts.on_green_list else LaneRule.NOT_ON_GREEN_LIST,
         CO_RULES[facts.certificate_of_origin],
@@ -291,7 +294,7 @@ def fired_rules(facts: Facts, rules: LaneRules, drawn: Decimal) -> tuple[LaneRul
         fired.append(LaneRule.TRADER_WATCHED)
     if facts.gate_closed:
         fired.append(LaneRule.GATE_CLOSED_AT_ARRIVAL)
-    if drawn * 100 < rules.random_selection_percent:
+    if drawn * 100 < rate_percent:
         fired.append(LaneRule.RANDOM_SELECTION)
     return tuple(fired)
 

@@ -257,14 +257,17 @@ def decide_in(session: Session, node: Node, case_id: str, seed: str) -> str:
         gate_closed=opens_at is not None,
     )
     drawn = draw(seed, case_id)
-    fired = fired_rules(facts, rules, drawn)
+    rate = node.settings.lane_random_selection_percent
+    if rate is None:
+        rate = rules.random_selection_percent
+    fired = fired_rules(facts, drawn, rate)
     lane = lane_for(fired, rules)
     promise = next((p.id for p in rules.promises if p.lane is lane and perishable), None)
     payload = LaneDecisionPayload(
         notice_reference=notice.reference,
         lane=lane,
         rules=tuple(FiredRule(code=rule, lane=rules.consequences[rule]) for rule in fired),
-        draw=Draw(seed=seed, value=drawn, rate_percent=rules.random_selection_percent),
+        draw=Draw(seed=seed, value=drawn, rate_percent=rate),
         rules_version=rules.version,
         gate_opens_at=opens_at,
         promise=promise,

@@ -16,13 +16,15 @@ import json
 from datetime import datetime
 from typing import Any
 
+from joserfc.jwk import KeySet
 from sqlalchemy.orm import Session
 
-from crossborder.adapters.db.tables import Case, LaneTruckRow
+from crossborder.adapters.db.tables import Case, Counterpart, LaneTruckRow
+from crossborder.adapters.oauth.keys import key_set_from_jwks
 from crossborder.adapters.wire.canonical import canonical_json
-from crossborder.adapters.wire.signing import sign, unverified_header, verify
+from crossborder.adapters.wire.signing import sign, verify
 from crossborder.domain.actors import Actor
-from crossborder.domain.errors import Conflict, Forbidden
+from crossborder.domain.errors import Conflict, Forbidden, NotFound
 from crossborder.domain.lane import (
     InspectionFinding,
     InspectionResult,
@@ -61,10 +63,27 @@ def _signature(node: Node, digest: str, case_id: str, actor: Actor) -> OfficerSi
     return OfficerSignature(agency=node.agency, officer=actor.id, jws=jws)
 
 
-def _check_signature(node: Node, signature: OfficerSignature, digest: str, sender: str) -> None:
+def _sender_keys(session: Session, sender: str) -> KeySet:
+    """The sender's public keys as this node holds them, read in the receipt's transaction.
+
+    The message carrying the signature was verified a moment before by the same
+    node key, fetched and stored then if it was new. Asking the counterpart
+    registry instead would open a second session inside this transaction (on
+    SQLite it waits for this very transaction's write lock) and might fetch the
+    sender's JWKS over HTTP while the transaction is open.
+    """
+    stored = session.get(Counterpart, sender)
+    if stored is None:
+        raise NotFound("UNKNOWN_COUNTERPART", agency=sender)
+    return key_set_from_jwks(stored.jwks)
+
+
+def _check_signature(
+    session: Session, node: Node, signature: OfficerSignature, digest: str, sender: str
+) -> None:
     """The signature is the sender's, by its published key, over this very record."""
     signed = signature.jws.encode()
-    keys = node.counterparts.keys_for(sender, unverified_header(signed).get("kid"))
+    keys = _sender_keys(session, sender)
     claims = json.loads(
         verify(signed, keys, INSPECTION_TYP, max_bytes=node.settings.max_body_bytes)
     )
@@ -155,7 +174,7 @@ def admit_inspection(
         raise Conflict("LANE_RECORD_OF_ANOTHER_CASE", case_id=case.id)
     _inspectable(case, truck)
     record_hash = record_digest(record)
-    _check_signature(node, message.payload.signature, record_hash, message.sender)
+    _check_signature(session, node, message.payload.signature, record_hash, message.sender)
     _store_record(truck, record, record_hash, message.payload.signature)
     case.updated_at = node.now()
     note_received(
@@ -230,7 +249,7 @@ def admit_countersign(
         raise Forbidden("LANE_FROM_WRONG_AGENCY", sender=message.sender)
     if truck.record_digest != payload.record_digest:
         raise Conflict("LANE_RECORD_MISMATCH", case_id=case.id)
-    _check_signature(node, payload.signature, payload.record_digest, message.sender)
+    _check_signature(session, node, payload.signature, payload.record_digest, message.sender)
     # Both sides date the inspection from the countersignature, on the signer's clock.
     _complete(case, truck, payload.signature, payload.findings, message.created_at)
     note_received(

@@ -73,10 +73,11 @@ def facts(**changes: object) -> Facts:
 
 
 NOT_DRAWN = Decimal("0.99")
+RATE = lane_rules().random_selection_percent
 
 
 def test_documents_valid_and_not_drawn_is_green() -> None:
-    fired = fired_rules(facts(), lane_rules(), NOT_DRAWN)
+    fired = fired_rules(facts(), NOT_DRAWN, RATE)
     assert fired == (LaneRule.ON_GREEN_LIST, LaneRule.CO_VALID, LaneRule.PHYTO_RECOGNISED)
     assert lane_for(fired, lane_rules()) is Lane.GREEN
 
@@ -94,15 +95,20 @@ def test_documents_valid_and_not_drawn_is_green() -> None:
 def test_the_most_checked_lane_of_any_fired_rule_wins(
     changes: dict[str, object], rule: LaneRule, lane: Lane
 ) -> None:
-    fired = fired_rules(facts(**changes), lane_rules(), NOT_DRAWN)
+    fired = fired_rules(facts(**changes), NOT_DRAWN, RATE)
     assert rule in fired
     assert lane_for(fired, lane_rules()) is lane
 
 
 def test_a_draw_under_the_rate_selects_the_truck_for_a_joint_inspection() -> None:
-    fired = fired_rules(facts(), lane_rules(), Decimal("0.01"))
+    fired = fired_rules(facts(), Decimal("0.01"), RATE)
     assert fired[-1] is LaneRule.RANDOM_SELECTION
     assert lane_for(fired, lane_rules()) is Lane.YELLOW
+
+
+def test_a_rate_of_zero_selects_no_truck_and_one_of_a_hundred_selects_every_one() -> None:
+    assert LaneRule.RANDOM_SELECTION not in fired_rules(facts(), Decimal("0"), Decimal("0"))
+    assert LaneRule.RANDOM_SELECTION in fired_rules(facts(), Decimal("0.999999"), Decimal("100"))
 
 
 def test_the_draw_is_reproducible_from_its_seed_and_spreads_over_the_unit_interval() -> None:
