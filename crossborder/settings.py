@@ -15,7 +15,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -109,6 +109,15 @@ class Settings(BaseSettings):
     console_sign_in_failures: int = Field(default=5, ge=1)
     console_sign_in_address_failures: int = Field(default=20, ge=1)
     console_sign_in_window_seconds: int = Field(default=900, ge=1)
+    #: The agency's OpenID Connect provider, if it has one: officers may then sign in
+    #: there instead of with a console password. Its issuer (exactly as its discovery
+    #: document says it), and this console's client registration at it.
+    console_oidc_issuer: str | None = None
+    console_oidc_client_id: str | None = None
+    console_oidc_client_secret: SecretStr | None = None
+    #: The ID token claim whose value is the officer's id at this node; an unknown or
+    #: removed officer is refused (``OIDC_OFFICER_UNKNOWN``) whoever the provider says it is.
+    console_oidc_officer_claim: str = "preferred_username"
 
     @field_validator("base_url")
     @classmethod

@@ -21,7 +21,8 @@ from crossborder.cli.tables import add_id_column
 from crossborder.domain.officers import Permission
 from crossborder.domain.workflows import Workflow
 from crossborder.i18n import N_, normalize_locale, translate
-from crossborder.services.cases import case_view, list_cases
+from crossborder.services.case_search import search_cases
+from crossborder.services.cases import case_view
 from crossborder.services.node import Node
 
 app = typer.Typer(help=N_("cli.help.case"), no_args_is_help=True)
@@ -76,11 +77,11 @@ def show(
 def list_(
     officer: OfficerOption = None, lang: LangOption = "", config: ConfigOption = None
 ) -> None:
-    """List the most recently updated cases."""
+    """List cases as the console does: escalated and overdue first, then the latest updated."""
     locale = normalize_locale(lang)
     with node_command(lang, config) as node:
         acting(node, officer, Permission.READ)
-        cases = list_cases(node)
+        cases = [line.case for line in search_cases(node, limit=50)]
         table = Table()
         add_id_column(table, translate("cli.case.id", locale), (case.id for case in cases))
         for key in ("cli.case.subject", "cli.case.counterpart", "cli.case.state"):

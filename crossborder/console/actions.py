@@ -41,6 +41,11 @@ def officer_words(text: str, lang: str) -> dict[str, str] | None:
     return {"lang": lang, "text": text} if text.strip() else None
 
 
+def given(**fields: object) -> dict[str, object]:
+    """The boxes an officer filled in: one left empty is a missing field (``FIELD_MISSING``)."""
+    return {name: value for name, value in fields.items() if value is not None}
+
+
 def status_of(error: CrossborderError) -> int:
     return STATUS_FOR_KIND.get(error.kind, 400)
 

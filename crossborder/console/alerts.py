@@ -1,4 +1,4 @@
-"""The alerts board, and alert steps as forms: raise, acknowledge, close.
+"""The alerts board, and alert steps as forms: raise, acknowledge, follow up, close, withdraw.
 
 The board lists open alerts as ``crossborder alert list --open`` does —
 escalated first, then by severity — with the time left to acknowledge, and
@@ -12,13 +12,27 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
-from crossborder.console.actions import done, officer_words, on_case, status_of, uploaded_json
+from crossborder.console.actions import (
+    done,
+    given,
+    officer_words,
+    on_case,
+    status_of,
+    uploaded_json,
+)
 from crossborder.console.cases import Refusal, signed_in
 from crossborder.console.desk import Desk, check_csrf
 from crossborder.console.sign_in import console_of
 from crossborder.domain.actors import Actor
 from crossborder.domain.alert_lifecycle import AlertAction
-from crossborder.domain.alerts import AlertAckPayload, AlertClosePayload, AlertContent, Severity
+from crossborder.domain.alerts import (
+    AlertAckPayload,
+    AlertClosePayload,
+    AlertContent,
+    AlertFollowUpPayload,
+    AlertWithdrawPayload,
+    Severity,
+)
 from crossborder.domain.errors import CrossborderError
 from crossborder.domain.officers import Permission
 from crossborder.domain.validation import schema_checked
@@ -126,3 +140,46 @@ def close(
         return alerts.act(desk.node, case_id, AlertAction.CLOSE, payload, actor)
 
     return on_case(request, desk, case_id, csrf_token, "close", step, "alert_closed")
+
+
+@router.post("/cases/{case_id}/alert/follow-up", response_model=None)
+def follow_up(
+    request: Request,
+    case_id: str,
+    desk: Desk = Depends(signed_in),  # noqa: B008
+    text: Text = "",
+    text_lang: Text = "",
+    measures: Text = "",
+    measures_lang: Text = "",
+    csrf_token: Text = "",
+) -> Response:
+    def step(actor: Actor) -> object:
+        with schema_checked():
+            payload = AlertFollowUpPayload.model_validate(
+                given(
+                    text=officer_words(text, text_lang),
+                    measures=officer_words(measures, measures_lang),
+                )
+            )
+        return alerts.act(desk.node, case_id, AlertAction.FOLLOW_UP, payload, actor)
+
+    return on_case(request, desk, case_id, csrf_token, "follow_up", step, "alert_followed_up")
+
+
+@router.post("/cases/{case_id}/alert/withdraw", response_model=None)
+def withdraw(
+    request: Request,
+    case_id: str,
+    desk: Desk = Depends(signed_in),  # noqa: B008
+    reason: Text = "",
+    reason_lang: Text = "",
+    csrf_token: Text = "",
+) -> Response:
+    def step(actor: Actor) -> object:
+        with schema_checked():
+            payload = AlertWithdrawPayload.model_validate(
+                given(reason=officer_words(reason, reason_lang))
+            )
+        return alerts.act(desk.node, case_id, AlertAction.WITHDRAW, payload, actor)
+
+    return on_case(request, desk, case_id, csrf_token, "withdraw", step, "alert_withdrawn")

@@ -17,7 +17,16 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from crossborder.api.errors import STATUS_FOR_KIND
-from crossborder.console import alerts, cases, certificates, operations, sign_in
+from crossborder.console import (
+    alerts,
+    cases,
+    certificates,
+    lane,
+    oidc,
+    operations,
+    quarantine,
+    sign_in,
+)
 from crossborder.console.desk import Console, Desk, SignInNeeded, error_page
 from crossborder.domain.errors import CrossborderError
 from crossborder.services.node import Node
@@ -39,7 +48,7 @@ def create_console(node: Node, wake_delivery: Callable[[], None]) -> FastAPI:
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     console = Console(node, wake_delivery)
     app.state.console = console
-    for module in (sign_in, cases, certificates, alerts, operations):
+    for module in (sign_in, oidc, cases, certificates, quarantine, lane, alerts, operations):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(packages=[("crossborder.console", "static")]), "static")
 

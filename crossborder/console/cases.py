@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from crossborder.adapters.db.tables import Verification
 from crossborder.audit.render import render
@@ -27,7 +28,8 @@ from crossborder.domain.certificate_lifecycle import (
     check_decidable,
     check_revocable,
 )
-from crossborder.domain.errors import CrossborderError, Violation
+from crossborder.domain.errors import CrossborderError, NotFound, Violation
+from crossborder.domain.lane import FindingKind, InspectionResult, Lane, RefusalReason
 from crossborder.domain.messages import (
     CertificateDecision,
     DecisionReason,
@@ -35,15 +37,26 @@ from crossborder.domain.messages import (
     VerificationReason,
 )
 from crossborder.domain.officers import Permission, Role
+from crossborder.domain.quarantine import NonComplianceStatus
+from crossborder.domain.recognition import NonRecognitionReason, RecognitionOutcome
 from crossborder.domain.workflows import Workflow
 from crossborder.i18n import N_, zone
 from crossborder.services.alert_views import alert_view
+from crossborder.services.case_documents import (
+    CaseDocuments,
+    ConsignmentFacts,
+    TruckFacts,
+    case_documents,
+)
 from crossborder.services.case_search import CaseFilter, counterparts_seen, search_cases
 from crossborder.services.cases import CaseView, case_view, certificate_view
 from crossborder.services.deadlines import list_deadlines
 from crossborder.services.reading_log import record_reading
 
 router = APIRouter()
+
+#: A notice of non-compliance the exporting side has still to acknowledge.
+UNACKNOWLEDGED = (NonComplianceStatus.NOTIFIED.value, NonComplianceStatus.OVERDUE.value)
 
 #: What the page says after an action went through (``?done=decided``).
 DONE = {
@@ -56,6 +69,40 @@ DONE = {
     "alert_raised": N_("console.done.alert_raised"),
     "alert_acknowledged": N_("console.done.alert_acknowledged"),
     "alert_closed": N_("console.done.alert_closed"),
+    "alert_followed_up": N_("console.done.alert_followed_up"),
+    "alert_withdrawn": N_("console.done.alert_withdrawn"),
+    "result_shared": N_("console.done.result_shared"),
+    "recognition_decided": N_("console.done.recognition_decided"),
+    "non_compliance_notified": N_("console.done.non_compliance_notified"),
+    "non_compliance_acknowledged": N_("console.done.non_compliance_acknowledged"),
+    "lane_notified": N_("console.done.lane_notified"),
+    "lane_arrived": N_("console.done.lane_arrived"),
+    "lane_inspected": N_("console.done.lane_inspected"),
+    "lane_countersigned": N_("console.done.lane_countersigned"),
+    "lane_released": N_("console.done.lane_released"),
+    "lane_refused": N_("console.done.lane_refused"),
+}
+
+#: What each document of a case is called on its page.
+DOCUMENT_TITLES = {
+    "phytosanitary_certificate": N_("console.document.phytosanitary_certificate"),
+    "quarantine_result": N_("console.document.quarantine_result"),
+    "recognition_decision": N_("console.document.recognition_decision"),
+    "non_compliance_notice": N_("console.document.non_compliance_notice"),
+    "lane_notice": N_("console.document.lane_notice"),
+    "lane_decision": N_("console.document.lane_decision"),
+    "inspection_record": N_("console.document.inspection_record"),
+    "release_notice": N_("console.document.release_notice"),
+    "alert": N_("console.document.alert"),
+}
+#: The label family of each document's own state.
+DOCUMENT_STATUS = {
+    "quarantine_result": "verdict",
+    "recognition_decision": "recognition_outcome",
+    "non_compliance_notice": "status",
+    "lane_decision": "lane",
+    "inspection_record": "inspection_result",
+    "alert": "status",
 }
 
 
@@ -119,8 +166,39 @@ def _alert_actions(desk: Desk, case_id: str) -> list[str]:
     status = AlertStatus(alert.status)
     offered = {
         "ack": _allowed(lambda: next_status(status, AlertAction.ACK, side)),
+        "follow_up": _allowed(lambda: next_status(status, AlertAction.FOLLOW_UP, side)),
         "close": _allowed(lambda: next_status(status, AlertAction.CLOSE, side)),
+        "withdraw": _allowed(lambda: next_status(status, AlertAction.WITHDRAW, side)),
     }
+    return [action for action, ok in offered.items() if ok]
+
+
+def _consignment_actions(facts: ConsignmentFacts) -> list[str]:
+    if facts.exporting:
+        offered = {
+            "q_result": not facts.result_held,
+            "q_acknowledge": facts.notice in UNACKNOWLEDGED,
+        }
+    else:
+        offered = {
+            "q_decide": facts.result_held and not facts.decided,
+            "q_notify": facts.result_held and facts.notice is None,
+        }
+    return [action for action, ok in offered.items() if ok]
+
+
+def _truck_actions(facts: TruckFacts) -> list[str]:
+    inspected_lane = facts.lane in (Lane.YELLOW.value, Lane.RED.value)
+    if facts.importing:
+        offered = {
+            "l_arrive": facts.lane is not None and not facts.arrived and not facts.released,
+            "l_inspect": facts.arrived and inspected_lane and not facts.recorded,
+            "l_release": facts.lane is not None and not facts.released,
+        }
+    else:
+        offered = {"l_countersign": facts.recorded and not facts.signed_here and not facts.released}
+    # Either side may be asked why a release passed its target.
+    offered["l_delay"] = facts.released
     return [action for action, ok in offered.items() if ok]
 
 
@@ -128,7 +206,7 @@ def _verifications(desk: Desk, view: CaseView) -> list[Verification]:
     return certificate_view(desk.node, view.case.subject).verifications
 
 
-def actions_now(desk: Desk, view: CaseView) -> list[str]:
+def actions_now(desk: Desk, view: CaseView, held: CaseDocuments) -> list[str]:
     """The steps this officer may take on this case now; none for a role that takes no step."""
     if not desk.may(Permission.ACT):
         return []
@@ -136,6 +214,10 @@ def actions_now(desk: Desk, view: CaseView) -> list[str]:
         return _certificate_actions(desk, view)
     if view.case.workflow == Workflow.ALERT:
         return _alert_actions(desk, view.case.id)
+    if held.consignment is not None:
+        return _consignment_actions(held.consignment)
+    if held.truck is not None:
+        return _truck_actions(held.truck)
     return []
 
 
@@ -152,12 +234,16 @@ def case_page(
     reader = desk.reader
     now = desk.node.now()
     certificate_case = view.case.workflow == Workflow.CERTIFICATE_OF_ORIGIN
+    held = case_documents(desk.node, case_id)
     context = {
         "view": view,
         "trail": [render(entry, reader.locale, reader.tz) for entry in view.audit],
         "deadlines": [(d, d.due_at - now) for d in list_deadlines(desk.node, case_id=case_id)],
         "verifications": _verifications(desk, view) if certificate_case else [],
-        "actions": actions_now(desk, view),
+        "documents": held.documents,
+        "document_titles": DOCUMENT_TITLES,
+        "document_status": DOCUMENT_STATUS,
+        "actions": actions_now(desk, view, held),
         "refusal": refusal,
         "done": reader.t(DONE[key]) if (key := request.query_params.get("done")) in DONE else None,
         "decisions": list(CertificateDecision),
@@ -165,6 +251,11 @@ def case_page(
         "verification_reasons": list(VerificationReason),
         "document_kinds": list(DocumentKind),
         "closure_reasons": list(ClosureReason),
+        "recognition_outcomes": list(RecognitionOutcome),
+        "recognition_reasons": list(NonRecognitionReason),
+        "inspection_results": list(InspectionResult),
+        "finding_kinds": list(FindingKind),
+        "refusal_reasons": list(RefusalReason),
     }
     return console.page(request, "case.html", context, desk=desk, status=status)
 
@@ -228,3 +319,20 @@ def case_list(
 @router.get("/cases/{case_id}")
 def case(request: Request, case_id: str, desk: Desk = Depends(signed_in)) -> HTMLResponse:  # noqa: B008
     return case_page(console_of(request), request, desk, case_id)
+
+
+@router.get("/cases/{case_id}/documents/{kind}")
+def document_file(
+    case_id: str,
+    kind: str,
+    desk: Desk = Depends(signed_in),  # noqa: B008
+) -> JSONResponse:
+    """One document of the case as this node holds it (our model of it, as JSON)."""
+    for document in case_documents(desk.node, case_id).documents:
+        if document.kind == kind:
+            name = f"{case_id}-{kind}.json"
+            return JSONResponse(
+                jsonable_encoder(document.content),
+                headers={"Content-Disposition": f'attachment; filename="{name}"'},
+            )
+    raise NotFound("DOCUMENT_UNKNOWN", case_id=case_id, kind=kind)

@@ -11,8 +11,9 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, or_, select
 
-from crossborder.adapters.db.tables import Case, Certificate, Deadline
+from crossborder.adapters.db.tables import Case, Certificate, Consignment, Deadline, LaneTruckRow
 from crossborder.domain.deadlines import UNSETTLED, DeadlineStatus
+from crossborder.domain.lane import plate_key
 from crossborder.services.deadlines import is_late
 from crossborder.services.node import Node
 
@@ -27,7 +28,8 @@ class CaseFilter:
     #: Opened at or after, and before, these instants (a reader's days, in their zone).
     opened_from: datetime | None = None
     opened_before: datetime | None = None
-    #: Part of a case id or of its subject (a certificate number), or a whole certificate number.
+    #: Part of a case id or of its subject (a certificate number, a plate), or a whole
+    #: certificate number (Form E or phytosanitary), or a truck's plate however it is written.
     text: str | None = None
 
 
@@ -57,11 +59,16 @@ def _where(wanted: CaseFilter) -> list[ColumnElement[bool]]:
     if wanted.text:
         text = wanted.text.strip()
         numbered = select(Certificate.case_id).where(Certificate.number == text)
+        consignment = select(Consignment.case_id).where(Consignment.certificate_number == text)
+        # A plate as written on a notice or read at the gate: "12C-123.45" is "12C12345".
+        truck = select(LaneTruckRow.case_id).where(LaneTruckRow.plate == plate_key(text))
         conditions.append(
             or_(
                 Case.id.icontains(text, autoescape=True),
                 Case.subject.icontains(text, autoescape=True),
                 Case.id.in_(numbered),
+                Case.id.in_(consignment),
+                Case.id.in_(truck),
             )
         )
     return conditions

@@ -93,11 +93,6 @@ def case_view(node: Node, case_id: str) -> CaseView:
         )
 
 
-def list_cases(node: Node, limit: int = 50) -> list[Case]:
-    with node.sessions() as session:
-        return list(session.scalars(select(Case).order_by(Case.updated_at.desc()).limit(limit)))
-
-
 @dataclass(frozen=True)
 class CertificateView:
     case_id: str

@@ -238,6 +238,49 @@ def sign_in(node: Node, officer_id: str, password: str, *, address: str) -> Offi
     return officer
 
 
+def sign_in_by_provider(
+    node: Node, officer_id: str, *, issuer: str, subject: str, address: str
+) -> Officer:
+    """The active officer the agency's OpenID provider signed in; ``OIDC_OFFICER_UNKNOWN`` else.
+
+    The provider says who the person is; only this node's roster says they are
+    one of its officers. Both outcomes are audited with the provider's subject.
+    """
+    with node.sessions() as session:
+        row = session.get(OfficerRow, officer_id) if officer_id else None
+        usable = row is not None and row.active and row.agency == node.agency
+        officer = _model(row) if row is not None and usable else None
+    now, typed, who = node.now(), officer_id[:TYPED_ID_KEPT], subject[:TYPED_ID_KEPT]
+    with node.transaction() as session:
+        if officer is None:
+            record(
+                session,
+                "officer.provider_sign_in_refused",
+                actor=Actor.system(node.agency),
+                occurred_at=now,
+                source_tz=node.timezone,
+                officer=typed,
+                issuer=issuer,
+                subject=who,
+                address=address,
+            )
+        else:
+            record(
+                session,
+                "officer.signed_in_by_provider",
+                actor=Actor.person(officer),
+                occurred_at=now,
+                source_tz=node.timezone,
+                officer=typed,
+                issuer=issuer,
+                subject=who,
+                address=address,
+            )
+    if officer is None:
+        raise Unauthorized("OIDC_OFFICER_UNKNOWN", name=officer_id[:TYPED_ID_KEPT])
+    return officer
+
+
 def _hold_roster(session: Session) -> None:
     """Keep other changes to the roster out until this transaction ends.
 

@@ -37,7 +37,15 @@ from crossborder.domain.alerts import (
     Urgency,
 )
 from crossborder.domain.certificate_lifecycle import CertificateStatus, VerificationStatus
-from crossborder.domain.lane import STEPS, FindingKind, Lane, LaneRule, LaneStatus
+from crossborder.domain.lane import (
+    STEPS,
+    FindingKind,
+    InspectionResult,
+    Lane,
+    LaneRule,
+    LaneStatus,
+    RefusalReason,
+)
 from crossborder.domain.messages import (
     CertificateDecision,
     DecisionReason,
@@ -266,6 +274,8 @@ FAMILIES = frozenset(
         "lane_step.",
         "lane_rule.",
         "lane_finding.",
+        "inspection_result.",
+        "lane_refusal.",
     }
 )
 _LITERAL_CLI_KEY = re.compile(r"cli(\.[a-z0-9_]+)+")
@@ -554,6 +564,8 @@ def scan_sources(directories: Iterable[Path]) -> KeyUses:
         "lane_step": list(STEPS),
         "lane_rule": [rule.value for rule in LaneRule],
         "lane_finding": [kind.value for kind in FindingKind],
+        "inspection_result": [result.value for result in InspectionResult],
+        "lane_refusal": [reason.value for reason in RefusalReason],
     }
     for family, values in families.items():
         for value in values:

@@ -191,6 +191,13 @@ NOT_ON_THE_API = {
     # The officer's console: its sign-in, sessions and forms are pages, not the node API.
     *("CSRF_TOKEN_INVALID", "FILE_MISSING", "SESSION_EXPIRED", "SIGN_IN_FAILED"),
     *("SIGN_IN_THROTTLED", "PASSWORD_TOO_LONG", "PASSWORD_TOO_SHORT"),
+    *("DOCUMENT_UNKNOWN", "OIDC_NOT_CONFIGURED", "OIDC_PROVIDER_UNAVAILABLE"),
+    *(
+        "OIDC_STATE_INVALID",
+        "OIDC_SIGN_IN_REFUSED",
+        "OIDC_ID_TOKEN_INVALID",
+        "OIDC_OFFICER_UNKNOWN",
+    ),
     # Reactions to a message, after its receipt (a failure is kept on the inbox row).
     "GATE_HOURS_UNKNOWN",
     # Our node as the client of a counterpart: its answers, its token endpoint.
