@@ -79,19 +79,19 @@ def make_db_url(
 ) -> Iterator[Callable[[str], str]]:
     """Makes empty databases of the kind this test runs on: one per name."""
     kind = request.param if hasattr(request, "param") else "sqlite"
-    with _databases(kind, tmp_path, postgres_available) as make:
+    with databases(kind, tmp_path, postgres_available) as make:
         yield make
 
 
 @pytest.fixture
 def make_postgres_url(tmp_path: Path, postgres_available: bool) -> Iterator[Callable[[str], str]]:
     """Like ``make_db_url``, on PostgreSQL only: for what only PostgreSQL does."""
-    with _databases("postgresql", tmp_path, postgres_available) as make:
+    with databases("postgresql", tmp_path, postgres_available) as make:
         yield make
 
 
 @contextmanager
-def _databases(
+def databases(
     kind: str, tmp_path: Path, postgres_available: bool
 ) -> Iterator[Callable[[str], str]]:
     schemas: list[str] = []

@@ -19,7 +19,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from contracts.generate import CONTRACTS_DIR
 from crossborder.adapters.oauth.client_auth import PrivateKeyJWTAuth
 from crossborder.services.node import Node
-from tests.conftest import Clock
+from tests.conftest import Clock, databases
 from tests.factories import connect, make_node, serving
 
 pytestmark = pytest.mark.e2e
@@ -31,19 +31,24 @@ schema.config.generation.update(modes=list(schemathesis.GenerationMode))
 schemathesis.serializer.alias("application/jose", "text/plain")
 
 
-@pytest.fixture(scope="module")
-def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Node, Node]]:
-    """The node under test (Lạng Sơn), serving; its counterpart (Youyiguan), as a caller."""
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def nodes(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    postgres_available: bool,
+) -> Iterator[tuple[Node, Node]]:
+    """The node under test (Lạng Sơn), serving, on each database; its counterpart, as a caller."""
     folder = tmp_path_factory.mktemp("fuzzing")
     clock = Clock()
-    cn = make_node("cn", f"sqlite:///{folder / 'cn.db'}", folder, clock)
-    # The token endpoint is called more often here than any one address may call it.
-    vn = make_node("vn", f"sqlite:///{folder / 'vn.db'}", folder, clock, token_burst=100_000)
-    connect(vn, cn, folder)
-    with serving(vn, run_workers=False):
-        yield cn, vn
-    cn.close()
-    vn.close()
+    with databases(request.param, folder, postgres_available) as database:
+        cn = make_node("cn", database("cn"), folder, clock)
+        # The token endpoint is called more often here than any one address may call it.
+        vn = make_node("vn", database("vn"), folder, clock, token_burst=100_000)
+        connect(vn, cn, folder)
+        with serving(vn, run_workers=False):
+            yield cn, vn
+        cn.close()
+        vn.close()
 
 
 @pytest.fixture(scope="module")
