@@ -46,7 +46,6 @@ from crossborder.i18n import (
 if TYPE_CHECKING:
     from crossborder.domain.actors import Actor
     from crossborder.services.node import Node
-    from crossborder.services.outbox_review import Answer
     from crossborder.settings import Settings
 
 console = Console()
@@ -226,7 +225,7 @@ def report_sent(
     language and the command that sends the message again once the cause is fixed.
     """
     from crossborder.services.delivery import deliver_now
-    from crossborder.services.outbox_review import outbox_entry
+    from crossborder.services.outbox_review import answer_text, outbox_entry
 
     delivery = deliver_now(node, message_id)
     shown = delivery_text(delivery.status, lang)
@@ -260,27 +259,6 @@ def _meaning(code: str, params: dict[str, Any], locale: str) -> str:
     template = catalog(locale).get(f"error.{code}", "")
     needed = {name for _, name, _, _ in string.Formatter().parse(template) if name}
     return error_message(code, locale, **params) if template and needed <= params.keys() else ""
-
-
-def answer_text(answer: Answer | None, locale: str) -> str:
-    """Why the last attempt failed: the counterpart's status, code and own words, as it sent them.
-
-    Our own failures (a network error, a token refused) have no status and are
-    told in the reader's language when the code is one of ours.
-    """
-    if answer is None:
-        return ""
-    if answer.http_status is None:
-        ours = error_message(answer.code, locale, **answer.params)
-        return answer.code if ours == f"error.{answer.code}" else f"{answer.code}\n{ours}"
-    lines = [f"HTTP {answer.http_status} {answer.code}"]
-    if answer.message:
-        lines.append(answer.message)
-    lines += [
-        f"- {detail.code or '-'} {detail.field or ''}: {detail.message or ''}"
-        for detail in answer.details
-    ]
-    return "\n".join(lines)
 
 
 def read_json(path: Path) -> dict[str, Any]:

@@ -20,7 +20,6 @@ from crossborder.cli.common import (
     TzOption,
     acting,
     agency_shown,
-    answer_text,
     console,
     node_command,
     report_sent,
@@ -32,6 +31,7 @@ from crossborder.services.outbox_review import (
     UNDELIVERED,
     OutboxEntry,
     OutboxState,
+    answer_text,
     list_outbox,
     resend,
 )

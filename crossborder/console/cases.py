@@ -193,7 +193,9 @@ def _truck_actions(facts: TruckFacts) -> list[str]:
         offered = {
             "l_arrive": facts.lane is not None and not facts.arrived and not facts.released,
             "l_inspect": facts.arrived and inspected_lane and not facts.recorded,
-            "l_release": facts.lane is not None and not facts.released,
+            "l_release": facts.releasable and not facts.released,
+            # Entry may be refused, with reasons, at any point before release.
+            "l_refuse": facts.lane is not None and not facts.released,
         }
     else:
         offered = {"l_countersign": facts.recorded and not facts.signed_here and not facts.released}

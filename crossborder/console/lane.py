@@ -50,7 +50,13 @@ class _Inspection(BaseModel):
 class _Release(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    refuse: tuple[RefusalReason, ...] = ()
+    note: FreeText | None = None
+
+
+class _Refusal(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    refuse: tuple[RefusalReason, ...]
     note: FreeText | None = None
 
 
@@ -144,20 +150,38 @@ def release(
     request: Request,
     case_id: str,
     desk: Desk = Depends(signed_in),  # noqa: B008
-    refuse: Codes = [],  # noqa: B006
     note: Text = "",
     note_lang: Text = "",
     csrf_token: Text = "",
 ) -> Response:
     def step(actor: Actor) -> object:
         with schema_checked():
-            form = _Release.model_validate(
-                {"refuse": refuse, "note": officer_words(note, note_lang)}
+            form = _Release.model_validate({"note": officer_words(note, note_lang)})
+        return lane.release(desk.node, case_id, actor, note=form.note)
+
+    return on_case(request, desk, case_id, csrf_token, "l_release", step, "lane_released")
+
+
+@router.post("/cases/{case_id}/lane/refuse", response_model=None)
+def refuse_entry(
+    request: Request,
+    case_id: str,
+    desk: Desk = Depends(signed_in),  # noqa: B008
+    refuse: Codes = [],  # noqa: B006
+    note: Text = "",
+    note_lang: Text = "",
+    csrf_token: Text = "",
+) -> Response:
+    """A refusal names at least one reason: with none ticked the form is refused, not a release."""
+
+    def step(actor: Actor) -> object:
+        with schema_checked():
+            form = _Refusal.model_validate(
+                given(refuse=refuse or None, note=officer_words(note, note_lang))
             )
         return lane.release(desk.node, case_id, actor, form.refuse, form.note)
 
-    what = "lane_refused" if refuse else "lane_released"
-    return on_case(request, desk, case_id, csrf_token, "l_release", step, what)
+    return on_case(request, desk, case_id, csrf_token, "l_refuse", step, "lane_refused")
 
 
 @router.post("/cases/{case_id}/lane/delay-reason", response_model=None)

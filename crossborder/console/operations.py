@@ -1,8 +1,8 @@
 """The other roles' pages: counterparts and delivery for operators, the trail for auditors.
 
-An operator sees, per counterpart, what waits for it (queued, deferred with
-the last error, refused with its answer) and when it last gave a receipt, and
-sends a refused message again (``outbox resend``). An auditor reads and exports
+An operator sees, per counterpart, what waits for it (refused with its answer,
+deferred with the last error and the next attempt, queued) and when it last
+gave a receipt, and sends a refused message again (``outbox resend``). An auditor reads and exports
 the trail; nothing on their pages changes anything but the record of their reading.
 """
 
@@ -20,7 +20,14 @@ from crossborder.console.desk import Desk, check_csrf
 from crossborder.console.sign_in import console_of
 from crossborder.domain.officers import Permission
 from crossborder.services.audit_export import ExportFormat, write_audit
-from crossborder.services.outbox_review import OutboxState, list_outbox, resend
+from crossborder.services.outbox_review import (
+    UNDELIVERED,
+    OutboxEntry,
+    OutboxState,
+    answer_text,
+    list_outbox,
+    resend,
+)
 from crossborder.services.reading_log import record_reading
 from crossborder.services.registry import list_counterparts
 
@@ -37,7 +44,10 @@ EXPORTS = {
 @router.get("/counterparts")
 def counterparts(request: Request, desk: Desk = Depends(signed_in)) -> HTMLResponse:  # noqa: B008
     desk.actor(Permission.CONNECT)
-    waiting = list_outbox(desk.node)
+    # Each message with the last answer told as ``outbox list`` tells it, by state.
+    waiting: dict[OutboxState, list[tuple[OutboxEntry, str]]] = {s: [] for s in UNDELIVERED}
+    for entry in list_outbox(desk.node):
+        waiting[entry.state].append((entry, answer_text(entry.answer, desk.reader.locale)))
     delivered = list_outbox(desk.node, states=[OutboxState.DELIVERED])
     # Delivered means the counterpart gave its signed receipt: the latest, per counterpart.
     last_receipt: dict[str, datetime] = {}
@@ -46,7 +56,9 @@ def counterparts(request: Request, desk: Desk = Depends(signed_in)) -> HTMLRespo
             last_receipt[entry.recipient] = entry.delivered_at
     context = {
         "counterparts": list_counterparts(desk.node),
-        "waiting": waiting,
+        "refused": waiting[OutboxState.REFUSED],
+        "deferred": waiting[OutboxState.DEFERRED],
+        "queued": waiting[OutboxState.QUEUED],
         "last_receipt": last_receipt,
         "done": request.query_params.get("done") == "resent",
     }

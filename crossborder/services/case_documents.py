@@ -24,8 +24,9 @@ from crossborder.adapters.db.tables import (
     NonComplianceNoticeRow,
     QuarantineResultRow,
 )
-from crossborder.domain.errors import NotFound
+from crossborder.domain.errors import Conflict, NotFound
 from crossborder.domain.workflows import Workflow
+from crossborder.services.lane import check_releasable
 from crossborder.services.node import Node
 
 
@@ -58,6 +59,8 @@ class TruckFacts:
     recorded: bool
     #: This node's officer has signed the record.
     signed_here: bool
+    #: Release (not refusal) would be accepted now: the check ``lane.release`` applies.
+    releasable: bool
     released: bool
 
 
@@ -184,9 +187,18 @@ def _truck(session: Session, node: Node, case_id: str) -> CaseDocuments:
         arrived=truck.arrived_at is not None,
         recorded=truck.inspection is not None,
         signed_here=any(s["agency"] == node.agency for s in truck.signatures or []),
+        releasable=_releasable(truck, case_id),
         released=truck.released_at is not None,
     )
     return CaseDocuments(documents, truck=facts)
+
+
+def _releasable(truck: LaneTruckRow, case_id: str) -> bool:
+    try:
+        check_releasable(truck, case_id)
+    except Conflict:
+        return False
+    return True
 
 
 def _alert(session: Session, case_id: str) -> CaseDocuments:

@@ -445,6 +445,17 @@ def admit_arrival(
     )
 
 
+def check_releasable(truck: LaneTruckRow, case_id: str) -> None:
+    """A truck is released once arrived and, off the green lane, inspected and passed by both."""
+    if truck.arrived_at is None:
+        raise Conflict("LANE_NOT_ARRIVED", case_id=case_id)
+    if truck.lane != Lane.GREEN.value:
+        if truck.inspected_at is None:
+            raise Conflict("LANE_NOT_INSPECTED", case_id=case_id)
+        if (truck.inspection or {}).get("result") == InspectionResult.FAILED.value:
+            raise Conflict("LANE_INSPECTION_FAILED", case_id=case_id)
+
+
 def release(
     node: Node,
     case_id: str,
@@ -457,13 +468,8 @@ def release(
         case, truck = truck_case(session, case_id)
         if truck.importing_agency != node.agency:
             raise Forbidden("LANE_RELEASE_BY_EXPORTING_SIDE", case_id=case_id)
-        if truck.arrived_at is None and not reasons:
-            raise Conflict("LANE_NOT_ARRIVED", case_id=case_id)
-        if truck.lane != Lane.GREEN.value and not reasons:
-            if truck.inspected_at is None:
-                raise Conflict("LANE_NOT_INSPECTED", case_id=case_id)
-            if (truck.inspection or {}).get("result") == InspectionResult.FAILED.value:
-                raise Conflict("LANE_INSPECTION_FAILED", case_id=case_id)
+        if not reasons:
+            check_releasable(truck, case_id)
         payload = _release_payload(truck, node.now(), reasons, note)
         return Sent(case_id, _release_in(session, node, case, truck, payload, actor))
 

@@ -28,6 +28,7 @@ from crossborder.audit.trail import record
 from crossborder.domain.actors import Actor
 from crossborder.domain.delivery import OutboxStatus
 from crossborder.domain.errors import Conflict, NotFound
+from crossborder.i18n import error_message
 from crossborder.services.node import Node
 
 
@@ -134,6 +135,27 @@ def _answer(row: OutboxMessage) -> Answer | None:
         ),
         params=params if isinstance(params, dict) else {},
     )
+
+
+def answer_text(answer: Answer | None, locale: str) -> str:
+    """Why the last attempt failed: the counterpart's status, code and own words, as it sent them.
+
+    Our own failures (a network error, a token refused) have no status and are
+    told in the reader's language when the code is one of ours.
+    """
+    if answer is None:
+        return ""
+    if answer.http_status is None:
+        ours = error_message(answer.code, locale, **answer.params)
+        return answer.code if ours == f"error.{answer.code}" else f"{answer.code}\n{ours}"
+    lines = [f"HTTP {answer.http_status} {answer.code}"]
+    if answer.message:
+        lines.append(answer.message)
+    lines += [
+        f"- {detail.code or '-'} {detail.field or ''}: {detail.message or ''}"
+        for detail in answer.details
+    ]
+    return "\n".join(lines)
 
 
 def list_outbox(

@@ -18,10 +18,13 @@ from sqlalchemy import func, select
 
 from crossborder.adapters.db.tables import AuditEntry, Case, OutboxMessage
 from crossborder.console.app import CONTENT_SECURITY_POLICY
+from crossborder.i18n import format_datetime
 from crossborder.services.node import Node
 from crossborder.services.officers import set_password
+from crossborder.services.outbox_review import list_outbox
 from tests.conftest import Clock
-from tests.factories import form_e_data, make_node, register_staff, serving
+from tests.factories import connect, form_e_data, make_node, register_staff, serving
+from tests.integration.test_outbox_review import SCOPE_REFUSAL, answered, attempt, queue
 
 PASSWORD = "correct horse battery staple"
 
@@ -182,3 +185,31 @@ def test_an_unknown_case_and_an_ended_session_each_get_their_page(node: Node) ->
         ended = client.get("/console/cases")
     assert unknown.status_code == 404 and codes(unknown) == ["CASE_UNKNOWN"]
     assert ended.status_code == 401 and codes(ended) == ["SESSION_EXPIRED"]
+
+
+def test_the_counterparts_page_shows_refused_deferred_and_queued_apart(
+    node: Node, make_db_url: Callable[[str], str], tmp_path: Path, clock: Clock
+) -> None:
+    vn = make_node("vn", make_db_url("vn"), tmp_path, clock)
+    connect(node, vn, tmp_path)
+    refused, deferred, queued = (queue(node, vn.agency, n) for n in range(3))
+    attempt(node, refused, answered(403, **SCOPE_REFUSAL))
+    attempt(node, deferred, answered(503, json={"error": {"code": "INTERNAL_ERROR"}}))
+    (due,) = (e.next_attempt_at for e in list_outbox(node) if e.message_id == deferred)
+    assert due is not None
+    vn.close()
+    with browser(node, "vi") as client:
+        assert sign_in(client, "operator").status_code == 303
+        page = client.get("/console/counterparts").text
+
+    sections = {
+        name: page.split(f'<h2 id="{name}">')[1].split("</section>")[0]
+        for name in ("refused", "deferred", "queued")
+    }
+    assert refused in sections["refused"] and "HTTP 403 SCOPE_MISSING" in sections["refused"]
+    assert f"/console/outbox/{refused}/resend" in sections["refused"]
+    assert deferred in sections["deferred"] and "HTTP 503 INTERNAL_ERROR" in sections["deferred"]
+    # The next attempt in the officer's language and zone, as ``outbox list`` tells it.
+    assert format_datetime(due, "vi", node.timezone) in sections["deferred"]
+    assert "/resend" not in sections["deferred"] + sections["queued"]
+    assert queued in sections["queued"] and refused not in sections["queued"]

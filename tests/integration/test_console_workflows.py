@@ -240,10 +240,16 @@ def test_a_truck_from_its_notice_to_its_release_through_the_forms(
         importer, f"{page}/lane/inspect", page, result="passed", findings=["seal_broken"]
     )
     assert inspected.status_code == 303, inspected.text
+    # Waiting for the other side's countersignature: refusal is offered, release is not.
+    waiting = importer.get(page).text
+    assert "/lane/release" not in waiting and "/lane/refuse" in waiting
+    no_reason = post(importer, f"{page}/lane/refuse", page)
+    assert no_reason.status_code == 422 and "FIELD_MISSING" in codes(no_reason)
     wait_for(lambda: "/lane/countersign" in exporter.get(page).text)
     assert post(exporter, f"{page}/lane/countersign", page).status_code == 303
     # The record is complete at the importing side once the countersignature is there.
     wait_for(lambda: len(signatures(cn, case_id)) == 2)
+    assert "/lane/release" in importer.get(page).text
     released = post(importer, f"{page}/lane/release", page)
     assert released.status_code == 303, released.text
     wait_for(lambda: status(vn, case_id) == "released")
