@@ -1,8 +1,10 @@
 """The alerts board, and alert steps as forms: raise, acknowledge, follow up, close, withdraw.
 
 The board lists open alerts as ``crossborder alert list --open`` does —
-escalated first, then by severity — with the time left to acknowledge, and
-refreshes itself every half minute.
+escalated first, then by severity — with the time left to acknowledge. The
+list updates itself in place: the page's script (``static/board.js``) fetches
+it again, rendered from the same block of the template, every few seconds and
+swaps it in; without scripts the page reloads itself every half minute.
 """
 
 from __future__ import annotations
@@ -50,8 +52,14 @@ SEVERITY_RANK = {severity.value: rank for rank, severity in enumerate(Severity)}
 ON_TOP = frozenset({"maritime_sar", "security"})
 
 
-@router.get("/alerts")
-def board(request: Request, desk: Desk = Depends(signed_in)) -> HTMLResponse:  # noqa: B008
+#: How often the page's script fetches the list again, and how often the page
+#: reloads itself where scripts are off.
+UPDATE_SECONDS = 10
+RELOAD_SECONDS = 30
+
+
+def board_lines(desk: Desk) -> dict[str, object]:
+    """The open alerts, those that stay on top first, with what is left to acknowledge."""
     now = desk.node.now()
     views = list_alerts(desk.node, open_only=True)
     ordered = sorted(
@@ -66,7 +74,23 @@ def board(request: Request, desk: Desk = Depends(signed_in)) -> HTMLResponse:  #
         (view, view.overdue(now), view.deadline.due_at - now if view.deadline else None)
         for view in ordered
     ]
-    return console_of(request).page(request, "alerts.html", {"lines": lines}, desk=desk)
+    return {
+        "lines": lines,
+        "on_top": ON_TOP,
+        "update_seconds": UPDATE_SECONDS,
+        "reload_seconds": RELOAD_SECONDS,
+    }
+
+
+@router.get("/alerts")
+def board(request: Request, desk: Desk = Depends(signed_in)) -> HTMLResponse:  # noqa: B008
+    return console_of(request).page(request, "alerts.html", board_lines(desk), desk=desk)
+
+
+@router.get("/alerts/board")
+def board_list(request: Request, desk: Desk = Depends(signed_in)) -> HTMLResponse:  # noqa: B008
+    """Only the board's list, for the page to swap in without reloading."""
+    return console_of(request).part(request, "alerts.html", "board", board_lines(desk), desk)
 
 
 def raise_page(

@@ -102,18 +102,30 @@ class Console:
         desk: Desk | None = None,
         status: int = 200,
     ) -> HTMLResponse:
-        reader = desk.reader if desk else self.reader(request)
-        html = self.templates.get_template(template).render(
-            r=reader,
-            desk=desk,
-            node=self.node,
-            path=request.url.path,
-            languages=LANGUAGE_NAMES,
-            zones=ZONES,
-            Permission=Permission,
-            **context,
-        )
+        html = self.templates.get_template(template).render(self._context(request, context, desk))
         return HTMLResponse(html, status_code=status)
+
+    def part(
+        self, request: Request, template: str, block: str, context: dict[str, Any], desk: Desk
+    ) -> HTMLResponse:
+        """One block of a page, rendered as on the page itself: a page updates it in place."""
+        page = self.templates.get_template(template)
+        rendered = page.blocks[block](page.new_context(self._context(request, context, desk)))
+        return HTMLResponse("".join(rendered))
+
+    def _context(
+        self, request: Request, context: dict[str, Any], desk: Desk | None
+    ) -> dict[str, Any]:
+        return {
+            "r": desk.reader if desk else self.reader(request),
+            "desk": desk,
+            "node": self.node,
+            "path": request.url.path,
+            "languages": LANGUAGE_NAMES,
+            "zones": ZONES,
+            "Permission": Permission,
+            **context,
+        }
 
 
 def check_csrf(expected: str, sent: str) -> None:

@@ -18,7 +18,10 @@ from sqlalchemy import func, select
 
 from crossborder.adapters.db.tables import AuditEntry, Case, OutboxMessage
 from crossborder.console.app import CONTENT_SECURITY_POLICY
+from crossborder.domain.actors import Actor
+from crossborder.domain.alerts import AlertContent
 from crossborder.i18n import format_datetime
+from crossborder.services.alerts import raise_alert
 from crossborder.services.node import Node
 from crossborder.services.officers import set_password
 from crossborder.services.outbox_review import list_outbox
@@ -213,3 +216,50 @@ def test_the_counterparts_page_shows_refused_deferred_and_queued_apart(
     assert format_datetime(due, "vi", node.timezone) in sections["deferred"]
     assert "/resend" not in sections["deferred"] + sections["queued"]
     assert queued in sections["queued"] and refused not in sections["queued"]
+
+
+def test_the_alerts_board_list_is_served_alone_for_the_page_to_update_in_place(
+    node: Node, make_db_url: Callable[[str], str], tmp_path: Path, clock: Clock
+) -> None:
+    vn = make_node("vn", make_db_url("vn"), tmp_path, clock)
+    connect(node, vn, tmp_path)
+    vn.close()
+    with browser(node, "vi") as client:
+        assert (
+            client.get("/console/alerts/board").headers["location"].startswith("/console/sign-in?")
+        )
+        sign_in(client, "officer")
+        empty = client.get("/console/alerts/board")
+        for category, severity in (("smuggling", "extreme"), ("maritime_sar", "minor")):
+            content = AlertContent.model_validate(
+                {
+                    "category": category,
+                    "severity": severity,
+                    "description": {"lang": "vi", "text": "Tàu cá gặp nạn gần đảo Bạch Long Vĩ."},
+                    "position": {"lat": 20.13, "lon": 107.72},
+                    "handling": {"audience": "all"},
+                }
+            )
+            raise_alert(node, content, vn.agency, Actor.officer("officer", node.agency))
+        board = client.get("/console/alerts/board")
+        page = client.get("/console/alerts")
+
+    assert (
+        empty.status_code == 200
+        and empty.text.strip() == "<p>Không có cảnh báo nào đang xử lý.</p>"
+    )
+    assert board.status_code == 200
+    assert board.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert board.headers["cache-control"] == "no-store"
+    # Only the list: no page around it, no navigation, no script.
+    assert "<html" not in board.text and "<nav" not in board.text and "<script" not in board.text
+    rows = re.findall(r"<tr( class=\"[^\"]*\")?>\s*<td><a", board.text)
+    assert rows == [' class="on-top"', ""]  # the distress alert on top, whatever its severity
+    assert "tìm kiếm, cứu nạn trên biển" in board.text.split("</tr>")[1]
+    # The page shows the same list in its live region, and the script that updates it.
+    live = page.text.split('<div id="board" aria-live="polite"')[1].split("</div>")[0]
+    assert board.text.strip() in live
+    assert '<script src="/console/static/board.js" defer></script>' in page.text
+    assert '<noscript><meta http-equiv="refresh" content="30"></noscript>' in page.text
+    script = httpx.get(f"{node.settings.base_url}/console/static/board.js")
+    assert script.status_code == 200 and "javascript" in script.headers["content-type"]
