@@ -2,7 +2,9 @@
 
 Its own error pages (in the officer's language, with the stable code), its own
 security headers: a Content-Security-Policy that lets no inline script or style
-run, no framing, no referrer, and pages that are not cached.
+run (scripts and styles come from the console's own files; a script may fetch
+from the node itself only, as the alerts board does), no framing, no referrer,
+and pages that are not cached.
 """
 
 from __future__ import annotations
@@ -32,8 +34,8 @@ from crossborder.domain.errors import CrossborderError
 from crossborder.services.node import Node
 
 CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; "
+    "img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,

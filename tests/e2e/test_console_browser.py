@@ -3,7 +3,8 @@
 A Form E is shared on the Chinese console and decided on the Vietnamese one,
 in Chinese, Vietnamese and English; an ePhyto certificate, its quarantine
 result and the recognition decision, a lane notice and an alert's follow-up
-go through their forms. The nodes serve the whole module: each run opens
+go through their forms; a distress alert comes onto the open alerts board,
+on top, without a reload. The nodes serve the whole module: each run opens
 cases of its own. Debian's Chromium is driven headless (never a downloaded
 browser); each page is checked with axe-core (vendored in ``tests/browser/``)
 and saved as a screenshot under ``test-artifacts/console/``. The storage layer
@@ -41,7 +42,7 @@ pytestmark = [
 ]
 
 if CHROMIUM.exists():
-    from playwright.sync_api import Browser, Page, sync_playwright
+    from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 
 class Nodes(NamedTuple):
@@ -259,6 +260,38 @@ def test_the_quarantine_lane_and_alert_forms_in_a_browser(
     submit(recipient, "/alert/follow-up")
     recipient.wait_for_url("**?done=alert_followed_up")
     accessible(recipient, "vi-alert-followed-up")
+
+
+def test_a_distress_alert_comes_onto_the_open_board_on_top_without_a_reload(
+    nodes: Nodes, browser: Browser, tmp_path: Path
+) -> None:
+    cn, vn = nodes.cn, nodes.vn
+    r = Reader("zh_Hans", cn.timezone)
+    board = signed_in(browser, cn, "zh-CN")
+    board.goto("/console/alerts")
+    accessible(board, "zh_Hans-alerts-board")
+    # Set by the test on the page: a reload or a navigation would lose it.
+    board.evaluate("window.boardNeverReloaded = true")
+    opened_at = board.url
+
+    # A vessel in distress, of the least severity: on top all the same.
+    alert = json.loads((EXAMPLES / "officer" / "alert-smuggling.json").read_text("utf-8"))
+    alert |= {"category": "maritime_sar", "severity": "minor"}
+    alert["handling"]["audience"] = "all"
+    sender = signed_in(browser, vn, "vi-VN")
+    sender.goto("/console/alerts/raise")
+    sender.set_input_files("#alert-file", a_file(tmp_path, "distress.json", alert))
+    sender.select_option("#recipient", cn.agency)
+    submit(sender, "/alerts/raise")
+    case_id = shown_case(sender)
+
+    top = board.locator("#board tbody tr").first
+    expect(top.get_by_role("link", name=case_id, exact=True)).to_be_visible(timeout=15_000)
+    expect(top).to_contain_text(r.label("alert_category", "maritime_sar"))
+    assert board.url == opened_at
+    assert board.evaluate("window.boardNeverReloaded") is True
+    assert board.get_attribute("#board", "aria-live") == "polite"
+    accessible(board, "zh_Hans-alerts-board-updated")
 
 
 def test_refusals_are_pages_in_the_officers_language(
