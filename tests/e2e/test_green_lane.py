@@ -112,7 +112,8 @@ def test_a_truck_without_its_certificate_of_origin_is_inspected_once_and_release
 ) -> None:
     vn, cn = pair
     with serving(vn), serving(cn):
-        case_id = notified_and_decided(vn, cn)
+        documents = {"certificate_of_origin": None, "phytosanitary_certificate": PHYTO}
+        case_id = notified_and_decided(vn, cn, documents=documents)
         held = truck(cn, case_id)
         assert held.lane == truck(vn, case_id).lane == Lane.RED.value
         assert held.decision is not None
