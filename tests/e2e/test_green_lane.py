@@ -426,7 +426,10 @@ def test_the_backlog_takes_perishables_first_without_starving_the_others(
             found = (InspectionFinding(kind=FindingKind.NONE_FOUND),)
             lane_inspection.inspect(cn, case_id, found, InspectionResult.PASSED, OFFICER_CN)
         deliver_due(cn)
-        wait_for(lambda: truck(vn, later).record_digest is not None)
+        # The node's own loop may still hold some of them: wait for all three records.
+        wait_for(
+            lambda: all(truck(vn, c).record_digest is not None for c in (apples, fruit, later))
+        )
         for case_id in (apples, fruit, later):
             lane_inspection.countersign(vn, case_id, OFFICER_VN)
         deliver_due(vn)
