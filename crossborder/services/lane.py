@@ -304,6 +304,17 @@ def decide_in(session: Session, node: Node, case_id: str, seed: str) -> str:
     return queued.message_id
 
 
+def decision_of(node: Node, case_id: str) -> LaneDecisionPayload:
+    """The lane decided for truck ``case_id``, with every rule that fired."""
+    with node.sessions() as session:
+        decision = session.scalar(
+            select(LaneTruckRow.decision).where(LaneTruckRow.case_id == case_id)
+        )
+    if decision is None:
+        raise Conflict("LANE_NOT_DECIDED", case_id=case_id)
+    return LaneDecisionPayload.model_validate(decision)
+
+
 def _store_decision(
     truck: LaneTruckRow, case: Case, payload: LaneDecisionPayload, now: datetime
 ) -> None:
