@@ -465,18 +465,30 @@ def release(
 ) -> Sent:
     """The one release notice (or a refusal, with its reasons) to both sides; the case closes."""
     with node.transaction() as session:
-        case, truck = truck_case(session, case_id)
-        if truck.importing_agency != node.agency:
-            raise Forbidden("LANE_RELEASE_BY_EXPORTING_SIDE", case_id=case_id)
-        if truck.arrived_at is None and not reasons:
-            raise Conflict("LANE_NOT_ARRIVED", case_id=case_id)
-        if truck.lane != Lane.GREEN.value and not reasons:
-            if truck.inspected_at is None:
-                raise Conflict("LANE_NOT_INSPECTED", case_id=case_id)
-            if (truck.inspection or {}).get("result") == InspectionResult.FAILED.value:
-                raise Conflict("LANE_INSPECTION_FAILED", case_id=case_id)
-        payload = _release_payload(truck, node.now(), reasons, note)
-        return Sent(case_id, _release_in(session, node, case, truck, payload, actor))
+        return release_in(session, node, case_id, actor, reasons, note)
+
+
+def release_in(
+    session: Session,
+    node: Node,
+    case_id: str,
+    actor: Actor,
+    reasons: tuple[RefusalReason, ...] = (),
+    note: FreeText | None = None,
+) -> Sent:
+    """:func:`release` in the caller's transaction; a refusal of it writes nothing."""
+    case, truck = truck_case(session, case_id)
+    if truck.importing_agency != node.agency:
+        raise Forbidden("LANE_RELEASE_BY_EXPORTING_SIDE", case_id=case_id)
+    if truck.arrived_at is None and not reasons:
+        raise Conflict("LANE_NOT_ARRIVED", case_id=case_id)
+    if truck.lane != Lane.GREEN.value and not reasons:
+        if truck.inspected_at is None:
+            raise Conflict("LANE_NOT_INSPECTED", case_id=case_id)
+        if (truck.inspection or {}).get("result") == InspectionResult.FAILED.value:
+            raise Conflict("LANE_INSPECTION_FAILED", case_id=case_id)
+    payload = _release_payload(truck, node.now(), reasons, note)
+    return Sent(case_id, _release_in(session, node, case, truck, payload, actor))
 
 
 def _release_facts(case: Case, truck: LaneTruckRow, payload: LaneReleasePayload) -> dict[str, Any]:
