@@ -1,10 +1,14 @@
-"""``crossborder demo``: two real nodes on loopback exchange a Form E, then an alert.
+"""``crossborder demo``: two real nodes on loopback exchange a Form E, an alert and a truck.
 
 The Chinese node (Nanning Customs, Youyiguan) shares an ACFTA Form E with the
 Vietnamese node (Regional Customs Branch VI, Lạng Sơn); the Vietnamese node
 verifies and accepts it. The Chinese node then sends a food-safety information
-notice, which the Vietnamese node acknowledges by rule. The demo prints both
-cases' audit trails as each side recorded them, in each side's time zone.
+notice, which the Vietnamese node acknowledges by rule. Lạng Sơn then notifies
+a truck of dragon fruit bound for Youyiguan through the green lane for fresh
+farm produce; Nanning decides its lane from the documents it holds, records the
+arrival and releases the truck (after one joint inspection unless it is green).
+The demo prints every case's audit trail as each side recorded it, in each
+side's time zone.
 Each node is its own process with its own database, keys and authorization
 server; they meet only over HTTP.
 """
@@ -17,6 +21,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -31,9 +36,10 @@ from crossborder.cli.common import load_settings, read_json, reader_locale, say,
 from crossborder.domain.actors import Actor
 from crossborder.domain.alerts import AlertContent
 from crossborder.domain.errors import CrossborderError
+from crossborder.domain.lane import FindingKind, InspectionFinding, InspectionResult, LaneNotice
 from crossborder.domain.officers import Permission, Role, new_officer
-from crossborder.i18n import N_
-from crossborder.services import alerts, certificate_of_origin
+from crossborder.i18n import N_, translate
+from crossborder.services import alerts, certificate_of_origin, lane, lane_inspection
 from crossborder.services.audit_log import b64, checkpoint, verify_log, witnesses
 from crossborder.services.cases import case_view
 from crossborder.services.delivery import deliver_now
@@ -44,6 +50,7 @@ from crossborder.services.registry import connect_peer
 EXAMPLES = Path(__file__).resolve().parents[2] / "contracts" / "examples"
 EXAMPLE = EXAMPLES / "payloads" / "form-e.json"
 ALERT_EXAMPLE = EXAMPLES / "alerts" / "food-safety-information.json"
+LANE_NOTICE = EXAMPLES / "officer" / "lane-notice.json"
 SIDES = {
     "cn": {"agency": "CN-NNCUS", "country": "CN", "timezone": "Asia/Shanghai", "gate": "CNYYG"},
     "vn": {
@@ -193,6 +200,53 @@ def _alert_acknowledged(cn: Node, vn: Node) -> str:
     return sent.case_id
 
 
+def _deliver(node: Node, *message_ids: str) -> None:
+    for message_id in message_ids:
+        deliver_now(node, message_id)
+
+
+def _truck_released(cn: Node, vn: Node) -> str:
+    """Lạng Sơn notifies a truck of dragon fruit; Nanning decides its lane and releases it."""
+    data = read_json(LANE_NOTICE)
+    # The example's expected arrival is a fixed day: this truck is expected within the hour.
+    expected = cn.now() + timedelta(hours=1)
+    notice = LaneNotice.model_validate({**data, "expected_arrival": expected.isoformat()})
+    sent = lane.notify(vn, notice, cn.agency, _as(vn, Role.OFFICER))
+    _deliver(vn, sent.message_id)
+    status = _wait_status(vn, sent.case_id, {"decided"})
+    if status != "decided":
+        raise CrossborderError("DEMO_NOT_ACCEPTED", status=status)
+    officer = _as(cn, Role.OFFICER)
+    arrived = lane.arrive(cn, sent.case_id, officer)
+    _deliver(cn, *arrived.message_ids)
+    if not arrived.released:
+        found = (InspectionFinding(kind=FindingKind.NONE_FOUND),)
+        inspected = lane_inspection.inspect(
+            cn, sent.case_id, found, InspectionResult.PASSED, officer
+        )
+        _deliver(cn, inspected.message_id)
+        countersigned = lane_inspection.countersign(vn, sent.case_id, _as(vn, Role.OFFICER))
+        _deliver(vn, countersigned.message_id)
+        _deliver(cn, lane.release(cn, sent.case_id, officer).message_id)
+    status = _wait_status(vn, sent.case_id, {"released"})
+    if status != "released":
+        raise CrossborderError("DEMO_NOT_ACCEPTED", status=status)
+    return sent.case_id
+
+
+def _say_lane(node: Node, case_id: str, lang: str) -> None:
+    """The truck's lane and every rule that fired, as the importing side decided them."""
+    decided = lane.decision_of(node, case_id)
+    say(
+        "cli.demo.lane",
+        lang,
+        case_id=case_id,
+        lane=translate(f"lane.{decided.lane.value}", lang),
+    )
+    for rule in decided.rules:
+        say("cli.demo.lane_rule", lang, rule=translate(f"lane_rule.{rule.code.value}", lang))
+
+
 app = typer.Typer()
 
 
@@ -255,10 +309,12 @@ def run_demo(folder: Path, languages: list[str], *, keep_serving: bool = False) 
         if status != "accepted":
             raise CrossborderError("DEMO_NOT_ACCEPTED", status=status)
         alert_case = _alert_acknowledged(cn, vn)
+        truck_case = _truck_released(cn, vn)
         for language in languages:
-            for case_id in (result.case_id, alert_case):
+            for case_id in (result.case_id, alert_case, truck_case):
                 print_case(cn, case_id, language)
                 print_case(vn, case_id, language)
+            _say_lane(cn, truck_case, language)
         _exchange_checkpoints(cn, vn, languages[0])
         say("cli.demo.done", languages[0], folder=str(base))
         if keep_serving:

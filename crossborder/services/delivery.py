@@ -260,8 +260,39 @@ def record_delivery(
 
 def record_outcome(node: Node, claim: Claim, outcome: DeliveryOutcome) -> OutboxStatus | None:
     """Store what happened to one delivery attempt; returns the row's new status."""
-    if outcome.kind == "delivered" and outcome.receipt is not None:
-        outcome = _check_receipt(node, claim, outcome.receipt) or outcome
+    return record_outcomes(node, [(claim, outcome)])[claim.message_id]
+
+
+def record_outcomes(
+    node: Node, attempts: Sequence[tuple[Claim, DeliveryOutcome]]
+) -> dict[str, OutboxStatus | None]:
+    """Store what happened to several attempts in one transaction: message id → new status.
+
+    Receipts are checked first, outside it (checking may fetch the counterpart's
+    keys). Until the commit a delivered message is still pending here: after a
+    crash it is sent again, and the counterpart answers with the receipt it gave
+    the first time, so its effect there stays single.
+    """
+    checked = [
+        (claim, _checked(node, claim, outcome) if outcome.kind == "delivered" else outcome)
+        for claim, outcome in attempts
+    ]
+    with node.transaction() as session:
+        return {
+            claim.message_id: _record_in(session, node, claim, outcome)
+            for claim, outcome in checked
+        }
+
+
+def _checked(node: Node, claim: Claim, outcome: DeliveryOutcome) -> DeliveryOutcome:
+    if outcome.receipt is None:
+        return outcome
+    return _check_receipt(node, claim, outcome.receipt) or outcome
+
+
+def _record_in(
+    session: Session, node: Node, claim: Claim, outcome: DeliveryOutcome
+) -> OutboxStatus | None:
     now = node.now()
     if outcome.kind == "delivered":
         changes: dict[str, Any] = {
@@ -275,56 +306,53 @@ def record_outcome(node: Node, claim: Claim, outcome: DeliveryOutcome) -> Outbox
         changes = {"last_error": outcome.error[:200], "last_answer": outcome.answer}
         if outcome.kind == "final":
             changes["status"] = OutboxStatus.FAILED
-    with node.transaction() as session:
-        connection = session.connection()
-        # Only a row still pending is ours to record: a lease that lapsed while we
-        # waited may have let another worker record it first.
-        row = connection.execute(_RECORD, {"outbox_id": claim.id, **changes}).one_or_none()
-        if row is None:
-            return connection.scalar(
-                select(OutboxMessage.status).where(OutboxMessage.id == claim.id)
-            )
-        attempts, case_id, status = row
-        if (
-            outcome.kind == "retry"
-            and outcome.limited
-            and attempts >= node.settings.delivery_max_attempts
+    connection = session.connection()
+    # Only a row still pending is ours to record: a lease that lapsed while we
+    # waited may have let another worker record it first.
+    row = connection.execute(_RECORD, {"outbox_id": claim.id, **changes}).one_or_none()
+    if row is None:
+        return connection.scalar(select(OutboxMessage.status).where(OutboxMessage.id == claim.id))
+    attempts, case_id, status = row
+    if (
+        outcome.kind == "retry"
+        and outcome.limited
+        and attempts >= node.settings.delivery_max_attempts
+    ):
+        # Refused as often as we may try: a person must look at it now.
+        status = OutboxStatus.FAILED
+        connection.execute(_FAIL, {"outbox_id": claim.id})
+        outcome = replace(outcome, kind="final")
+    if outcome.kind == "delivered":
+        record_delivery(session, "message.delivered", node, claim, case_id, attempts=attempts)
+        # It answers again: what waits for it goes now, not when each backoff ends.
+        connection.execute(_RESUME, {"counterpart": claim.recipient, "now": now})
+    elif outcome.kind == "retry":
+        delay = backoff(attempts)
+        if not outcome.limited and claim.id == connection.scalar(
+            _OLDEST_PENDING, {"counterpart": claim.recipient}
         ):
-            # Refused as often as we may try: a person must look at it now.
-            status = OutboxStatus.FAILED
-            connection.execute(_FAIL, {"outbox_id": claim.id})
-            outcome = replace(outcome, kind="final")
-        if outcome.kind == "delivered":
-            record_delivery(session, "message.delivered", node, claim, case_id, attempts=attempts)
-            # It answers again: what waits for it goes now, not when each backoff ends.
-            connection.execute(_RESUME, {"counterpart": claim.recipient, "now": now})
-        elif outcome.kind == "retry":
-            delay = backoff(attempts)
-            if not outcome.limited and claim.id == connection.scalar(
-                _OLDEST_PENDING, {"counterpart": claim.recipient}
-            ):
-                delay = min(delay, PROBE_INTERVAL)
-            connection.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == claim.id)
-                .values(next_attempt_at=now + delay)
-            )
-            # Only the first failure is audited: the trail says the counterpart was
-            # unreachable, not how many times we knocked.
-            if attempts == 1:
-                record_delivery(
-                    session,
-                    "message.delivery_deferred",
-                    node,
-                    claim,
-                    case_id,
-                    error=outcome.error,
-                )
-        else:
+            delay = min(delay, PROBE_INTERVAL)
+        connection.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == claim.id)
+            .values(next_attempt_at=now + delay)
+        )
+        # Only the first failure is audited: the trail says the counterpart was
+        # unreachable, not how many times we knocked.
+        if attempts == 1:
             record_delivery(
-                session, "message.delivery_failed", node, claim, case_id, error=outcome.error
+                session,
+                "message.delivery_deferred",
+                node,
+                claim,
+                case_id,
+                error=outcome.error,
             )
-        return OutboxStatus(status)
+    else:
+        record_delivery(
+            session, "message.delivery_failed", node, claim, case_id, error=outcome.error
+        )
+    return OutboxStatus(status)
 
 
 def release(node: Node, claims: Sequence[Claim]) -> None:
@@ -346,8 +374,9 @@ def deliver_claims(node: Node, claims: Sequence[Claim]) -> dict[str, OutboxStatu
     packets costs one time-out a pass, not one a message, and holds up nobody's
     messages behind it. They keep their own attempts and backoff: one message
     that times out cannot hold the others of its counterpart back for long.
+    The batch's outcomes are recorded together at its end, one commit for all.
     """
-    results = {}
+    attempts = []
     unreachable: set[str] = set()
     untried = []
     for claim in claims:
@@ -357,12 +386,12 @@ def deliver_claims(node: Node, claims: Sequence[Claim]) -> dict[str, OutboxStatu
         if not still_held(node, claim):
             continue
         outcome = node.counterparts.deliver(claim.recipient, claim.signed)
-        results[claim.message_id] = record_outcome(node, claim, outcome)
+        attempts.append((claim, outcome))
         if outcome.unreachable:
             unreachable.add(claim.recipient)
     if untried:
         release(node, untried)
-    return results
+    return record_outcomes(node, attempts) if attempts else {}
 
 
 def deliver_due(

@@ -2,14 +2,15 @@
 
 Admission (in the receipt's transaction) already recorded the message's state
 change; what is left here are the reactions that may send something back, such
-as the automatic acceptance of a valid certificate. Each inbox row is handled
-in its own transaction together with its reaction, so a crash between two rows
-loses nothing and repeats nothing.
+as the automatic acceptance of a valid certificate. Each inbox row with a
+reaction is handled in its own transaction together with it, so a crash between
+two rows loses nothing and repeats nothing; the rows of types that have none
+are only marked processed, all of a pass in one transaction.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from crossborder.adapters.db.tables import InboxMessage
 from crossborder.audit.trail import record
@@ -20,16 +21,28 @@ from crossborder.domain.messages import MessageType
 from crossborder.services.node import Node
 
 
-def pending_ids(node: Node, limit: int) -> list[int]:
+def pending(node: Node, limit: int) -> list[tuple[int, str]]:
+    """The oldest received rows still to handle: (id, message type)."""
     with node.sessions() as session:
-        return list(
-            session.scalars(
-                select(InboxMessage.id)
-                .where(InboxMessage.status == InboxStatus.RECEIVED)
-                .order_by(InboxMessage.id)
-                .limit(limit)
-            )
+        rows = session.execute(
+            select(InboxMessage.id, InboxMessage.type)
+            .where(InboxMessage.status == InboxStatus.RECEIVED)
+            .order_by(InboxMessage.id)
+            .limit(limit)
         )
+        return [(inbox_id, kind) for inbox_id, kind in rows]
+
+
+def mark_processed(node: Node, inbox_ids: list[int]) -> int:
+    """Rows that call for no reaction: processed, in one transaction; how many were still due."""
+    with node.transaction() as session:
+        done = session.scalars(
+            update(InboxMessage)
+            .where(InboxMessage.id.in_(inbox_ids), InboxMessage.status == InboxStatus.RECEIVED)
+            .values(status=InboxStatus.PROCESSED, processed_at=node.now())
+            .returning(InboxMessage.id)
+        )
+        return len(done.all())
 
 
 def process_one(node: Node, inbox_id: int) -> bool:
@@ -73,4 +86,8 @@ def process_one(node: Node, inbox_id: int) -> bool:
 
 
 def process_inbox(node: Node, limit: int = 100) -> int:
-    return sum(process_one(node, inbox_id) for inbox_id in pending_ids(node, limit))
+    rows = pending(node, limit)
+    reacting = [i for i, kind in rows if MessageType(kind) in node.workflows.react]
+    quiet = [i for i, kind in rows if MessageType(kind) not in node.workflows.react]
+    handled = mark_processed(node, quiet) if quiet else 0
+    return handled + sum(process_one(node, inbox_id) for inbox_id in reacting)

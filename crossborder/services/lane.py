@@ -304,6 +304,17 @@ def decide_in(session: Session, node: Node, case_id: str, seed: str) -> str:
     return queued.message_id
 
 
+def decision_of(node: Node, case_id: str) -> LaneDecisionPayload:
+    """The lane decided for truck ``case_id``, with every rule that fired."""
+    with node.sessions() as session:
+        decision = session.scalar(
+            select(LaneTruckRow.decision).where(LaneTruckRow.case_id == case_id)
+        )
+    if decision is None:
+        raise Conflict("LANE_NOT_DECIDED", case_id=case_id)
+    return LaneDecisionPayload.model_validate(decision)
+
+
 def _store_decision(
     truck: LaneTruckRow, case: Case, payload: LaneDecisionPayload, now: datetime
 ) -> None:
@@ -465,13 +476,25 @@ def release(
 ) -> Sent:
     """The one release notice (or a refusal, with its reasons) to both sides; the case closes."""
     with node.transaction() as session:
-        case, truck = truck_case(session, case_id)
-        if truck.importing_agency != node.agency:
-            raise Forbidden("LANE_RELEASE_BY_EXPORTING_SIDE", case_id=case_id)
-        if not reasons:
-            check_releasable(truck, case_id)
-        payload = _release_payload(truck, node.now(), reasons, note)
-        return Sent(case_id, _release_in(session, node, case, truck, payload, actor))
+        return release_in(session, node, case_id, actor, reasons, note)
+
+
+def release_in(
+    session: Session,
+    node: Node,
+    case_id: str,
+    actor: Actor,
+    reasons: tuple[RefusalReason, ...] = (),
+    note: FreeText | None = None,
+) -> Sent:
+    """:func:`release` in the caller's transaction; a refusal of it writes nothing."""
+    case, truck = truck_case(session, case_id)
+    if truck.importing_agency != node.agency:
+        raise Forbidden("LANE_RELEASE_BY_EXPORTING_SIDE", case_id=case_id)
+    if not reasons:
+        check_releasable(truck, case_id)
+    payload = _release_payload(truck, node.now(), reasons, note)
+    return Sent(case_id, _release_in(session, node, case, truck, payload, actor))
 
 
 def _release_facts(case: Case, truck: LaneTruckRow, payload: LaneReleasePayload) -> dict[str, Any]:

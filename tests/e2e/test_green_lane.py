@@ -112,7 +112,8 @@ def test_a_truck_without_its_certificate_of_origin_is_inspected_once_and_release
 ) -> None:
     vn, cn = pair
     with serving(vn), serving(cn):
-        case_id = notified_and_decided(vn, cn)
+        documents = {"certificate_of_origin": None, "phytosanitary_certificate": PHYTO}
+        case_id = notified_and_decided(vn, cn, documents=documents)
         held = truck(cn, case_id)
         assert held.lane == truck(vn, case_id).lane == Lane.RED.value
         assert held.decision is not None
@@ -425,7 +426,10 @@ def test_the_backlog_takes_perishables_first_without_starving_the_others(
             found = (InspectionFinding(kind=FindingKind.NONE_FOUND),)
             lane_inspection.inspect(cn, case_id, found, InspectionResult.PASSED, OFFICER_CN)
         deliver_due(cn)
-        wait_for(lambda: truck(vn, later).record_digest is not None)
+        # The node's own loop may still hold some of them: wait for all three records.
+        wait_for(
+            lambda: all(truck(vn, c).record_digest is not None for c in (apples, fruit, later))
+        )
         for case_id in (apples, fruit, later):
             lane_inspection.countersign(vn, case_id, OFFICER_VN)
         deliver_due(vn)

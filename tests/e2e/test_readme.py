@@ -166,13 +166,16 @@ def test_the_readme_two_nodes_and_the_officers_commands(shell: Session) -> None:
     shown = [
         shell.run(command).stdout
         for name in ("settings", "officers", "connect", "serve", "certificate")
-        + ("certificate-later", "quarantine")
+        + ("certificate-later", "quarantine", "lane")
         for command in commands(block(name))
     ]
     sent = [out for out in shown if translate("cli.delivery.delivered", "en") in out]
     # Form E, decision, alert; amendment, acceptance, verification request and reply,
-    # revocation; quarantine result, notice, acknowledgement
-    assert len(sent) == 11
+    # revocation; quarantine result, notice, acknowledgement; the truck's notice, arrival,
+    # inspection, countersignature and release
+    assert len(sent) == 16
+    # The Form E the truck's notice names is not held at Nanning: yellow, and shown so.
+    assert "判定为黄色通道" in shown[-2]
     assert not [out for out in shown if translate("cli.delivery.pending", "en") in out]
     exported = (shell.folder / "审计记录.csv").read_bytes()
     assert exported.startswith(b"\xef\xbb\xbf") and "李伟".encode() in exported

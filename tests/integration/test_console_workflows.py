@@ -233,7 +233,7 @@ def test_a_truck_from_its_notice_to_its_release_through_the_forms(
     assert early.status_code == 409 and "LANE_NOT_ARRIVED" in codes(early)
     assert counts(cn) == before
     assert post(importer, f"{page}/lane/arrive", page).status_code == 303
-    # The notice names no Form E: the truck is in the red lane and is inspected.
+    # The Form E the notice names is not held here: the truck is in the yellow lane, inspected.
     missing = post(importer, f"{page}/lane/inspect", page)
     assert missing.status_code == 422 and codes(missing)[:2] == ["SCHEMA_INVALID", "FIELD_MISSING"]
     inspected = post(
