@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from crossborder.console.actions import done, officer_words, on_case, status_of, uploaded_json
 from crossborder.console.cases import Refusal, signed_in
 from crossborder.console.desk import Desk, check_csrf
+from crossborder.console.form_e_fields import form_e_data, hs_matches, input_names, row_count
 from crossborder.console.sign_in import console_of
 from crossborder.domain.actors import Actor
 from crossborder.domain.certificate_of_origin import FormE
@@ -75,6 +76,79 @@ def share(
         return share_page(request, desk, Refusal("share", error), status_of(error))
     console_of(request).wake_delivery()
     return done(shared.case_id, "shared")
+
+
+async def posted_fields(request: Request) -> dict[str, str]:
+    """The posted form's text fields by name (the fill-in form's names are model paths)."""
+    form = await request.form()
+    return {name: value for name, value in form.items() if isinstance(value, str)}
+
+
+Fields = Annotated[dict[str, str], Depends(posted_fields)]
+
+
+def fill_page(
+    request: Request,
+    desk: Desk,
+    fields: dict[str, str],
+    refusal: Refusal | None = None,
+    status: int = 200,
+    lookup: bool = False,
+) -> HTMLResponse:
+    rows = row_count(fields.get("rows", ""), fields.get("action") == "add_row")
+    matches = {
+        i: hs_matches(fields.get(f"items[{i}].hs_code", "")) if lookup else [] for i in range(rows)
+    }
+    context = {
+        "counterparts": list_counterparts(desk.node),
+        "values": fields,
+        "rows": rows,
+        "matches": matches,
+        "names": input_names(rows),
+        "refusal": refusal,
+    }
+    return console_of(request).page(request, "fill.html", context, desk=desk, status=status)
+
+
+@router.get("/certificates/new")
+def fill_form(request: Request, desk: Desk = Depends(signed_in)) -> HTMLResponse:  # noqa: B008
+    desk.actor(Permission.ACT)
+    return fill_page(request, desk, {})
+
+
+@router.post("/certificates/new", response_model=None)
+def fill(
+    request: Request,
+    fields: Fields,
+    desk: Desk = Depends(signed_in),  # noqa: B008
+) -> Response:
+    """Share a Form E filled in field by field; "add another" and "look up" only re-render."""
+    check_csrf(desk.session.csrf, fields.get("csrf_token", ""))
+    actor = desk.actor(Permission.ACT)
+    action = fields.get("action", "share")
+    if action in ("add_row", "lookup"):
+        return fill_page(request, desk, fields, lookup=action == "lookup")
+    rows = row_count(fields.get("rows", ""), False)
+    try:
+        with schema_checked():
+            form = FormE.model_validate(form_e_data(fields, rows, desk.node.agency))
+        recipient = fields.get("recipient") or only_counterpart(desk.node)
+        shared = certificate_of_origin.share(desk.node, form, recipient, actor)
+    except CrossborderError as error:
+        return fill_page(request, desk, fields, Refusal("fill", error), status_of(error))
+    console_of(request).wake_delivery()
+    return done(shared.case_id, "shared")
+
+
+@router.get("/hs")
+def hs_lookup(
+    request: Request,
+    desk: Desk = Depends(signed_in),  # noqa: B008
+    q: str = "",
+) -> HTMLResponse:
+    """HS-6 subheadings by code prefix (``0810``) or by words of their description."""
+    context = {"q": q, "matches": hs_matches(q)}
+    return console_of(request).page(request, "hs.html", context, desk=desk)
 
 
 @router.post("/cases/{case_id}/decide", response_model=None)

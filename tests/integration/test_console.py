@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -263,3 +264,100 @@ def test_the_alerts_board_list_is_served_alone_for_the_page_to_update_in_place(
     assert '<noscript><meta http-equiv="refresh" content="30"></noscript>' in page.text
     script = httpx.get(f"{node.settings.base_url}/console/static/board.js")
     assert script.status_code == 200 and "javascript" in script.headers["content-type"]
+
+
+def filled(data: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    """A Form E's content as the fill-in form's inputs, named by their paths in the model."""
+    fields: dict[str, str] = {}
+    for key, value in data.items():
+        name = f"{prefix}.{key}" if prefix else key
+        if isinstance(value, dict):
+            fields |= filled(value, name)
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                fields |= filled(item, f"{name}[{index}]")
+        elif isinstance(value, bool):
+            fields |= {name: "true"} if value else {}
+        elif value is not None and key not in ("item_number", "issuing_country"):
+            fields[name] = str(value)
+    return fields
+
+
+def fill(client: httpx.Client, data: dict[str, Any], **extra: str) -> httpx.Response:
+    csrf = token(client.get("/console/certificates/new"))
+    fields = filled(data) | {"rows": str(len(data["items"])), "recipient": "VN-CUSKV6"}
+    fields.pop("issuing_authority", None)
+    return client.post("/console/certificates/new", data=fields | extra | {"csrf_token": csrf})
+
+
+def test_a_form_e_filled_in_field_by_field_is_shared_like_an_uploaded_one(node: Node) -> None:
+    with browser(node) as client:
+        sign_in(client, "officer")
+        page = client.get("/console/certificates/new")
+        assert page.status_code == 200 and "<script" not in page.text
+        assert 'name="items[0].hs_code"' in page.text and 'list="hs-0"' in page.text
+        shared = fill(client, form_e_data())
+        assert shared.status_code == 303, shared.text
+        case = client.get(shared.headers["location"])
+    assert "E264510000102345" in case.text and "/amend" in case.text
+
+
+def beside(page: httpx.Response, name: str) -> list[str]:
+    """The codes shown between the input ``name`` and the next input."""
+    start = page.text.index(f'name="{name}"')
+    return re.findall(
+        r"<code>([A-Z_]+)</code>", page.text[start : page.text.index("<input", start)]
+    )
+
+
+def test_a_bad_hs_code_is_refused_beside_its_field_in_the_officers_language(node: Node) -> None:
+    data = form_e_data()
+    data["items"][0]["hs_code"] = "999999"
+    with browser(node, "vi") as client:
+        sign_in(client, "officer")
+        before = counts(node)
+        unknown = fill(client, data)
+        missing = fill(client, form_e_data(), **{"transport.conveyance": ""})
+    assert unknown.status_code == 422 and '<html lang="vi">' in unknown.text
+    assert beside(unknown, "items[0].hs_code") == ["FORM_E_HS_CODE_UNKNOWN"]
+    assert beside(unknown, "items[0].description") == []
+    assert 'value="999999"' in unknown.text
+    assert missing.status_code == 422 and codes(missing)[0] == "SCHEMA_INVALID"
+    assert beside(missing, "transport.conveyance") == ["FIELD_MISSING"]
+    assert counts(node) == before
+
+
+def test_add_another_row_and_look_up_re_render_the_form_and_share_nothing(node: Node) -> None:
+    with browser(node) as client:
+        sign_in(client, "officer")
+        before = counts(node)
+        csrf = token(client.get("/console/certificates/new"))
+        more = client.post(
+            "/console/certificates/new",
+            data={"csrf_token": csrf, "rows": "1", "action": "add_row", "exporter.name": "HF"},
+        )
+        looked = client.post(
+            "/console/certificates/new",
+            data={"csrf_token": csrf, "rows": "2", "action": "lookup", "items[1].hs_code": "0810"},
+        )
+    assert more.status_code == 200 and 'name="items[1].hs_code"' in more.text
+    assert 'value="HF"' in more.text
+    assert '<datalist id="hs-1"><option value="081010">' in looked.text
+    assert counts(node) == before
+
+
+def test_hs_codes_are_looked_up_by_code_prefix_or_by_words_of_their_description(
+    node: Node,
+) -> None:
+    with browser(node) as client:
+        sign_in(client, "officer")
+        by_code = client.get("/console/hs", params={"q": "0810"})
+        by_words = client.get("/console/hs", params={"q": "strawberries fresh"})
+        broad = client.get("/console/hs", params={"q": "fruit"})
+        nothing = client.get("/console/hs", params={"q": "zzzqqq"})
+    assert by_code.status_code == 200
+    assert "<code>081010</code>" in by_code.text and "<code>081090</code>" in by_code.text
+    assert "<code>080810</code>" not in by_code.text
+    assert "<code>081010</code>" in by_words.text
+    assert broad.text.count("<tr><td><code>") == 20
+    assert "No HS code matches." in nothing.text
