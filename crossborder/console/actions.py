@@ -10,11 +10,12 @@ changed; a success sends the officer to the case page, which says so.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol, TypeVar
 from urllib.parse import quote
 
 from fastapi import Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel
 
 from crossborder.api.errors import STATUS_FOR_KIND
 from crossborder.console.cases import Refusal, case_page
@@ -24,6 +25,17 @@ from crossborder.domain.actors import Actor
 from crossborder.domain.errors import CrossborderError, InvalidInput
 from crossborder.domain.officer_files import officer_json
 from crossborder.domain.officers import Permission
+from crossborder.domain.validation import schema_checked
+from crossborder.services.registry import list_counterparts
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class Opened(Protocol):
+    """What a step that opens a case answers: the case it opened."""
+
+    @property
+    def case_id(self) -> str: ...
 
 
 def uploaded_json(upload: UploadFile | None, limit: int) -> dict[str, Any]:
@@ -34,6 +46,13 @@ def uploaded_json(upload: UploadFile | None, limit: int) -> dict[str, Any]:
     if len(raw) > limit:
         raise InvalidInput("BODY_TOO_LARGE", limit=limit)
     return officer_json(raw, upload.filename)
+
+
+def uploaded_model(upload: UploadFile | None, model: type[M], desk: Desk) -> M:
+    """An uploaded file read as one of the contract's models, its problems as violations."""
+    data = uploaded_json(upload, desk.node.settings.max_body_bytes)
+    with schema_checked():
+        return model.model_validate(data)
 
 
 def officer_words(text: str, lang: str) -> dict[str, str] | None:
@@ -52,6 +71,38 @@ def status_of(error: CrossborderError) -> int:
 
 def done(case_id: str, what: str) -> RedirectResponse:
     return RedirectResponse(f"/console/cases/{quote(case_id)}?done={what}", status_code=303)
+
+
+def opening_page(
+    request: Request,
+    desk: Desk,
+    template: str,
+    refusal: Refusal | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    """A form that opens a case with a counterpart: whom to send to, and a refusal if any."""
+    context = {"counterparts": list_counterparts(desk.node), "refusal": refusal}
+    return console_of(request).page(request, template, context, desk=desk, status=status)
+
+
+def opening_case(
+    request: Request,
+    desk: Desk,
+    csrf_token: str,
+    template: str,
+    form: str,
+    step: Callable[[Actor], Opened],
+    what: str,
+) -> Response:
+    """Open a case for the signed-in officer: its page, or the form again with the refusal."""
+    check_csrf(desk.session.csrf, csrf_token)
+    actor = desk.actor(Permission.ACT)
+    try:
+        opened = step(actor)
+    except CrossborderError as error:
+        return opening_page(request, desk, template, Refusal(form, error), status_of(error))
+    console_of(request).wake_delivery()
+    return done(opened.case_id, what)
 
 
 def on_case(

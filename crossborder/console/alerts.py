@@ -15,15 +15,16 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from crossborder.console.actions import (
-    done,
+    Opened,
     given,
     officer_words,
     on_case,
-    status_of,
-    uploaded_json,
+    opening_case,
+    opening_page,
+    uploaded_model,
 )
-from crossborder.console.cases import Refusal, signed_in
-from crossborder.console.desk import Desk, check_csrf
+from crossborder.console.cases import signed_in
+from crossborder.console.desk import Desk
 from crossborder.console.sign_in import console_of
 from crossborder.domain.actors import Actor
 from crossborder.domain.alert_lifecycle import AlertAction
@@ -35,12 +36,11 @@ from crossborder.domain.alerts import (
     AlertWithdrawPayload,
     Severity,
 )
-from crossborder.domain.errors import CrossborderError
 from crossborder.domain.officers import Permission
 from crossborder.domain.validation import schema_checked
 from crossborder.services import alerts
 from crossborder.services.alert_views import list_alerts
-from crossborder.services.registry import list_counterparts, only_counterpart
+from crossborder.services.registry import only_counterpart
 
 router = APIRouter()
 Text = Annotated[str, Form()]
@@ -93,17 +93,10 @@ def board_list(request: Request, desk: Desk = Depends(signed_in)) -> HTMLRespons
     return console_of(request).part(request, "alerts.html", "board", board_lines(desk), desk)
 
 
-def raise_page(
-    request: Request, desk: Desk, refusal: Refusal | None = None, status: int = 200
-) -> HTMLResponse:
-    context = {"counterparts": list_counterparts(desk.node), "refusal": refusal}
-    return console_of(request).page(request, "raise.html", context, desk=desk, status=status)
-
-
 @router.get("/alerts/raise")
 def raise_form(request: Request, desk: Desk = Depends(signed_in)) -> HTMLResponse:  # noqa: B008
     desk.actor(Permission.ACT)
-    return raise_page(request, desk)
+    return opening_page(request, desk, "raise.html")
 
 
 @router.post("/alerts/raise", response_model=None)
@@ -114,19 +107,12 @@ def raise_(
     recipient: Text = "",
     csrf_token: Text = "",
 ) -> Response:
-    check_csrf(desk.session.csrf, csrf_token)
-    actor = desk.actor(Permission.ACT)
-    try:
-        data = uploaded_json(alert, desk.node.settings.max_body_bytes)
-        with schema_checked():
-            content = AlertContent.model_validate(data)
-        sent = alerts.raise_alert(
-            desk.node, content, recipient or only_counterpart(desk.node), actor
-        )
-    except CrossborderError as error:
-        return raise_page(request, desk, Refusal("raise", error), status_of(error))
-    console_of(request).wake_delivery()
-    return done(sent.case_id, "alert_raised")
+    def step(actor: Actor) -> Opened:
+        content = uploaded_model(alert, AlertContent, desk)
+        to = recipient or only_counterpart(desk.node)
+        return alerts.raise_alert(desk.node, content, to, actor)
+
+    return opening_case(request, desk, csrf_token, "raise.html", "raise", step, "alert_raised")
 
 
 @router.post("/cases/{case_id}/alert/ack", response_model=None)

@@ -12,7 +12,17 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from crossborder.console.actions import done, officer_words, on_case, status_of, uploaded_json
+from crossborder.console.actions import (
+    Opened,
+    done,
+    officer_words,
+    on_case,
+    opening_case,
+    opening_page,
+    status_of,
+    uploaded_json,
+    uploaded_model,
+)
 from crossborder.console.cases import Refusal, signed_in
 from crossborder.console.desk import Desk, check_csrf
 from crossborder.console.form_e_fields import form_e_data, hs_matches, input_names, row_count
@@ -38,23 +48,10 @@ Codes = Annotated[list[str], Form()]
 Upload = Annotated[UploadFile | None, File()]
 
 
-def _form_e(upload: UploadFile | None, limit: int) -> FormE:
-    data = uploaded_json(upload, limit)
-    with schema_checked():
-        return FormE.model_validate(data)
-
-
-def share_page(
-    request: Request, desk: Desk, refusal: Refusal | None = None, status: int = 200
-) -> HTMLResponse:
-    context = {"counterparts": list_counterparts(desk.node), "refusal": refusal}
-    return console_of(request).page(request, "share.html", context, desk=desk, status=status)
-
-
 @router.get("/certificates/share")
 def share_form(request: Request, desk: Desk = Depends(signed_in)) -> HTMLResponse:  # noqa: B008
     desk.actor(Permission.ACT)
-    return share_page(request, desk)
+    return opening_page(request, desk, "share.html")
 
 
 @router.post("/certificates/share", response_model=None)
@@ -65,17 +62,12 @@ def share(
     recipient: Text = "",
     csrf_token: Text = "",
 ) -> Response:
-    check_csrf(desk.session.csrf, csrf_token)
-    actor = desk.actor(Permission.ACT)
-    try:
-        form = _form_e(form_e, desk.node.settings.max_body_bytes)
-        shared = certificate_of_origin.share(
-            desk.node, form, recipient or only_counterpart(desk.node), actor
-        )
-    except CrossborderError as error:
-        return share_page(request, desk, Refusal("share", error), status_of(error))
-    console_of(request).wake_delivery()
-    return done(shared.case_id, "shared")
+    def step(actor: Actor) -> Opened:
+        form = uploaded_model(form_e, FormE, desk)
+        to = recipient or only_counterpart(desk.node)
+        return certificate_of_origin.share(desk.node, form, to, actor)
+
+    return opening_case(request, desk, csrf_token, "share.html", "share", step, "shared")
 
 
 async def posted_fields(request: Request) -> dict[str, str]:
@@ -191,7 +183,7 @@ def amend(
     csrf_token: Text = "",
 ) -> Response:
     def step(actor: Actor) -> object:
-        form = _form_e(form_e, desk.node.settings.max_body_bytes)
+        form = uploaded_model(form_e, FormE, desk)
         words = officer_text(reason, reason_lang)
         return co_amendment.amend(desk.node, case_id, form, words, actor)
 

@@ -14,12 +14,14 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict
 
 from crossborder.console.actions import (
-    done,
+    Opened,
     given,
     officer_words,
     on_case,
+    opening_case,
+    opening_page,
     status_of,
-    uploaded_json,
+    uploaded_model,
 )
 from crossborder.console.cases import Refusal, case_page, signed_in
 from crossborder.console.desk import Desk, check_csrf
@@ -31,7 +33,7 @@ from crossborder.domain.lane import InspectionFinding, InspectionResult, LaneNot
 from crossborder.domain.officers import Permission
 from crossborder.domain.validation import schema_checked
 from crossborder.services import lane, lane_inspection, lane_times
-from crossborder.services.registry import list_counterparts, only_counterpart
+from crossborder.services.registry import only_counterpart
 
 router = APIRouter()
 Text = Annotated[str, Form()]
@@ -65,17 +67,10 @@ def _findings(kinds: list[str]) -> tuple[InspectionFinding, ...]:
         return tuple(InspectionFinding.model_validate({"kind": kind}) for kind in kinds)
 
 
-def notify_page(
-    request: Request, desk: Desk, refusal: Refusal | None = None, status: int = 200
-) -> HTMLResponse:
-    context = {"counterparts": list_counterparts(desk.node), "refusal": refusal}
-    return console_of(request).page(request, "lane_notify.html", context, desk=desk, status=status)
-
-
 @router.get("/lane/notify")
 def notify_form(request: Request, desk: Desk = Depends(signed_in)) -> HTMLResponse:  # noqa: B008
     desk.actor(Permission.ACT)
-    return notify_page(request, desk)
+    return opening_page(request, desk, "lane_notify.html")
 
 
 @router.post("/lane/notify", response_model=None)
@@ -86,17 +81,14 @@ def notify(
     recipient: Text = "",
     csrf_token: Text = "",
 ) -> Response:
-    check_csrf(desk.session.csrf, csrf_token)
-    actor = desk.actor(Permission.ACT)
-    try:
-        data = uploaded_json(notice, desk.node.settings.max_body_bytes)
-        with schema_checked():
-            content = LaneNotice.model_validate(data)
-        sent = lane.notify(desk.node, content, recipient or only_counterpart(desk.node), actor)
-    except CrossborderError as error:
-        return notify_page(request, desk, Refusal("l_notify", error), status_of(error))
-    console_of(request).wake_delivery()
-    return done(sent.case_id, "lane_notified")
+    def step(actor: Actor) -> Opened:
+        content = uploaded_model(notice, LaneNotice, desk)
+        to = recipient or only_counterpart(desk.node)
+        return lane.notify(desk.node, content, to, actor)
+
+    return opening_case(
+        request, desk, csrf_token, "lane_notify.html", "l_notify", step, "lane_notified"
+    )
 
 
 @router.post("/cases/{case_id}/lane/arrive", response_model=None)

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from crossborder.adapters.ephyto import DEFAULT_MAX_BYTES, read_certificate
-from crossborder.console.actions import officer_words, on_case, status_of, uploaded_json
+from crossborder.console.actions import officer_words, on_case, status_of, uploaded_model
 from crossborder.console.cases import Refusal, signed_in
 from crossborder.console.desk import Desk, check_csrf
 from crossborder.console.sign_in import console_of
@@ -101,9 +101,7 @@ def send_result(
     csrf_token: Text = "",
 ) -> Response:
     def step(actor: Actor) -> object:
-        data = uploaded_json(result, desk.node.settings.max_body_bytes)
-        with schema_checked():
-            content = QuarantineResult.model_validate(data)
+        content = uploaded_model(result, QuarantineResult, desk)
         return quarantine.share_result(desk.node, content, actor, case_id)
 
     return on_case(request, desk, case_id, csrf_token, "q_result", step, "result_shared")
@@ -147,9 +145,7 @@ def notify(
     csrf_token: Text = "",
 ) -> Response:
     def step(actor: Actor) -> object:
-        data = uploaded_json(notice, desk.node.settings.max_body_bytes)
-        with schema_checked():
-            content = NonComplianceNotice.model_validate(data)
+        content = uploaded_model(notice, NonComplianceNotice, desk)
         words = _words(note, note_lang)
         return non_compliance.notify(desk.node, content, actor, words, case_id)
 
