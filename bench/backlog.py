@@ -1,7 +1,9 @@
 """The backlog benchmark: N queued trucks from notice to release on two real nodes.
 
 Two nodes on loopback (Lạng Sơn customs exporting, Nanning customs importing),
-each with its own SQLite database and HTTP server. Every truck takes the whole
+each a process of its own with its own SQLite database and HTTP server, as
+deployed; this process takes the officers' steps on their databases, as the
+command line does, and runs the Prefect flows. Every truck takes the whole
 path: notice → lane decided by the importing node's react step → arrival →
 one joint inspection written on one side and countersigned on the other →
 release, with every message delivered and receipted. The Prefect part —
@@ -16,22 +18,26 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from measuring import BenchFailed, out  # noqa: E402
-from nodes import OFFICER, connect, make_node, serving  # noqa: E402
+from measuring import BenchFailed, out, process_cpu_seconds  # noqa: E402
+from nodes import OFFICER, connect, make_node, serving_apart  # noqa: E402
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings  # noqa: E402
 from prefect.testing.utilities import prefect_test_harness  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from crossborder.adapters.db.tables import Case, LaneTruckRow, OutboxMessage  # noqa: E402
+from crossborder.adapters.local_node import wake_delivery  # noqa: E402
 from crossborder.domain.actors import Actor  # noqa: E402
 from crossborder.domain.delivery import OutboxStatus  # noqa: E402
 from crossborder.domain.lane import (  # noqa: E402
@@ -41,13 +47,15 @@ from crossborder.domain.lane import (  # noqa: E402
     LaneNotice,
 )
 from crossborder.services import lane, lane_inspection  # noqa: E402
-from crossborder.services.delivery import deliver_due  # noqa: E402
 from crossborder.services.node import Node  # noqa: E402
 from flows.lane import BacklogBatch, OneTruck, process_lane_backlog, release_one_truck  # noqa: E402
 from flows.runtime import use  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 FOUND = (InspectionFinding(kind=FindingKind.NONE_FOUND),)
+PASSED = InspectionResult.PASSED
+WAKE_EVERY = 20
+T = TypeVar("T")
 
 
 def notice(reference: str) -> LaneNotice:
@@ -69,8 +77,8 @@ def count(node: Node, status: str) -> int:
 
 
 def drain(node: Node) -> None:
-    while deliver_due(node, limit=500):
-        pass
+    """Tell ``node``'s process that its outbox has work, as the command line does."""
+    wake_delivery(node.settings.host, node.settings.port)
 
 
 def wait(condition: Callable[[], bool], timeout: float = 600) -> None:
@@ -81,20 +89,39 @@ def wait(condition: Callable[[], bool], timeout: float = 600) -> None:
         time.sleep(0.05)
 
 
-def run(vn: Node, cn: Node, n: int, batch: int | None, timings: dict[str, float]) -> list[str]:
+class Steps:
+    """Wall time and CPU seconds of each step, by process: this one and each node's."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self._pids = {"bench": os.getpid(), **pids}
+        self.wall: dict[str, float] = {}
+        self.cpu: dict[str, dict[str, float]] = {}
+
+    def _cpu(self) -> dict[str, float]:
+        return {name: process_cpu_seconds(pid) or 0.0 for name, pid in self._pids.items()}
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        cpu, started = self._cpu(), time.perf_counter()
+        yield
+        self.wall[name] = time.perf_counter() - started
+        self.cpu[name] = {key: spent - cpu[key] for key, spent in self._cpu().items()}
+
+    def total(self) -> float:
+        return sum(self.wall.values())
+
+
+def run(vn: Node, cn: Node, n: int, batch: int | None, steps: Steps) -> list[str]:
     """All N trucks through every step; ``batch`` None means one flow run per truck."""
     officer_vn, officer_cn = Actor.officer(OFFICER, vn.agency), Actor.officer(OFFICER, cn.agency)
-    started = time.perf_counter()
-    cases = [
-        lane.notify(vn, notice(reference=f"BENCH-{batch}-{i}"), cn.agency, officer_vn).case_id
-        for i in range(n)
-    ]
-    drain(vn)
-    wait(lambda: all_status(vn, cases, "decided"))
-    timings["notice+decision"] = time.perf_counter() - started
+    with steps.step("notice+decision"):
+        references = [f"BENCH-{batch}-{i}" for i in range(n)]
+        cases = each(
+            vn, references, lambda ref: lane.notify(vn, notice(ref), cn.agency, officer_vn).case_id
+        )
+        wait(lambda: all_status(vn, cases, "decided"))
 
-    step = time.perf_counter()
-    with use(cn):
+    with steps.step("arrival (Prefect)"), use(cn):
         if batch is None:
             for case_id in cases:
                 release_one_truck(OneTruck(case_id=case_id, officer=OFFICER))
@@ -103,28 +130,38 @@ def run(vn: Node, cn: Node, n: int, batch: int | None, timings: dict[str, float]
                 process_lane_backlog(
                     BacklogBatch(arrived=cases[first : first + batch], officer=OFFICER)
                 )
-    timings["arrival (Prefect)"] = time.perf_counter() - step
 
-    step = time.perf_counter()
-    for case_id in cases:
-        lane_inspection.inspect(cn, case_id, FOUND, InspectionResult.PASSED, officer_cn)
-    drain(cn)
-    wait(lambda: all_recorded(vn, cases))
-    for case_id in cases:
-        lane_inspection.countersign(vn, case_id, officer_vn)
-    drain(vn)
-    wait(lambda: count(cn, "inspected") >= n)
-    timings["joint inspection"] = time.perf_counter() - step
+    with steps.step("joint inspection"):
+        each(
+            cn,
+            cases,
+            lambda case: lane_inspection.inspect(cn, case, FOUND, PASSED, officer_cn),
+        )
+        wait(lambda: all_recorded(vn, cases))
+        each(vn, cases, lambda case: lane_inspection.countersign(vn, case, officer_vn))
+        wait(lambda: count(cn, "inspected") >= n)
 
-    step = time.perf_counter()
-    with use(cn):
+    with steps.step("release (Prefect)"), use(cn):
         size = batch or 1
         while count(cn, "inspected"):
             process_lane_backlog(BacklogBatch(release_limit=size, officer=OFFICER))
-    wait(lambda: all_status(vn, cases, "released"))
-    timings["release (Prefect)"] = time.perf_counter() - step
-    timings["total"] = time.perf_counter() - started
+        wait(lambda: all_status(vn, cases, "released"))
     return cases
+
+
+def each(node: Node, items: list[str], step: Callable[[str], T]) -> list[T]:
+    """An officer's ``step`` on every item, on ``node``, whose outbox is told it has work.
+
+    Officers' commands each tell their node; here every twentieth step does,
+    which keeps this process's share of the work small.
+    """
+    done = []
+    for i, item in enumerate(items):
+        done.append(step(item))
+        if i % WAKE_EVERY == 0:
+            drain(node)
+    drain(node)
+    return done
 
 
 def all_status(node: Node, cases: list[str], status: str) -> bool:
@@ -141,10 +178,13 @@ def all_recorded(node: Node, cases: list[str]) -> bool:
         return int(session.scalar(query) or 0) == len(cases)
 
 
-def report(label: str, n: int, timings: dict[str, float]) -> None:
-    out(f"{label}: {n} trucks, {n / timings['total']:.1f} cases/s")
-    for name, seconds in timings.items():
-        out(f"  {name:<22} {seconds:8.2f} s  {1000 * seconds / n:8.1f} ms/truck")
+def report(label: str, n: int, steps: Steps) -> None:
+    total = steps.total()
+    out(f"{label}: {n} trucks in {total:.1f} s, {n / total:.1f} cases/s")
+    out(f"  {'step':<20} {'s':>7} {'ms/truck':>9}   CPU ms/truck: bench, VN node, CN node")
+    for name, seconds in steps.wall.items():
+        cpu = "  ".join(f"{1000 * spent / n:6.1f}" for spent in steps.cpu[name].values())
+        out(f"  {name:<20} {seconds:7.2f} {1000 * seconds / n:9.1f}   {cpu}")
 
 
 def main() -> None:
@@ -161,15 +201,20 @@ def main() -> None:
     # A sync flow run otherwise waits about a second at its end for the heartbeat thread
     # (DESIGN.md §5): that would be measured as Prefect's cost per run, and it is not.
     no_heartbeat = temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
-    with prefect_test_harness(server_startup_timeout=60), no_heartbeat, serving(vn), serving(cn):
-        batched: dict[str, float] = {}
+    with (
+        prefect_test_harness(server_startup_timeout=60),
+        no_heartbeat,
+        serving_apart(vn, clock(), folder / "vn.log") as vn_pid,
+        serving_apart(cn, clock(), folder / "cn.log") as cn_pid,
+    ):
+        batched = Steps({"vn": vn_pid, "cn": cn_pid})
         cases = run(vn, cn, args.n, args.batch, batched)
-        per_truck: dict[str, float] = {}
+        per_truck = Steps({"vn": vn_pid, "cn": cn_pid})
         cases += run(vn, cn, args.per_truck, None, per_truck)
     report(f"one flow run per batch of {args.batch}", args.n, batched)
     report("one flow run per truck", args.per_truck, per_truck)
     for step in ("arrival (Prefect)", "release (Prefect)"):
-        ratio = (per_truck[step] / args.per_truck) / (batched[step] / args.n)
+        ratio = (per_truck.wall[step] / args.per_truck) / (batched.wall[step] / args.n)
         out(f"{step}: one run per truck takes {ratio:.1f}x the time per truck of batches")
     check_nothing_lost(vn, cn, cases)
     out(f"nothing lost: all {len(cases)} trucks released on both sides, both outboxes delivered")

@@ -1,13 +1,16 @@
-"""Two real nodes in one benchmark process: settings, officers, registration, HTTP on loopback.
+"""Two real nodes for a benchmark: settings, officers, registration, HTTP on loopback.
 
-Each node has its own database, keys and uvicorn server in a thread; the
-benchmark calls their services directly, and the nodes exchange every message
-over HTTP as in production.
+Each node has its own database, keys and uvicorn server, in a thread of the
+benchmark's process (:func:`serving`) or in a process of its own, as deployed
+(:func:`serving_apart`); the benchmark calls their services directly, and the
+nodes exchange every message over HTTP as in production.
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -16,17 +19,21 @@ from datetime import datetime
 from pathlib import Path
 
 import uvicorn
-from measuring import free_port
 
-from crossborder.adapters.oauth.keys import public_jwks
-from crossborder.api.app import create_app
-from crossborder.bootstrap import bootstrap
-from crossborder.domain.actors import Actor
-from crossborder.domain.officers import Role, new_officer
-from crossborder.services.node import Node
-from crossborder.services.officers import add_officer
-from crossborder.services.registry import connect_peer
-from crossborder.settings import Settings
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from measuring import free_port  # noqa: E402
+
+from crossborder.adapters.local_node import wake_delivery  # noqa: E402
+from crossborder.adapters.oauth.keys import public_jwks  # noqa: E402
+from crossborder.api.app import create_app  # noqa: E402
+from crossborder.bootstrap import bootstrap  # noqa: E402
+from crossborder.domain.actors import Actor  # noqa: E402
+from crossborder.domain.officers import Role, new_officer  # noqa: E402
+from crossborder.services.node import Node  # noqa: E402
+from crossborder.services.officers import add_officer  # noqa: E402
+from crossborder.services.registry import connect_peer  # noqa: E402
+from crossborder.settings import Settings  # noqa: E402
 
 SIDES = {
     "cn": {"agency": "CN-NNCUS", "country": "CN", "timezone": "Asia/Shanghai", "gate": "CNYYG"},
@@ -99,3 +106,41 @@ def serving(node: Node) -> Iterator[Node]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextmanager
+def serving_apart(node: Node, at: datetime, log: Path) -> Iterator[int]:
+    """Serve ``node`` from a process of its own, on a clock stopped at ``at``; yields its pid.
+
+    As deployed, each node then has its own interpreter: the two do not share
+    one GIL, and each may use a core. The process opens the same database and
+    keys as ``node``; its output goes to ``log``.
+    """
+    command = [sys.executable, __file__, node.settings.model_dump_json(), at.isoformat()]
+    with log.open("w") as output:
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while not wake_delivery(node.settings.host, node.settings.port):
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(f"{node.agency} did not start; see {log}")
+            time.sleep(0.05)
+        yield process.pid
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _serve(settings_json: str, at: str) -> None:
+    stopped = datetime.fromisoformat(at)
+    node = bootstrap(Settings.model_validate_json(settings_json), clock=lambda: stopped)
+    uvicorn.run(
+        create_app(node, run_workers=True),
+        host="127.0.0.1",
+        port=node.settings.port,
+        log_level="warning",
+    )
+
+
+if __name__ == "__main__":
+    _serve(*sys.argv[1:3])

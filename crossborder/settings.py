@@ -93,6 +93,10 @@ class Settings(BaseSettings):
     #: receipt signed by a key we cannot find) is final; with the backoff, some
     #: two and a half hours. A counterpart that is down is never given up on.
     delivery_max_attempts: int = Field(default=20, ge=1)
+    #: Messages on their way to one counterpart at once, each case's still one after
+    #: the other: a batch sent one message at a time leaves both nodes waiting on
+    #: each other's round trip.
+    delivery_concurrency: int = Field(default=4, ge=1, le=32)
     #: The long-lived Prefect server (``make prefect-server``). When set, ``node serve``
     #: also serves this node's flows there: the deadline watcher on a schedule and the
     #: officer workflows as deployments other systems and the Prefect UI can start.

@@ -100,7 +100,11 @@ def create_app(  # noqa: C901 (one closure per route)
     async def post_message(request: Request) -> JSONResponse:
         """Deliver one signed message (JWS compact, ``application/jose``); get a signed receipt."""
         target = _target(request, settings.base_url)
-        token = validator.validate_any(request.headers.get("authorization"), MESSAGE_SCOPES, target)
+        # In a worker thread: checking the DPoP proof writes its id to the database,
+        # and the event loop must not wait for the write lock while receipts queue.
+        token = await run_in_threadpool(
+            validator.validate_any, request.headers.get("authorization"), MESSAGE_SCOPES, target
+        )
         # Before the body is read: a client over its rate costs us no work and no record.
         client_rate.take(token.client_id)
         try:

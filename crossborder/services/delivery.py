@@ -17,6 +17,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -54,6 +55,7 @@ PROBE_INTERVAL = timedelta(seconds=3)
 class Claim:
     id: int
     message_id: str
+    case_id: str
     recipient: str
     signed: bytes
     digest: str
@@ -92,6 +94,7 @@ def _lease(which: ColumnElement[bool]) -> Update:
         .returning(
             OutboxMessage.id,
             OutboxMessage.message_id,
+            OutboxMessage.case_id,
             OutboxMessage.recipient,
             OutboxMessage.signed,
             OutboxMessage.digest,
@@ -366,7 +369,12 @@ def release(node: Node, claims: Sequence[Claim]) -> None:
 
 
 def deliver_claims(node: Node, claims: Sequence[Claim]) -> dict[str, OutboxStatus | None]:
-    """Send claimed rows in order; returns message id → new status of those tried.
+    """Send claimed rows; returns message id → new status of those tried.
+
+    Each case's rows go in order, one after the other, so a counterpart gets a
+    case's messages in the order they were written; different cases' rows go
+    side by side, up to ``delivery_concurrency`` at once, so neither node sits
+    idle waiting for the other's answer.
 
     A counterpart that does not answer at all (refused, reset, timed out: up to
     the client's 10 s a request) is not tried again in this batch: its other
@@ -376,20 +384,33 @@ def deliver_claims(node: Node, claims: Sequence[Claim]) -> dict[str, OutboxStatu
     that times out cannot hold the others of its counterpart back for long.
     The batch's outcomes are recorded together at its end, one commit for all.
     """
-    attempts = []
     unreachable: set[str] = set()
-    untried = []
+
+    def send(chain: Sequence[Claim]) -> tuple[list[tuple[Claim, DeliveryOutcome]], list[Claim]]:
+        attempts, untried = [], []
+        for claim in chain:
+            if claim.recipient in unreachable:
+                untried.append(claim)
+                continue
+            if not still_held(node, claim):
+                continue
+            outcome = node.counterparts.deliver(claim.recipient, claim.signed)
+            attempts.append((claim, outcome))
+            if outcome.unreachable:
+                unreachable.add(claim.recipient)
+        return attempts, untried
+
+    by_case: dict[str, list[Claim]] = {}
     for claim in claims:
-        if claim.recipient in unreachable:
-            untried.append(claim)
-            continue
-        if not still_held(node, claim):
-            continue
-        outcome = node.counterparts.deliver(claim.recipient, claim.signed)
-        attempts.append((claim, outcome))
-        if outcome.unreachable:
-            unreachable.add(claim.recipient)
-    if untried:
+        by_case.setdefault(claim.case_id, []).append(claim)
+    width = min(node.settings.delivery_concurrency, len(by_case))
+    if width <= 1:
+        sent = [send(claims)]
+    else:
+        with ThreadPoolExecutor(width, thread_name_prefix="delivery") as pool:
+            sent = list(pool.map(send, by_case.values()))
+    attempts = [attempt for done, _ in sent for attempt in done]
+    if untried := [claim for _, given_back in sent for claim in given_back]:
         release(node, untried)
     return record_outcomes(node, attempts) if attempts else {}
 

@@ -49,7 +49,10 @@ class Counterpart:
 
 
 def replica(name: str, url: str, folder: Path, clock: Clock, peer: Node) -> Node:
-    node = make_node("cn", url, folder / name, clock, replica=name, port=8401)
+    # One message at a time: the tests follow a batch's leases from one send to the next.
+    node = make_node(
+        "cn", url, folder / name, clock, replica=name, port=8401, delivery_concurrency=1
+    )
     connect(node, peer, folder)
     return node
 

@@ -18,6 +18,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
 import httpx
@@ -148,7 +149,7 @@ def _read(proof: str) -> tuple[Key, dict[str, Any]]:
         # A private key in a header is a leaked key, not a proof of holding one.
         raise InvalidProof("jwk must be a public key")
     try:
-        key = import_key(jwk)
+        key = _public_key(json.dumps(jwk, sort_keys=True))
         valid = not key.is_private and jws.validate_compact(signed, key, algorithms=[str(alg)])
     except (JoseError, ValueError, TypeError, KeyError) as error:
         log.info("DPoP proof key not usable: %s", error)
@@ -158,18 +159,26 @@ def _read(proof: str) -> tuple[Key, dict[str, Any]]:
     return key, claims
 
 
+@lru_cache(maxsize=256)
+def _public_key(jwk: str) -> Key:
+    """The key of a proof's ``jwk``, imported once: a client proves with one key call after call."""
+    return import_key(json.loads(jwk))
+
+
 def _same_uri(stated: str, actual: str) -> bool:
     """RFC 9449 §4.3: the same URI after syntax-based normalisation, without query or fragment."""
+    one = _normalised(stated)
+    return one is not None and one == _normalised(actual)
+
+
+@lru_cache(maxsize=256)
+def _normalised(uri: str) -> tuple[str, str, int | None, str] | None:
+    # Cached: a node is called at a handful of URLs, each parsed once, not per request.
     try:
-        one, other = httpx.URL(stated), httpx.URL(actual)
+        parsed = httpx.URL(uri)
     except httpx.InvalidURL:
-        return False
-    return (one.scheme, one.host, one.port, one.path or "/") == (
-        other.scheme,
-        other.host,
-        other.port,
-        other.path or "/",
-    )
+        return None
+    return parsed.scheme, parsed.host, parsed.port, parsed.path or "/"
 
 
 def _b64(data: bytes) -> str:

@@ -84,6 +84,8 @@ class KeyRing:
         # a running node sees another process's rotation at its next signature.
         self._seen: tuple[tuple[int, int] | None, ...] | None = None
         self._state: _State | None = None
+        # The public halves of ``_state``'s keys, as published: made once per state.
+        self._public: tuple[_State, tuple[Key, ...]] | None = None
 
     # --- reading ------------------------------------------------------------------------
 
@@ -97,9 +99,15 @@ class KeyRing:
     def public_keys(self) -> list[Key]:
         """Every key of the ring, oldest first, as published: retired, current, next."""
         state = self._read()
+        with self._lock:
+            if self._public is not None and self._public[0] is state:
+                return list(self._public[1])
         keys = [*state.retired, state.current, *([state.next.key] if state.next else [])]
         unique = {key.kid: key for key in keys}  # a rotation cut short may list one twice
-        return [import_key(key.as_dict(private=False)) for key in unique.values()]
+        public = tuple(import_key(key.as_dict(private=False)) for key in unique.values())
+        with self._lock:
+            self._public = (state, public)
+        return list(public)
 
     def verification_keys(self) -> KeySet:
         """Every public key we ever signed with, to verify what we signed, by ``kid``."""
