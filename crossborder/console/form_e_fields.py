@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from crossborder.domain.certificate_of_origin import NATIONAL_SCHEME, Country
 from crossborder.reference.hs import hs6_subheadings
 
 #: Box 13's tick boxes: an unticked box is not sent by a browser.
@@ -65,6 +66,21 @@ FIELDS = (
 MAX_ROWS = 50
 LOOKUP_LIMIT = 20
 _PART = re.compile(r"[^.\[\]]+|\[\d+\]")
+
+
+def preset(country: str) -> dict[str, str]:
+    """What the form's lists first show at a node of ``country``: the issuing Party exports to
+    the other, each trader in its own country's register."""
+    own = Country(country)
+    (other,) = (party for party in Country if party is not own)
+    return {
+        "exporter.country": own,
+        "exporter.identifier_scheme": NATIONAL_SCHEME[own],
+        "consignee.country": other,
+        "consignee.identifier_scheme": NATIONAL_SCHEME[other],
+        "declaration.country_of_origin": own,
+        "declaration.importing_country": other,
+    }
 
 
 def row_count(value: str, add: bool) -> int:
