@@ -100,9 +100,9 @@ def fill_page(
     lookup: bool = False,
 ) -> HTMLResponse:
     rows = row_count(fields.get("rows", ""), fields.get("action") == "add_row")
-    matches = {
-        i: hs_matches(fields.get(f"items[{i}].hs_code", "")) if lookup else [] for i in range(rows)
-    }
+    # The rows whose box held something when "look up" was pressed, each with what it found.
+    queries = {i: fields.get(f"items[{i}].hs_code", "").strip() for i in range(rows)}
+    matches = {i: hs_matches(query) for i, query in queries.items() if query and lookup}
     context = {
         "counterparts": list_counterparts(desk.node),
         "values": preset(desk.node.settings.country) | fields,

@@ -471,9 +471,55 @@ def test_hs_codes_are_looked_up_by_code_prefix_or_by_words_of_their_description(
         by_words = client.get("/console/hs", params={"q": "strawberries fresh"})
         broad = client.get("/console/hs", params={"q": "fruit"})
         nothing = client.get("/console/hs", params={"q": "zzzqqq"})
+        # Case and diacritics aside ("purée" is written "puree" there), full-width digits too.
+        folded = client.get("/console/hs", params={"q": "PURÉE"})
+        wide = client.get("/console/hs", params={"q": "０８１０"})
     assert by_code.status_code == 200
     assert "<code>081010</code>" in by_code.text and "<code>081090</code>" in by_code.text
     assert "<code>080810</code>" not in by_code.text
     assert "<code>081010</code>" in by_words.text
     assert broad.text.count("<tr><td><code>") == 20
-    assert "No HS code matches." in nothing.text
+    assert "No HS code matches “zzzqqq”." in nothing.text
+    assert "<code>200710</code>" in folded.text
+    assert "<code>081010</code>" in wide.text
+
+
+#: Each language's note beside the HS box, and its answer to words the English cannot hold.
+ENGLISH_ONLY = {
+    "zh-CN": (
+        "火龙果",
+        "HS编码的商品描述只有英文：请按编码开头（如 0810）或英文词语（如 durian）查找。",
+        "没有与“火龙果”匹配的HS编码。描述只有英文：请试用编码开头或英文词语。",
+    ),
+    "vi": (
+        "thanh long",
+        "Phần mô tả hàng hóa của mã HS chỉ có bằng tiếng Anh",
+        "Không có mã HS nào phù hợp với “thanh long”. Phần mô tả chỉ có bằng tiếng Anh",
+    ),
+    "en": (
+        "pitahaya",
+        "HS descriptions are held in English only",
+        "No HS code matches “pitahaya”. The descriptions are in English only",
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", list(ENGLISH_ONLY))
+def test_the_hs_lookup_says_in_the_officers_language_that_it_reads_english_only(
+    node: Node, lang: str
+) -> None:
+    query, note, none = ENGLISH_ONLY[lang]
+    with browser(node, lang) as client:
+        sign_in(client, "officer")
+        page = client.get("/console/hs", params={"q": query})
+        csrf = token(client.get("/console/certificates/new"))
+        looked = client.post(
+            "/console/certificates/new",
+            data={"csrf_token": csrf, "rows": "1", "action": "lookup", "items[0].hs_code": query},
+        )
+    assert '<p id="q-hint" class="hint">' + note in page.text
+    assert 'aria-describedby="q-hint"' in page.text
+    assert none in page.text and "<table" not in page.text
+    assert '<p id="hs-hint-0" class="hint">' + note in looked.text
+    assert 'aria-describedby="hs-hint-0"' in looked.text
+    assert none in looked.text
