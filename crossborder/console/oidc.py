@@ -109,7 +109,9 @@ def _metadata(issuer: str) -> dict[str, Any]:
 
 
 def _redirect_uri(request: Request) -> str:
-    return str(request.url_for("oidc_callback"))
+    """The node's own address, the one registered at the provider: behind a load balancer a
+    replica's request names the replica, and perhaps plain http where the world sees https."""
+    return f"{console_of(request).node.settings.base_url}/console/sign-in/oidc/callback"
 
 
 @router.get("/sign-in/oidc")
@@ -158,7 +160,7 @@ def _claims(id_token: str, metadata: dict[str, Any], issuer: str, client_id: str
     return token.claims
 
 
-@router.get("/sign-in/oidc/callback", name="oidc_callback", response_model=None)
+@router.get("/sign-in/oidc/callback", response_model=None)
 def callback(request: Request, state: str = "", code: str = "") -> Response:
     console = console_of(request)
     issuer, client_id, secret = _settings(request)
