@@ -6,8 +6,9 @@ result and the recognition decision, a lane notice and an alert's follow-up
 go through their forms; a distress alert comes onto the open alerts board,
 on top, without a reload; in each language, the importing side refuses a
 truck entry and notifies a non-compliance, and an operator reads the delivery
-to a counterpart that is down. The nodes serve the whole module: each run opens
-cases of its own. Debian's Chromium is driven headless (never a downloaded
+to a counterpart that is down; the Form E fill-in form says beside its HS box
+that the descriptions are English. The nodes serve the whole module: each run
+opens cases of its own. Debian's Chromium is driven headless (never a downloaded
 browser); each page is checked with axe-core (vendored in ``tests/browser/``)
 and saved as a screenshot under ``test-artifacts/console/``. The storage layer
 is covered on both databases by ``tests/integration/test_console.py``; here
@@ -339,6 +340,23 @@ def test_refusals_are_pages_in_the_officers_language(
     page.goto("/console/cases/CN-NNCUS-20261127-000000")
     assert "CASE_UNKNOWN" in page.content()
     accessible(page, "vn-case-unknown")
+
+
+def test_the_form_e_fill_in_form_and_its_hs_lookup_in_a_browser(
+    nodes: Nodes, browser: Browser
+) -> None:
+    page = signed_in(browser, nodes.cn, "zh-CN")
+    page.goto("/console/certificates/new")
+    criteria = page.locator('[id="items[0].origin_criterion.code"] option')
+    expect(criteria.first).to_have_text("WO — 完全获得或者生产")
+    # Words the English descriptions cannot hold: the form says so beside the box.
+    page.fill('[id="items[0].hs_code"]', "火龙果")
+    page.click("button[value=lookup]")
+    expect(page.get_by_role("status")).to_contain_text("“火龙果”")
+    accessible(page, "zh_Hans-fill-looked-up")
+    page.goto("/console/hs?q=durian")
+    expect(page.locator("table.hs")).to_contain_text("081060")
+    accessible(page, "zh_Hans-hs-lookup")
 
 
 #: The agency the Chinese node registers as a counterpart that is down.
