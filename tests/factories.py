@@ -89,6 +89,12 @@ def make_node(
     )
 
 
+def replica(node: Node, clock: Callable[[], datetime]) -> Node:
+    """Another process of ``node``'s agency, as behind one load balancer: the same database,
+    keys and address (``base_url``), listening on a port of its own."""
+    return bootstrap(node.settings.model_copy(update={"port": free_port()}), clock=clock)
+
+
 #: The officers :func:`register_staff` registers, by role: their id, and their full name on
 #: each side.
 STAFF: dict[Role, tuple[str, dict[str, str]]] = {

@@ -25,10 +25,22 @@ from crossborder.console.actions import (
 )
 from crossborder.console.cases import Refusal, signed_in
 from crossborder.console.desk import Desk, check_csrf
-from crossborder.console.form_e_fields import form_e_data, hs_matches, input_names, row_count
+from crossborder.console.form_e_fields import (
+    form_e_data,
+    hs_matches,
+    input_names,
+    preset,
+    row_count,
+)
 from crossborder.console.sign_in import console_of
 from crossborder.domain.actors import Actor
-from crossborder.domain.certificate_of_origin import FormE
+from crossborder.domain.certificate_of_origin import (
+    Country,
+    FormE,
+    IdentifierScheme,
+    OriginCriterionCode,
+    TransportMode,
+)
 from crossborder.domain.errors import CrossborderError, NotFound
 from crossborder.domain.messages import (
     CoDecisionPayload,
@@ -88,16 +100,20 @@ def fill_page(
     lookup: bool = False,
 ) -> HTMLResponse:
     rows = row_count(fields.get("rows", ""), fields.get("action") == "add_row")
-    matches = {
-        i: hs_matches(fields.get(f"items[{i}].hs_code", "")) if lookup else [] for i in range(rows)
-    }
+    # The rows whose box held something when "look up" was pressed, each with what it found.
+    queries = {i: fields.get(f"items[{i}].hs_code", "").strip() for i in range(rows)}
+    matches = {i: hs_matches(query) for i, query in queries.items() if query and lookup}
     context = {
         "counterparts": list_counterparts(desk.node),
-        "values": fields,
+        "values": preset(desk.node.settings.country) | fields,
         "rows": rows,
         "matches": matches,
         "names": input_names(rows),
         "refusal": refusal,
+        "countries": list(Country),
+        "identifier_schemes": list(IdentifierScheme),
+        "transport_modes": list(TransportMode),
+        "origin_criteria": list(OriginCriterionCode),
     }
     return console_of(request).page(request, "fill.html", context, desk=desk, status=status)
 

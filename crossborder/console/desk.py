@@ -63,9 +63,7 @@ class Console:
         settings = node.settings
         self.node = node
         self.wake_delivery = wake_delivery
-        self.sessions = SessionStore(
-            idle=settings.console_idle_seconds, longest=settings.console_session_seconds
-        )
+        self.sessions = SessionStore(node)
         self.throttle = SignInThrottle(
             per_account=settings.console_sign_in_failures,
             per_address=settings.console_sign_in_address_failures,

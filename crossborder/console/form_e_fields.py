@@ -9,9 +9,12 @@ model reports it missing with the same code as the API.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
+from functools import cache
 from typing import Any
 
+from crossborder.domain.certificate_of_origin import NATIONAL_SCHEME, Country
 from crossborder.reference.hs import hs6_subheadings
 
 #: Box 13's tick boxes: an unticked box is not sent by a browser.
@@ -67,6 +70,21 @@ LOOKUP_LIMIT = 20
 _PART = re.compile(r"[^.\[\]]+|\[\d+\]")
 
 
+def preset(country: str) -> dict[str, str]:
+    """What the form's lists first show at a node of ``country``: the issuing Party exports to
+    the other, each trader in its own country's register."""
+    own = Country(country)
+    (other,) = (party for party in Country if party is not own)
+    return {
+        "exporter.country": own,
+        "exporter.identifier_scheme": NATIONAL_SCHEME[own],
+        "consignee.country": other,
+        "consignee.identifier_scheme": NATIONAL_SCHEME[other],
+        "declaration.country_of_origin": own,
+        "declaration.importing_country": other,
+    }
+
+
 def row_count(value: str, add: bool) -> int:
     """How many item rows the form shows: as posted, one more when asked, within bounds."""
     rows = int(value) if value.isdigit() else 1
@@ -105,23 +123,38 @@ def _put(data: dict[str, Any], parts: list[str], value: str) -> None:
     here[parts[-1]] = value
 
 
+def folded(text: str) -> str:
+    """``text`` as a search compares it: without case or diacritics (``Purée`` → ``puree``)."""
+    # "đ" is a letter of its own, not "d" with a mark: decomposition would keep it.
+    decomposed = unicodedata.normalize("NFKD", text.casefold().replace("đ", "d"))
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+@cache
+def _searched() -> dict[str, str]:
+    """Each subheading's description as searches compare it, folded once per process."""
+    return {code: folded(text) for code, text in hs6_subheadings().items()}
+
+
 def hs_matches(query: str, limit: int = LOOKUP_LIMIT) -> list[tuple[str, str]]:
     """HS-6 subheadings whose code starts with ``query``'s digits, or whose description has
-    every word of it (``dragon fruit``), in code order, at most ``limit``."""
-    query = query.strip()
+    every word of it (``strawberries fresh``), whatever their case or diacritics, in code order,
+    at most ``limit``.
+
+    The descriptions are the nomenclature's English ones, the only ones the reference
+    data holds: words in another language find nothing, and the pages say so.
+    """
+    # Folding also turns the full-width digits of a Chinese keyboard into ASCII ones.
+    query = folded(query).strip()
     if not query:
         return []
     table = hs6_subheadings()
     compact = query.replace(".", "").replace(" ", "")
     if compact.isdigit():
-        found: Iterable[tuple[str, str]] = (
-            (code, text) for code, text in table.items() if code.startswith(compact)
-        )
+        found: Iterable[str] = (code for code in table if code.startswith(compact))
     else:
-        words = [word.casefold() for word in re.findall(r"\w+", query)]
+        words = [re.compile(rf"\b{re.escape(word)}") for word in re.findall(r"\w+", query)]
         found = (
-            (code, text)
-            for code, text in table.items()
-            if all(re.search(rf"\b{re.escape(w)}", text.casefold()) for w in words)
+            code for code, text in _searched().items() if all(word.search(text) for word in words)
         )
-    return sorted(found)[:limit]
+    return [(code, table[code]) for code in sorted(found)[:limit]]

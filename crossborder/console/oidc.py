@@ -10,20 +10,21 @@ published set, exact ``iss``, our client id in ``aud``, ``exp``, and the
 node: the provider vouches for the person, the node decides what they may do.
 Every outcome is audited.
 
-The request's state, nonce and PKCE verifier stay in the node's memory, keyed
-by the state; the browser holds only a random value that must come back with
-it. That cookie is ``SameSite=Lax``: the provider's redirect back is a
-navigation from another site, which a ``Strict`` cookie would not survive.
+The request's state, nonce and PKCE verifier are kept in the node's database,
+keyed by the state, so that the provider's answer may come back to any replica
+of the node; the browser holds only a random value that must come back with
+it, and the database only its hash. That cookie is ``SameSite=Lax``: the
+provider's redirect back is a navigation from another site, which a
+``Strict`` cookie would not survive.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
-import threading
-import time
 from dataclasses import dataclass
-from typing import Any
+from datetime import timedelta
+from typing import Any, cast
 
 import httpx
 from authlib.oauth2.rfc6749.parameters import prepare_grant_uri, prepare_token_request
@@ -33,10 +34,13 @@ from fastapi.responses import RedirectResponse, Response
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
+from sqlalchemy import CursorResult, delete
 
-from crossborder.console.sessions import SESSION_COOKIE
+from crossborder.adapters.db.tables import ConsoleSignIn
+from crossborder.console.sessions import SESSION_COOKIE, digest
 from crossborder.console.sign_in import console_of, local_target, set_cookie
 from crossborder.domain.errors import NotFound, Unauthorized
+from crossborder.services.node import Node
 from crossborder.services.officers import sign_in_by_provider
 
 router = APIRouter()
@@ -50,37 +54,45 @@ ID_TOKEN_ALGORITHMS = ["RS256", "PS256", "ES256", "EdDSA"]
 
 @dataclass(frozen=True)
 class _Flow:
-    browser: str
     nonce: str
     verifier: str
     next_page: str
-    started: float
 
 
-class _Flows:
-    """Sign-ins under way at the provider, by state; each is used once."""
-
-    def __init__(self) -> None:
-        self._flows: dict[str, _Flow] = {}
-        self._lock = threading.Lock()
-
-    def start(self, state: str, flow: _Flow) -> None:
-        with self._lock:
-            now = time.monotonic()
-            for key in [k for k, f in self._flows.items() if now - f.started > FLOW_SECONDS]:
-                del self._flows[key]
-            self._flows[state] = flow
-
-    def take(self, state: str, browser: str) -> _Flow:
-        with self._lock:
-            flow = self._flows.pop(state, None)
-        fresh = flow is not None and time.monotonic() - flow.started <= FLOW_SECONDS
-        if flow is None or not fresh or not hmac.compare_digest(flow.browser, browser):
-            raise Unauthorized("OIDC_STATE_INVALID")
-        return flow
+def _begin(node: Node, state: str, browser: str, flow: _Flow) -> None:
+    now = node.now()
+    with node.transaction() as db:
+        db.execute(delete(ConsoleSignIn).where(ConsoleSignIn.expires_at <= now))
+        db.add(
+            ConsoleSignIn(
+                state=state,
+                browser_hash=digest(browser),
+                nonce=flow.nonce,
+                verifier=flow.verifier,
+                next_page=flow.next_page,
+                expires_at=now + timedelta(seconds=FLOW_SECONDS),
+            )
+        )
 
 
-_FLOWS = _Flows()
+def _take(node: Node, state: str, browser: str) -> _Flow:
+    """The sign-in this answer is for, used up: of two replicas handed one answer, one gets it."""
+    now = node.now()
+    with node.transaction() as db:
+        row = db.get(ConsoleSignIn, state)
+        taken = db.execute(delete(ConsoleSignIn).where(ConsoleSignIn.state == state))
+        if (
+            row is None
+            or cast(CursorResult[Any], taken).rowcount != 1
+            or row.expires_at <= now
+            or not hmac.compare_digest(row.browser_hash, digest(browser))
+        ):
+            flow = None
+        else:
+            flow = _Flow(row.nonce, row.verifier, row.next_page)
+    if flow is None:
+        raise Unauthorized("OIDC_STATE_INVALID")
+    return flow
 
 
 def _settings(request: Request) -> tuple[str, str, str]:
@@ -109,7 +121,9 @@ def _metadata(issuer: str) -> dict[str, Any]:
 
 
 def _redirect_uri(request: Request) -> str:
-    return str(request.url_for("oidc_callback"))
+    """The node's own address, the one registered at the provider: behind a load balancer a
+    replica's request names the replica, and perhaps plain http where the world sees https."""
+    return f"{console_of(request).node.settings.base_url}/console/sign-in/oidc/callback"
 
 
 @router.get("/sign-in/oidc")
@@ -129,7 +143,7 @@ def start(request: Request, next: str = "") -> RedirectResponse:
         code_challenge=create_s256_code_challenge(verifier),
         code_challenge_method="S256",
     )
-    _FLOWS.start(state, _Flow(browser, nonce, verifier, local_target(next), time.monotonic()))
+    _begin(console_of(request).node, state, browser, _Flow(nonce, verifier, local_target(next)))
     response = RedirectResponse(url, status_code=303)
     response.set_cookie(
         FLOW_COOKIE,
@@ -158,11 +172,11 @@ def _claims(id_token: str, metadata: dict[str, Any], issuer: str, client_id: str
     return token.claims
 
 
-@router.get("/sign-in/oidc/callback", name="oidc_callback", response_model=None)
+@router.get("/sign-in/oidc/callback", response_model=None)
 def callback(request: Request, state: str = "", code: str = "") -> Response:
     console = console_of(request)
     issuer, client_id, secret = _settings(request)
-    flow = _FLOWS.take(state, request.cookies.get(FLOW_COOKIE, ""))
+    flow = _take(console.node, state, request.cookies.get(FLOW_COOKIE, ""))
     if not code:
         # The provider said no (the person cancelled, or may not use this client).
         raise Unauthorized("OIDC_SIGN_IN_REFUSED")

@@ -15,7 +15,7 @@ from babel import Locale
 from babel.dates import format_timedelta
 from fastapi import Request
 
-from crossborder.domain.errors import CrossborderError
+from crossborder.domain.errors import CrossborderError, NotFound
 from crossborder.i18n import (
     error_message,
     format_datetime,
@@ -25,6 +25,7 @@ from crossborder.i18n import (
     translate,
 )
 from crossborder.i18n import zone as known_zone
+from crossborder.reference.agencies import agency_name
 
 LANG_COOKIE = "cb_lang"
 ZONE_COOKIE = "cb_tz"
@@ -46,6 +47,17 @@ class Reader:
         The catalog test checks that every family a template names is one it checks.
         """
         return str(labelled({"code": code}, {"code": family + "."}, self.locale)["code"])
+
+    def country(self, code: str) -> str:
+        """A country's name in the reader's language, from CLDR's territory names."""
+        return str(Locale.parse(self.locale).territories.get(code, code))
+
+    def agency(self, code: str) -> str:
+        """An agency by its code and, when the reference data knows it, its name."""
+        try:
+            return f"{code} — {agency_name(code, self.locale)}"
+        except NotFound:
+            return code
 
     def when(self, moment: datetime | None) -> str:
         return format_datetime(moment, self.locale, self.tz) if moment else "—"

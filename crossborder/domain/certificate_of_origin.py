@@ -47,6 +47,10 @@ class IdentifierScheme(StrEnum):
     VN_MST = "VN_MST"
 
 
+#: The register a trader of each Party is identified in.
+NATIONAL_SCHEME = {Country.CN: IdentifierScheme.CN_USCC, Country.VN: IdentifierScheme.VN_MST}
+
+
 class TransportMode(StrEnum):
     """How the goods leave the exporting Party (box 3)."""
 

@@ -34,8 +34,7 @@ from typing import Any, ClassVar, Protocol
 
 from crossborder.domain import certificate_of_origin as co
 from crossborder.domain.certificate_of_origin import (
-    Country,
-    IdentifierScheme,
+    NATIONAL_SCHEME,
     Item,
     OriginCriterionCode,
     PreferentialTreatment,
@@ -52,7 +51,6 @@ RETROACTIVE_LIMIT_MONTHS = 12
 CERTIFICATE_NUMBER_MAX_LENGTH = 35
 
 _CERTIFICATE_NUMBER = re.compile(rf"[A-Z0-9/-]{{1,{CERTIFICATE_NUMBER_MAX_LENGTH}}}")
-_NATIONAL_SCHEME = {Country.CN: IdentifierScheme.CN_USCC, Country.VN: IdentifierScheme.VN_MST}
 _ORIGIN_CRITERIA = frozenset(OriginCriterionCode)
 
 
@@ -188,10 +186,10 @@ class FormE:
                     f"{path}.identifier_scheme",
                     scheme=party.identifier_scheme.value,
                     country=party.country.value,
-                    expected_scheme=_NATIONAL_SCHEME[party.country].value,
+                    expected_scheme=NATIONAL_SCHEME[party.country].value,
                 )
                 for path, party in _parties(form)
-                if party.identifier_scheme != _NATIONAL_SCHEME[party.country]
+                if party.identifier_scheme != NATIONAL_SCHEME[party.country]
             ]
 
     class ExporterIdentifier(FormERule):

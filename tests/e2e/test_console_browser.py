@@ -4,8 +4,11 @@ A Form E is shared on the Chinese console and decided on the Vietnamese one,
 in Chinese, Vietnamese and English; an ePhyto certificate, its quarantine
 result and the recognition decision, a lane notice and an alert's follow-up
 go through their forms; a distress alert comes onto the open alerts board,
-on top, without a reload. The nodes serve the whole module: each run opens
-cases of its own. Debian's Chromium is driven headless (never a downloaded
+on top, without a reload; in each language, the importing side refuses a
+truck entry and notifies a non-compliance, and an operator reads the delivery
+to a counterpart that is down; the Form E fill-in form says beside its HS box
+that the descriptions are English. The nodes serve the whole module: each run
+opens cases of its own. Debian's Chromium is driven headless (never a downloaded
 browser); each page is checked with axe-core (vendored in ``tests/browser/``)
 and saved as a screenshot under ``test-artifacts/console/``. The storage layer
 is covered on both databases by ``tests/integration/test_console.py``; here
@@ -22,11 +25,29 @@ from typing import Any, NamedTuple
 
 import pytest
 
+from crossborder.adapters.ephyto import read_certificate
+from crossborder.adapters.oauth.keys import public_jwks
 from crossborder.console.reading import Reader
+from crossborder.domain.actors import Actor
+from crossborder.domain.alerts import AlertContent
+from crossborder.domain.lane import LaneNotice
+from crossborder.domain.quarantine import QuarantineResult
+from crossborder.services import lane, quarantine
+from crossborder.services.alerts import raise_alert
 from crossborder.services.node import Node
 from crossborder.services.officers import set_password
+from crossborder.services.outbox_review import list_outbox
+from crossborder.services.registry import connect_peer
 from tests.conftest import Clock
-from tests.factories import EXAMPLES, connect, make_node, register_staff, serving
+from tests.factories import (
+    EXAMPLES,
+    connect,
+    free_port,
+    make_node,
+    register_staff,
+    serving,
+    wait_for,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = Path(__file__).resolve().parents[1] / "browser" / "axe.min.js"
@@ -110,11 +131,11 @@ def accessible(page: Page, name: str) -> None:
     assert violations == [], name
 
 
-def signed_in(browser: Browser, node: Node, locale: str) -> Page:
+def signed_in(browser: Browser, node: Node, locale: str, officer: str = "officer") -> Page:
     context = browser.new_context(locale=locale, base_url=node.settings.base_url)
     page = context.new_page()
     page.goto("/console/cases")
-    page.fill("#officer", "officer")
+    page.fill("#officer", officer)
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url("**/console/cases")
@@ -319,3 +340,117 @@ def test_refusals_are_pages_in_the_officers_language(
     page.goto("/console/cases/CN-NNCUS-20261127-000000")
     assert "CASE_UNKNOWN" in page.content()
     accessible(page, "vn-case-unknown")
+
+
+def test_the_form_e_fill_in_form_and_its_hs_lookup_in_a_browser(
+    nodes: Nodes, browser: Browser
+) -> None:
+    page = signed_in(browser, nodes.cn, "zh-CN")
+    page.goto("/console/certificates/new")
+    criteria = page.locator('[id="items[0].origin_criterion.code"] option')
+    expect(criteria.first).to_have_text("WO — 完全获得或者生产")
+    # Words the English descriptions cannot hold: the form says so beside the box.
+    page.fill('[id="items[0].hs_code"]', "火龙果")
+    page.click("button[value=lookup]")
+    expect(page.get_by_role("status")).to_contain_text("“火龙果”")
+    accessible(page, "zh_Hans-fill-looked-up")
+    page.goto("/console/hs?q=durian")
+    expect(page.locator("table.hs")).to_contain_text("081060")
+    accessible(page, "zh_Hans-hs-lookup")
+
+
+#: The agency the Chinese node registers as a counterpart that is down.
+DOWN = "VN-CUSKV8"
+#: The number of the example ePhyto certificate; each run gives its consignment another.
+PHYTO = "VNPPD2026LS004512"
+
+
+def officer_of(node: Node) -> Actor:
+    return Actor.officer("officer", node.agency)
+
+
+@pytest.fixture(scope="module")
+def counterpart_down(nodes: Nodes, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A counterpart of the Chinese node that does not answer, and an alert waiting for it."""
+    cn, vn = nodes.cn, nodes.vn
+    jwks = tmp_path_factory.mktemp("down") / "jwks.json"
+    jwks.write_text(json.dumps(public_jwks([vn.signing_key, vn.token_key])), "utf-8")
+    operator = Actor.officer("operator", cn.agency)
+    down = f"http://127.0.0.1:{free_port()}"
+    connect_peer(cn, agency=DOWN, base_url=down, jwks_source=str(jwks), actor=operator)
+    content = json.loads((EXAMPLES / "officer" / "alert-smuggling.json").read_text("utf-8"))
+    content["handling"]["audience"] = "all"
+    alert = AlertContent.model_validate(content)
+    sent = raise_alert(cn, alert, DOWN, officer_of(cn))
+    # The node's loop tries, finds no one and waits: the node's clock stands still in tests.
+    wait_for(lambda: any(e.attempts for e in list_outbox(cn) if e.recipient == DOWN))
+    return sent.case_id
+
+
+def awaiting_entry(vn: Node, cn: Node, run: int) -> str:
+    """A truck of dragon fruit announced by Vietnam's customs (each run its own notice)."""
+    notice = json.loads((EXAMPLES / "officer" / "lane-notice.json").read_text("utf-8"))
+    notice["reference"] = f"VN-CUSKV6-PAN-2026-1127-02{run}"
+    notice["truck"]["plate"] = f"12C-124.5{run}"
+    sent = lane.notify(vn, LaneNotice.model_validate(notice), cn.agency, officer_of(vn))
+    return sent.case_id
+
+
+def with_its_result(ppd: Node, cn: Node, number: str) -> str:
+    """A consignment whose ePhyto certificate and quarantine result Vietnam's plant protection
+    sent: the importing side holds the result."""
+    xml = (EXAMPLES / "officer" / "dragon-fruit-certificate.xml").read_text("utf-8")
+    read = read_certificate(xml.replace(PHYTO, number).encode(), strict=False)
+    attached = quarantine.attach_certificate(
+        ppd, read.certificate, officer_of(ppd), recipient=cn.agency
+    )
+    result = json.loads((EXAMPLES / "officer" / "quarantine-result.json").read_text("utf-8"))
+    result |= {"reference": f"QR-{number}", "certificate_number": number}
+    content = QuarantineResult.model_validate(result)
+    quarantine.share_result(ppd, content, officer_of(ppd), attached.case_id)
+    return attached.case_id
+
+
+@pytest.mark.parametrize("lang", list(BROWSER_LOCALES))
+def test_entry_refused_a_non_compliance_notified_and_a_counterpart_down_in_each_language(
+    nodes: Nodes, browser: Browser, tmp_path: Path, counterpart_down: str, lang: str
+) -> None:
+    cn, vn, ppd = nodes
+    r = Reader(lang, cn.timezone)
+    run = list(BROWSER_LOCALES).index(lang)
+    truck = awaiting_entry(vn, cn, run)
+    number = f"VNPPD2026LS00460{run}"
+    consignment = with_its_result(ppd, cn, number)
+    importer = signed_in(browser, cn, BROWSER_LOCALES[lang])
+
+    # Entry refused: first with no reason ticked (refused beside the reasons), then with one.
+    until_shown(importer, f"/console/cases/{truck}", "/lane/refuse")
+    accessible(importer, f"{lang}-lane-refuse-entry")
+    submit(importer, "/lane/refuse")
+    assert "FIELD_MISSING" in importer.content()
+    accessible(importer, f"{lang}-lane-refuse-entry-refused")
+    importer.check("#refuse-SEAL_BROKEN")
+    importer.fill("#refuse-note", "封识 VNHQ-LS-0047811 已破损。")
+    importer.select_option("#refuse-note-lang", "zh-Hans")
+    submit(importer, "/lane/refuse")
+    importer.wait_for_url("**?done=lane_refused")
+    assert r.t("console.done.lane_refused") in importer.content()
+
+    # A non-compliance found on the consignment, its notice uploaded.
+    until_shown(importer, f"/console/cases/{consignment}", "/quarantine/notify")
+    accessible(importer, f"{lang}-quarantine-non-compliance")
+    found = json.loads((EXAMPLES / "officer" / "non-compliance-notice.json").read_text("utf-8"))
+    found |= {"reference": f"NNCUS-NC-2026-004{run}", "certificate_number": number}
+    importer.set_input_files("#notice-file", a_file(tmp_path, "notice.json", found))
+    submit(importer, "/quarantine/notify")
+    importer.wait_for_url("**?done=non_compliance_notified")
+    assert r.t("console.done.non_compliance_notified") in importer.content()
+    accessible(importer, f"{lang}-quarantine-non-compliance-notified")
+
+    # The operator's page: the counterpart that is down, and what waits for it.
+    operator = signed_in(browser, cn, BROWSER_LOCALES[lang], "operator")
+    operator.goto("/console/counterparts")
+    deferred = operator.locator("section", has=operator.locator("#deferred"))
+    expect(deferred).to_contain_text(counterpart_down)
+    expect(operator.locator("h1")).to_have_text(r.t("console.counterparts.title"))
+    accessible(operator, f"{lang}-counterparts")

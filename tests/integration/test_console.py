@@ -302,6 +302,122 @@ def test_a_form_e_filled_in_field_by_field_is_shared_like_an_uploaded_one(node: 
     assert "E264510000102345" in case.text and "/amend" in case.text
 
 
+def options(page: httpx.Response, name: str) -> list[tuple[str, str]]:
+    """The options of the list ``name``, each as its value and the text an officer reads."""
+    select = page.text.split(f'<select id="{name}"')[1].split("</select>")[0]
+    return re.findall(r'<option value="([^"]*)"(?: selected)?>([^<]*)</option>', select)
+
+
+def chosen(page: httpx.Response, name: str) -> list[str]:
+    select = page.text.split(f'<select id="{name}"')[1].split("</select>")[0]
+    return re.findall(r'<option value="([^"]*)" selected>', select)
+
+
+#: What the fill-in form's lists say in each language: countries by CLDR's names, the
+#: origin criteria and registers after the code officers know them by, transport modes
+#: by their names alone, the recipient by its code and its name.
+LABELS = {
+    "zh-CN": {
+        "exporter.country": [("CN", "CN — 中国"), ("VN", "VN — 越南")],
+        "consignee.identifier_scheme": [
+            ("CN_USCC", "CN_USCC — 统一社会信用代码（中国）"),
+            ("VN_MST", "VN_MST — 企业税号（越南）"),
+        ],
+        "transport.mode": [
+            ("road", "公路运输"),
+            ("rail", "铁路运输"),
+            ("sea", "海上运输"),
+            ("air", "航空运输"),
+            ("inland_waterway", "内河运输"),
+        ],
+        "items[0].origin_criterion.code": [
+            ("WO", "WO — 完全获得或者生产"),
+            ("PE", "PE — 全部使用原产材料生产"),
+            ("RVC", "RVC — 区域价值成分"),
+            ("CTH", "CTH — 税目改变"),
+            ("PSR", "PSR — 产品特定原产地规则"),
+        ],
+        "recipient": [("VN-CUSKV6", "VN-CUSKV6 — 越南第六区域海关分局")],
+    },
+    "vi": {
+        "declaration.importing_country": [("CN", "CN — Trung Quốc"), ("VN", "VN — Việt Nam")],
+        "exporter.identifier_scheme": [
+            ("CN_USCC", "CN_USCC — Mã số tín dụng xã hội thống nhất (Trung Quốc)"),
+            ("VN_MST", "VN_MST — Mã số thuế doanh nghiệp (Việt Nam)"),
+        ],
+        "transport.mode": [
+            ("road", "Đường bộ"),
+            ("rail", "Đường sắt"),
+            ("sea", "Đường biển"),
+            ("air", "Đường hàng không"),
+            ("inland_waterway", "Đường thủy nội địa"),
+        ],
+        "items[0].origin_criterion.code": [
+            ("WO", "WO — Xuất xứ thuần túy hoặc được sản xuất toàn bộ"),
+            ("PE", "PE — Được sản xuất chỉ từ nguyên liệu có xuất xứ"),
+            ("RVC", "RVC — Hàm lượng giá trị khu vực"),
+            ("CTH", "CTH — Chuyển đổi mã số hàng hóa ở cấp 4 số"),
+            ("PSR", "PSR — Quy tắc cụ thể mặt hàng"),
+        ],
+        "recipient": [("VN-CUSKV6", "VN-CUSKV6 — Chi cục Hải quan khu vực VI")],
+    },
+    "en": {
+        "declaration.country_of_origin": [("CN", "CN — China"), ("VN", "VN — Vietnam")],
+        "consignee.identifier_scheme": [
+            ("CN_USCC", "CN_USCC — Unified social credit code (China)"),
+            ("VN_MST", "VN_MST — Enterprise tax code (Vietnam)"),
+        ],
+        "transport.mode": [
+            ("road", "Road"),
+            ("rail", "Rail"),
+            ("sea", "Sea"),
+            ("air", "Air"),
+            ("inland_waterway", "Inland waterway"),
+        ],
+        "items[0].origin_criterion.code": [
+            ("WO", "WO — Wholly obtained or produced"),
+            ("PE", "PE — Produced exclusively from originating materials"),
+            ("RVC", "RVC — Regional value content"),
+            ("CTH", "CTH — Change in tariff heading"),
+            ("PSR", "PSR — Product-specific rule"),
+        ],
+        "recipient": [("VN-CUSKV6", "VN-CUSKV6 — Regional Customs Branch VI")],
+    },
+}
+
+
+@pytest.mark.parametrize("lang", list(LABELS))
+def test_the_fill_in_forms_lists_show_labels_in_the_officers_language(
+    node: Node, make_db_url: Callable[[str], str], tmp_path: Path, clock: Clock, lang: str
+) -> None:
+    vn = make_node("vn", make_db_url("vn"), tmp_path, clock)
+    connect(node, vn, tmp_path)
+    vn.close()
+    with browser(node, lang) as client:
+        sign_in(client, "officer")
+        page = client.get("/console/certificates/new")
+    assert {name: options(page, name) for name in LABELS[lang]} == LABELS[lang]
+    # A Chinese node's certificate: its exporter in China, in China's register, goods for Vietnam.
+    assert {
+        name: chosen(page, name)
+        for name in (
+            "exporter.country",
+            "exporter.identifier_scheme",
+            "consignee.country",
+            "consignee.identifier_scheme",
+            "declaration.country_of_origin",
+            "declaration.importing_country",
+        )
+    } == {
+        "exporter.country": ["CN"],
+        "exporter.identifier_scheme": ["CN_USCC"],
+        "consignee.country": ["VN"],
+        "consignee.identifier_scheme": ["VN_MST"],
+        "declaration.country_of_origin": ["CN"],
+        "declaration.importing_country": ["VN"],
+    }
+
+
 def beside(page: httpx.Response, name: str) -> list[str]:
     """The codes shown between the input ``name`` and the next input."""
     start = page.text.index(f'name="{name}"')
@@ -355,9 +471,55 @@ def test_hs_codes_are_looked_up_by_code_prefix_or_by_words_of_their_description(
         by_words = client.get("/console/hs", params={"q": "strawberries fresh"})
         broad = client.get("/console/hs", params={"q": "fruit"})
         nothing = client.get("/console/hs", params={"q": "zzzqqq"})
+        # Case and diacritics aside ("purée" is written "puree" there), full-width digits too.
+        folded = client.get("/console/hs", params={"q": "PURÉE"})
+        wide = client.get("/console/hs", params={"q": "０８１０"})
     assert by_code.status_code == 200
     assert "<code>081010</code>" in by_code.text and "<code>081090</code>" in by_code.text
     assert "<code>080810</code>" not in by_code.text
     assert "<code>081010</code>" in by_words.text
     assert broad.text.count("<tr><td><code>") == 20
-    assert "No HS code matches." in nothing.text
+    assert "No HS code matches “zzzqqq”." in nothing.text
+    assert "<code>200710</code>" in folded.text
+    assert "<code>081010</code>" in wide.text
+
+
+#: Each language's note beside the HS box, and its answer to words the English cannot hold.
+ENGLISH_ONLY = {
+    "zh-CN": (
+        "火龙果",
+        "HS编码的商品描述只有英文：请按编码开头（如 0810）或英文词语（如 durian）查找。",
+        "没有与“火龙果”匹配的HS编码。描述只有英文：请试用编码开头或英文词语。",
+    ),
+    "vi": (
+        "thanh long",
+        "Phần mô tả hàng hóa của mã HS chỉ có bằng tiếng Anh",
+        "Không có mã HS nào phù hợp với “thanh long”. Phần mô tả chỉ có bằng tiếng Anh",
+    ),
+    "en": (
+        "pitahaya",
+        "HS descriptions are held in English only",
+        "No HS code matches “pitahaya”. The descriptions are in English only",
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", list(ENGLISH_ONLY))
+def test_the_hs_lookup_says_in_the_officers_language_that_it_reads_english_only(
+    node: Node, lang: str
+) -> None:
+    query, note, none = ENGLISH_ONLY[lang]
+    with browser(node, lang) as client:
+        sign_in(client, "officer")
+        page = client.get("/console/hs", params={"q": query})
+        csrf = token(client.get("/console/certificates/new"))
+        looked = client.post(
+            "/console/certificates/new",
+            data={"csrf_token": csrf, "rows": "1", "action": "lookup", "items[0].hs_code": query},
+        )
+    assert '<p id="q-hint" class="hint">' + note in page.text
+    assert 'aria-describedby="q-hint"' in page.text
+    assert none in page.text and "<table" not in page.text
+    assert '<p id="hs-hint-0" class="hint">' + note in looked.text
+    assert 'aria-describedby="hs-hint-0"' in looked.text
+    assert none in looked.text

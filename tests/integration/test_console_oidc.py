@@ -17,10 +17,10 @@ import pytest
 import uvicorn
 from sqlalchemy import select
 
-from crossborder.adapters.db.tables import AuditEntry
+from crossborder.adapters.db.tables import AuditEntry, ConsoleSignIn
 from crossborder.services.node import Node
 from tests.conftest import Clock
-from tests.factories import free_port, make_node, register_staff, serving
+from tests.factories import free_port, make_node, register_staff, replica, serving
 from tests.integration.test_console import codes
 from tests.oidc_provider import Client, Provider
 
@@ -118,3 +118,25 @@ def test_an_id_token_for_another_nonce_is_refused(node: Node, provider: Provider
     with browser(node) as client:
         page = client.get("/console/sign-in/oidc")
     assert page.status_code == 401 and codes(page) == ["OIDC_ID_TOKEN_INVALID"]
+
+
+def test_a_sign_in_started_on_one_replica_is_finished_by_another(
+    node: Node, provider: Provider, clock: Clock
+) -> None:
+    """The provider answers the node's one address; a load balancer may hand it to any replica."""
+    provider.person = "officer"
+    other = replica(node, clock)
+    with serving(other, run_workers=False), httpx.Client(timeout=10) as client:
+        to_provider = client.get(f"{node.settings.base_url}/console/sign-in/oidc")
+        answer = client.get(to_provider.headers["location"]).headers["location"]
+        assert answer.startswith(f"{node.settings.base_url}/console/sign-in/oidc/callback?")
+        at_other = answer.replace(node.settings.base_url, f"http://127.0.0.1:{other.settings.port}")
+        finished = client.get(at_other)
+        assert finished.status_code == 303, codes(finished)
+        assert client.get(f"{node.settings.base_url}/console/cases").status_code == 200
+        # Used up on every replica: the same answer again is refused.
+        again = client.get(answer)
+    other.close()
+    assert again.status_code == 401 and codes(again) == ["OIDC_STATE_INVALID"]
+    with node.sessions() as session:
+        assert session.scalars(select(ConsoleSignIn)).all() == []

@@ -37,6 +37,11 @@ from crossborder.domain.alerts import (
     Urgency,
 )
 from crossborder.domain.certificate_lifecycle import CertificateStatus, VerificationStatus
+from crossborder.domain.certificate_of_origin import (
+    IdentifierScheme,
+    OriginCriterionCode,
+    TransportMode,
+)
 from crossborder.domain.lane import (
     STEPS,
     FindingKind,
@@ -276,6 +281,9 @@ FAMILIES = frozenset(
         "lane_finding.",
         "inspection_result.",
         "lane_refusal.",
+        "identifier_scheme.",
+        "transport_mode.",
+        "origin_criterion.",
     }
 )
 _LITERAL_CLI_KEY = re.compile(r"cli(\.[a-z0-9_]+)+")
@@ -566,6 +574,10 @@ def scan_sources(directories: Iterable[Path]) -> KeyUses:
         "lane_finding": [kind.value for kind in FindingKind],
         "inspection_result": [result.value for result in InspectionResult],
         "lane_refusal": [reason.value for reason in RefusalReason],
+        # The Form E fill-in form's lists.
+        "identifier_scheme": [scheme.value for scheme in IdentifierScheme],
+        "transport_mode": [mode.value for mode in TransportMode],
+        "origin_criterion": [code.value for code in OriginCriterionCode],
     }
     for family, values in families.items():
         for value in values:

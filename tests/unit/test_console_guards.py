@@ -1,12 +1,11 @@
-"""The console's guards on their own: the sign-in throttle and the end of sessions."""
+"""The console's sign-in throttle on its own."""
 
 from __future__ import annotations
 
 import pytest
 
-from crossborder.console.sessions import SessionStore
 from crossborder.console.throttle import SignInThrottle
-from crossborder.domain.errors import RateLimited, Unauthorized
+from crossborder.domain.errors import RateLimited
 
 
 class Ticks:
@@ -48,30 +47,3 @@ def test_a_success_clears_the_account_not_the_address() -> None:
     throttle.failed("x", "10.0.0.1")
     with pytest.raises(RateLimited):
         throttle.check("li.wei", "10.0.0.1")
-
-
-def test_a_session_ends_when_idle_and_after_its_longest_time() -> None:
-    ticks = Ticks()
-    store = SessionStore(idle=100, longest=250, clock=ticks)
-    session = store.start("li.wei")
-    ticks.now += 90
-    assert store.find(session.id).officer_id == "li.wei"
-    ticks.now += 101
-    with pytest.raises(Unauthorized, match="SESSION_EXPIRED"):
-        store.find(session.id)
-    busy = store.start("li.wei")
-    for _ in range(2):
-        ticks.now += 90
-        store.find(busy.id)
-    ticks.now += 90
-    with pytest.raises(Unauthorized):
-        store.find(busy.id)  # 270 s in: past the longest, however busy
-
-
-def test_each_sign_in_gets_a_new_session_id_and_token() -> None:
-    store = SessionStore(idle=100, longest=250, clock=Ticks())
-    first, second = store.start("li.wei"), store.start("li.wei")
-    assert first.id != second.id and first.csrf != second.csrf
-    store.end(first.id)
-    with pytest.raises(Unauthorized):
-        store.find(first.id)

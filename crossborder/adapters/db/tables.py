@@ -22,6 +22,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Text,
     UniqueConstraint,
     false,
 )
@@ -140,6 +141,42 @@ class OfficerRow(Base):
     deactivated_at: Mapped[datetime | None]
     #: The Argon2id hash (PHC string) of the console password; ``None``: no console sign-in.
     password_hash: Mapped[str | None] = mapped_column(String(200))
+
+
+class ConsoleSession(Base):
+    """An officer signed in to the console at one browser, honoured by every replica of the node.
+
+    The browser holds the session's id; this row holds only its SHA-256, so a copy
+    of the database signs no one in. The id is 256 random bits: a hash without salt
+    or stretching is as hard to reverse as the id is to guess.
+    """
+
+    __tablename__ = "console_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    officer_id: Mapped[str] = mapped_column(ForeignKey("officers.id"))
+    started_at: Mapped[datetime]
+    #: The earlier of: the idle time after the last request, the longest time after the start.
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class ConsoleSignIn(Base):
+    """A sign-in under way at the agency's OpenID Connect provider, until its answer comes back.
+
+    Any replica of the node may receive the answer; the first to take the row uses it.
+    """
+
+    __tablename__ = "console_sign_ins"
+
+    #: The ``state`` sent to the provider, which its answer carries back.
+    state: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: SHA-256 of the random value in the asking browser's cookie: the answer must come to it.
+    browser_hash: Mapped[str] = mapped_column(String(64))
+    nonce: Mapped[str] = mapped_column(String(64))
+    #: The PKCE verifier, sent with the code: of no use without the code and the client secret.
+    verifier: Mapped[str] = mapped_column(String(128))
+    next_page: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class Case(Base):
