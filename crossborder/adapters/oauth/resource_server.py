@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +22,7 @@ from typing import Any
 
 from joserfc import jws
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
+from joserfc.jwk import Key, KeySet
 
 from crossborder.adapters.oauth import CLOCK_SKEW, Clock, numeric_date
 from crossborder.adapters.oauth.dpop import InvalidProof, ProofVerifier
@@ -34,6 +36,12 @@ log = logging.getLogger(__name__)
 #: RFC 9068 §4: the only media types of a JWT access token (the second is the long form).
 ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
 _REQUIRED_CLAIMS = ("iss", "sub", "aud", "exp", "iat", "jti", "client_id")
+#: Tokens whose signature has verified, remembered by their whole text with the
+#: key that verified them: a client sends one token with every message for its
+#: lifetime, and the same bytes under the same key need not be verified again.
+#: A key replaced on disk is a new key object, so its tokens are checked anew;
+#: the claims (expiry first) are checked every time.
+VERIFIED_TOKENS_KEPT = 1024
 
 
 @dataclass(frozen=True)
@@ -77,6 +85,8 @@ class AccessTokenValidator:
         self._keys = keys
         self._clock = clock
         self._proofs = ProofVerifier(replay or InMemoryReplayStore(clock), clock)
+        self._signature_verified: OrderedDict[str, Key] = OrderedDict()
+        self._lock = threading.Lock()
 
     def validate_any(
         self,
@@ -119,7 +129,7 @@ class AccessTokenValidator:
         alg = header.get("alg")
         if alg not in ALLOWED_ALGORITHMS:
             raise Unauthorized("TOKEN_ALG_NOT_ALLOWED", alg=str(alg))
-        self._verify_signature(signed, str(alg))
+        self._verify_signature(value, signed, str(alg))
         token = self._check_claims(_claims(signed.payload))
         bound_to = _confirmation(token.claims)
         if scheme == "dpop":
@@ -147,8 +157,14 @@ class AccessTokenValidator:
             log.info("DPoP proof refused: %s", error)
             raise Unauthorized("DPOP_PROOF_INVALID") from error
 
-    def _verify_signature(self, signed: jws.CompactSignature, alg: str) -> None:
+    def _verify_signature(self, token: str, signed: jws.CompactSignature, alg: str) -> None:
         keys = self._keys() if callable(self._keys) else self._keys
+        kid = signed.headers().get("kid")
+        key = _by_kid(keys, kid)
+        with self._lock:
+            if key is not None and self._signature_verified.get(token) is key:
+                self._signature_verified.move_to_end(token)
+                return
         try:
             valid = jws.validate_compact(signed, keys, algorithms=[alg])
         except (JoseError, ValueError) as error:
@@ -156,7 +172,12 @@ class AccessTokenValidator:
             log.info("access token key not usable: %s", error)
             valid = False
         if not valid:
-            raise Unauthorized("TOKEN_SIGNATURE_INVALID", kid=str(signed.headers().get("kid")))
+            raise Unauthorized("TOKEN_SIGNATURE_INVALID", kid=str(kid))
+        if key is not None:
+            with self._lock:
+                self._signature_verified[token] = key
+                if len(self._signature_verified) > VERIFIED_TOKENS_KEPT:
+                    self._signature_verified.popitem(last=False)
 
     def _check_claims(self, claims: Mapping[str, Any]) -> AccessToken:
         for name in _REQUIRED_CLAIMS:
@@ -186,6 +207,15 @@ class AccessTokenValidator:
             expires_at=expires_at,
             claims=dict(claims),
         )
+
+
+def _by_kid(keys: KeySet, kid: object) -> Key | None:
+    if not isinstance(kid, str):
+        return None
+    try:
+        return keys.get_by_kid(kid)
+    except JoseError:
+        return None
 
 
 def _credentials(authorization: str | None) -> tuple[str, str]:
