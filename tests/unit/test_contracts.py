@@ -31,6 +31,7 @@ from crossborder.domain.certificate_of_origin import FormE
 from crossborder.domain.errors import InvalidInput, Violation
 from crossborder.domain.lane import LaneNotice
 from crossborder.domain.messages import CoVerificationReplyPayload, Message, MessageType, Receipt
+from crossborder.domain.phytosanitary import PhytosanitaryCertificate
 from crossborder.domain.quarantine import NonComplianceNotice, QuarantineResult
 from crossborder.i18n import catalog
 
@@ -270,6 +271,13 @@ OFFICER_FILES: dict[str, tuple[TypeAdapter[Any], str, str, tuple[str, ...]]] = {
         "co.verification_reply.json",
         "CoVerificationReplyPayload",
         ("payload",),
+    ),
+    # dragon-fruit-certificate.xml as ``quarantine import --dry-run`` reads it.
+    "dragon-fruit-certificate.json": (
+        TypeAdapter(PhytosanitaryCertificate),
+        "sps.quarantine_result.json",
+        "PhytosanitaryCertificate",
+        ("payload", "certificate"),
     ),
     "quarantine-result.json": (
         TypeAdapter(QuarantineResult),
