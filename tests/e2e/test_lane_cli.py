@@ -7,16 +7,26 @@ a traceback.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from crossborder.adapters.db.tables import LaneTruckRow
+from crossborder.domain.actors import Actor
+from crossborder.domain.lane import FindingKind, InspectionFinding, InspectionResult, LaneNotice
+from crossborder.i18n import translate
+from crossborder.services import lane as lane_steps
+from crossborder.services import lane_inspection
 from crossborder.services.cases import case_view
 from crossborder.services.node import Node
 from tests.factories import EXAMPLES, connect, make_node, register_staff, serving, wait_for
@@ -38,6 +48,8 @@ def settings_file(node: Node, path: Path) -> Path:
         "DATA_DIR": node.settings.data_dir,
         "DATABASE_URL": node.settings.database_url,
     }
+    if node.settings.lane_targets_file is not None:
+        values["LANE_TARGETS_FILE"] = str(node.settings.lane_targets_file)
     path.write_text("".join(f"CROSSBORDER_{k}={v}\n" for k, v in values.items()), "utf-8")
     return path
 
@@ -45,11 +57,13 @@ def settings_file(node: Node, path: Path) -> Path:
 Side = tuple[Node, Path]
 
 
-@pytest.fixture
-def sides(make_db_url: Callable[[str], str], tmp_path: Path) -> Iterator[tuple[Side, Side]]:
+@contextmanager
+def two_sides(
+    make_db_url: Callable[[str], str], tmp_path: Path, **settings: Any
+) -> Iterator[tuple[Side, Side]]:
     """Two nodes serving on loopback with their staff, each with its settings file; real clock."""
-    vn = make_node("vn", make_db_url("vn"), tmp_path, lambda: datetime.now(UTC))
-    cn = make_node("cn", make_db_url("cn"), tmp_path, lambda: datetime.now(UTC))
+    vn = make_node("vn", make_db_url("vn"), tmp_path, lambda: datetime.now(UTC), **settings)
+    cn = make_node("cn", make_db_url("cn"), tmp_path, lambda: datetime.now(UTC), **settings)
     for node in (vn, cn):
         register_staff(node)
     connect(vn, cn, tmp_path)
@@ -63,10 +77,17 @@ def sides(make_db_url: Callable[[str], str], tmp_path: Path) -> Iterator[tuple[S
     cn.close()
 
 
+@pytest.fixture
+def sides(make_db_url: Callable[[str], str], tmp_path: Path) -> Iterator[tuple[Side, Side]]:
+    with two_sides(make_db_url, tmp_path) as both:
+        yield both
+
+
 def lane(config: Path, *arguments: str, lang: str = "en") -> subprocess.CompletedProcess[str]:
     done = subprocess.run(
         [sys.executable, "-m", "crossborder", "lane", *arguments, "--lang", lang],
-        env={**os.environ, "CROSSBORDER_SETTINGS_FILE": str(config)},
+        # Wide enough that no sentence is folded across lines.
+        env={**os.environ, "CROSSBORDER_SETTINGS_FILE": str(config), "COLUMNS": "200"},
         capture_output=True,
         text=True,
         timeout=60,
@@ -125,3 +146,104 @@ def test_an_officer_takes_a_truck_from_notice_to_release_and_reads_the_times(
     assert "LANE_RELEASED_WITHIN_TARGET" in within.stdout + within.stderr
     unknown = lane(cn, "arrive", "CN-NNCUS-20261127-000000")
     assert unknown.returncode == 1
+
+
+#: Targets a node publishes with no slack for the release: every truck released is late.
+#: The other steps keep the shipped targets, so the release alone is to be explained.
+NO_SLACK = {
+    "decision": {"green": 5, "yellow": 5, "red": 5},
+    "inspection": {"yellow": 60, "red": 180},
+    "release": {"green": 0, "yellow": 0, "red": 0},
+}
+
+
+@pytest.fixture
+def no_slack(make_db_url: Callable[[str], str], tmp_path: Path) -> Iterator[tuple[Side, Side]]:
+    """Both nodes measure against :data:`NO_SLACK`, named in their settings."""
+    targets = tmp_path / "targets.json"
+    targets.write_text(json.dumps(NO_SLACK), "utf-8")
+    with two_sides(make_db_url, tmp_path, lane_targets_file=targets) as both:
+        yield both
+
+
+def record_held(node: Node, case_id: str) -> bool:
+    with node.sessions() as session:
+        digest = session.scalar(
+            select(LaneTruckRow.record_digest).where(LaneTruckRow.case_id == case_id)
+        )
+    return digest is not None
+
+
+def released(vn: Node, cn: Node) -> str:
+    """A truck notified, inspected jointly and released, each step as its side records it."""
+    notice = LaneNotice.model_validate_json(NOTICE.read_bytes())
+    sent = lane_steps.notify(vn, notice, cn.agency, Actor.officer("officer", vn.agency))
+    wait_for(lambda: status(vn, sent.case_id) == "decided")
+    officer = Actor.officer("officer", cn.agency)
+    lane_steps.arrive(cn, sent.case_id, officer)
+    found = (InspectionFinding(kind=FindingKind.NONE_FOUND),)
+    lane_inspection.inspect(cn, sent.case_id, found, InspectionResult.PASSED, officer)
+    wait_for(lambda: record_held(vn, sent.case_id))
+    lane_inspection.countersign(vn, sent.case_id, Actor.officer("officer", vn.agency))
+    wait_for(lambda: status(cn, sent.case_id) == "inspected")
+    lane_steps.release(cn, sent.case_id, officer)
+    wait_for(lambda: status(vn, sent.case_id) == "released")
+    return sent.case_id
+
+
+def test_a_release_past_its_target_is_explained_in_writing_in_the_language_asked(
+    no_slack: tuple[Side, Side],
+) -> None:
+    (vn_node, vn), (cn_node, cn) = no_slack
+    case = released(vn_node, cn_node)
+
+    # A trader asks Nanning, answered in Vietnamese; then Lạng Sơn, in Chinese: either side can.
+    for config, locale in ((cn, "vi"), (vn, "zh_Hans")):
+        asked = lane(config, "delay-reason", case, lang=locale)
+        assert asked.returncode == 0, asked.stdout + asked.stderr
+        lines = asked.stdout.splitlines()
+        yellow = translate("lane.yellow", locale)
+        assert lines[0] == translate(
+            "cli.lane.delay_reason.head", locale, case_id=case, lane=yellow
+        )
+        # Only the release passed its target, by the minutes it took (whatever they were).
+        late = translate(
+            "cli.lane.delay_reason.step",
+            locale,
+            step=translate("lane_step.release", locale),
+            minutes="\0",
+            target=0,
+        )
+        before, after = late.split("\0")
+        assert lines[1].startswith(before) and lines[1].endswith(after), lines
+        assert re.fullmatch(r"\d+\.\d", lines[1][len(before) : -len(after)]), lines
+        found = translate("lane_finding.none_found", locale)
+        assert lines[2:] == [translate("cli.lane.delay_reason.finding", locale, finding=found)]
+    # The request and the answer are on each side's trail.
+    for node in (cn_node, vn_node):
+        events = [entry.event for entry in case_view(node, case).audit]
+        assert "lane.delay_reason_given" in events
+
+
+def test_a_targets_file_that_cannot_be_read_is_one_coded_line(
+    sides: tuple[Side, Side], tmp_path: Path
+) -> None:
+    _, (_, cn) = sides
+    broken = tmp_path / "broken.env"
+    missing = tmp_path / "no-such-targets.json"
+    broken.write_text(cn.read_text("utf-8") + f"CROSSBORDER_LANE_TARGETS_FILE={missing}\n")
+    today = f"{datetime.now(UTC).date()}"
+    stats = lane(broken, "stats", "--from", today, "--to", today)
+    assert stats.returncode == 2
+    assert "LANE_TARGETS_FILE_INVALID" in stats.stdout + stats.stderr
+    # The node itself refuses to start on it, before it takes its port.
+    serve = subprocess.run(
+        [sys.executable, "-m", "crossborder", "node", "serve", "--config", str(broken)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert serve.returncode == 2
+    assert "LANE_TARGETS_FILE_INVALID" in serve.stdout + serve.stderr
+    assert "Traceback" not in serve.stderr
