@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     #: Share of green-lane trucks drawn at random for a joint inspection, in percent;
     #: unset, the rate of ``lane_rules.json``. The rate applied is recorded with each draw.
     lane_random_selection_percent: Decimal | None = Field(default=None, ge=0, le=100)
+    #: A JSON file of the release targets this node publishes and measures against
+    #: (minutes per step and lane, the shape of ``targets`` in ``lane_rules.json``);
+    #: unset, those of ``lane_rules.json``.
+    lane_targets_file: Path | None = None
     #: How often the background loops look for work they were not woken for.
     poll_seconds: float = Field(default=0.5, gt=0)
     #: How often the node's deadline watcher looks for reminders and escalations due:

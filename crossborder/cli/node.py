@@ -54,9 +54,13 @@ def serve(lang: LangOption = "", config: ConfigOption = None) -> None:
     import uvicorn
 
     from crossborder.api.app import create_app
+    from crossborder.reference.lane import lane_targets
 
     with node_command(lang, config) as node:
         settings = node.settings
+        # A targets file that cannot be read stops the node now, not an officer's request
+        # for release times later.
+        lane_targets(settings.lane_targets_file)
         listener = _listen(settings.host, settings.port)
         say(
             "cli.node.listening",

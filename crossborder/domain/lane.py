@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Literal, Protocol
+from typing import Annotated, Literal, Protocol, TypeAlias
 from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
@@ -241,6 +241,12 @@ class Promise(BaseModel):
     citation: str
 
 
+#: The steps measured (Art. 7.6), each between two recorded moments of a case: see :data:`STEPS`.
+Step: TypeAlias = Literal["decision", "inspection", "release"]
+#: Minutes allowed per measured step, by lane, as published; a lane with none has no target.
+Targets: TypeAlias = dict[Step, dict[Lane, Annotated[int, Field(ge=0)]]]
+
+
 class LaneRules(BaseModel):
     """Everything a lane decision depends on, as data (``reference/data/lane_rules.json``)."""
 
@@ -253,8 +259,8 @@ class LaneRules(BaseModel):
     #: Trader id → standing; a trader not listed is ordinary.
     traders: dict[str, Standing]
     random_selection_percent: Decimal = Field(ge=0, le=100)
-    #: Minutes allowed per measured step, by lane (Art. 7.6: published).
-    targets: dict[str, dict[Lane, int]]
+    #: The published targets, unless the node's settings name a targets file of its own.
+    targets: Targets
     promises: tuple[Promise, ...]
 
 
@@ -520,7 +526,7 @@ class GateHours(BaseModel):
 # --- measured times (TFA Art. 7.6) -----------------------------------------------------
 
 #: The steps measured, each between two recorded moments of a case.
-STEPS: dict[str, tuple[str, str]] = {
+STEPS: dict[Step, tuple[str, str]] = {
     "decision": ("notified_at", "decided_at"),
     "inspection": ("arrived_at", "inspected_at"),
     "release": ("arrived_at", "released_at"),

@@ -20,7 +20,7 @@ from crossborder.audit.trail import record
 from crossborder.domain.actors import Actor
 from crossborder.domain.errors import Conflict
 from crossborder.domain.lane import STEPS, Lane, LaneStatus, StepFigures, step_figures
-from crossborder.reference.lane import lane_rules
+from crossborder.reference.lane import lane_targets
 from crossborder.services.lane import truck_case
 from crossborder.services.node import Node
 
@@ -49,7 +49,7 @@ def release_times(
     )
     if gate is not None:
         query = query.where(LaneTruckRow.gate == gate)
-    targets = lane_rules().targets
+    targets = lane_targets(node.settings.lane_targets_file)
     with node.sessions() as session:
         trucks = list(session.scalars(query))
     figures = []
@@ -120,7 +120,7 @@ def delay_reason(node: Node, case_id: str, actor: Actor) -> tuple[list[LateStep]
     Names each step that passed its target, by how much, and what the joint
     inspection found; the request and the answer are on the audit trail.
     """
-    targets = lane_rules().targets
+    targets = lane_targets(node.settings.lane_targets_file)
     with node.transaction() as session:
         case, truck = truck_case(session, case_id)
         if truck.released_at is None or truck.lane is None:

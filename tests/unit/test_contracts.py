@@ -31,6 +31,7 @@ from crossborder.domain.certificate_of_origin import FormE
 from crossborder.domain.errors import InvalidInput, Violation
 from crossborder.domain.lane import LaneNotice
 from crossborder.domain.messages import CoVerificationReplyPayload, Message, MessageType, Receipt
+from crossborder.domain.phytosanitary import PhytosanitaryCertificate
 from crossborder.domain.quarantine import NonComplianceNotice, QuarantineResult
 from crossborder.i18n import catalog
 
@@ -165,6 +166,7 @@ NOT_ON_THE_API = {
     *("CONFIG_FILE_UNREADABLE", "DATABASE_UNREACHABLE", "DATABASE_URL_INVALID"),
     *("DATA_DIR_UNWRITABLE", "FILE_IS_A_MESSAGE", "FILE_UNREADABLE"),
     *("KEY_UNREADABLE", "LANGUAGE_UNKNOWN", "PORT_IN_USE", "SETTINGS_INVALID", "TIMEZONE_UNKNOWN"),
+    "LANE_TARGETS_FILE_INVALID",
     # ePhyto XML an officer imports or exports.
     *("SPS_CERTIFICATE_INCOMPLETE", "SPS_FILE_TOO_LARGE", "SPS_FILE_UNREADABLE"),
     *("SPS_FILE_UNWRITABLE", "SPS_NOT_AN_SPS_CERTIFICATE", "SPS_SCHEMA_INVALID"),
@@ -270,6 +272,13 @@ OFFICER_FILES: dict[str, tuple[TypeAdapter[Any], str, str, tuple[str, ...]]] = {
         "co.verification_reply.json",
         "CoVerificationReplyPayload",
         ("payload",),
+    ),
+    # dragon-fruit-certificate.xml as ``quarantine import --dry-run`` reads it.
+    "dragon-fruit-certificate.json": (
+        TypeAdapter(PhytosanitaryCertificate),
+        "sps.quarantine_result.json",
+        "PhytosanitaryCertificate",
+        ("payload", "certificate"),
     ),
     "quarantine-result.json": (
         TypeAdapter(QuarantineResult),

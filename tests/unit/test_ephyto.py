@@ -39,6 +39,8 @@ from crossborder.i18n import LOCALES, translate
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ephyto"
 VALID = FIXTURES / "sample-valid.xml"
 HUB = FIXTURES / "sample-hub-client.xml"
+#: The certificate an officer of the exporting side imports, and its JSON form.
+OFFICER = Path(__file__).resolve().parents[2] / "contracts" / "examples" / "officer"
 ITEM = "/rsm:SPSCertificate/rsm:SPSConsignment/ram:IncludedSPSConsignmentItem"
 DOCUMENT = "/rsm:SPSCertificate/rsm:SPSExchangedDocument"
 
@@ -141,6 +143,12 @@ def test_the_valid_sample_round_trips(
 def test_the_json_form_round_trips(valid: CertificateImport) -> None:
     as_json = valid.certificate.model_dump_json()
     assert PhytosanitaryCertificate.model_validate_json(as_json) == valid.certificate
+
+
+def test_the_officers_certificate_json_is_its_xml_as_read(schema: xmlschema.XMLSchema) -> None:
+    read = read_certificate_file(OFFICER / "dragon-fruit-certificate.xml")
+    written = (OFFICER / "dragon-fruit-certificate.json").read_text("utf-8")
+    assert PhytosanitaryCertificate.model_validate_json(written) == read.certificate
 
 
 def test_texts_and_scientific_names_are_kept_exactly_with_their_languages() -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
+from crossborder.domain.errors import ConfigurationError
 from crossborder.domain.lane import (
     DocumentState,
     Facts,
@@ -21,7 +24,7 @@ from crossborder.domain.lane import (
     percentile,
     plate_key,
 )
-from crossborder.reference.lane import gate_hours, lane_rules, pair_calendars
+from crossborder.reference.lane import gate_hours, lane_rules, lane_targets, pair_calendars
 
 DRIVER = {"name": "Hoàng Văn Nam", "document_number": "C1234567"}
 
@@ -151,3 +154,42 @@ def test_percentiles_are_times_some_truck_took() -> None:
     assert percentile(minutes, Decimal(50)) == 5
     assert percentile(minutes, Decimal(90)) == 9
     assert percentile([Decimal(7)], Decimal(90)) == 7
+
+
+def test_a_node_without_a_targets_file_measures_against_the_shipped_targets() -> None:
+    assert lane_targets(None) == lane_rules().targets
+
+
+def test_a_node_with_a_targets_file_measures_against_its_own(tmp_path: Path) -> None:
+    path = tmp_path / "targets.json"
+    path.write_text(json.dumps({"release": {"green": 0, "yellow": 90}}), "utf-8")
+    assert lane_targets(path) == {"release": {Lane.GREEN: 0, Lane.YELLOW: 90}}
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        '{"release": {"green": -1}}',
+        '{"clearance": {"green": 30}}',
+        '{"release": {"blue": 30}}',
+        '{"release": {"green": "half an hour"}}',
+        "not json",
+    ],
+)
+def test_a_targets_file_that_is_not_minutes_per_step_and_lane_is_refused(
+    tmp_path: Path, content: str
+) -> None:
+    path = tmp_path / "targets.json"
+    path.write_text(content, "utf-8")
+    with pytest.raises(ConfigurationError) as refused:
+        lane_targets(path)
+    assert (refused.value.code, refused.value.params) == (
+        "LANE_TARGETS_FILE_INVALID",
+        {"path": str(path)},
+    )
+
+
+def test_a_targets_file_that_is_not_there_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError) as refused:
+        lane_targets(tmp_path / "missing.json")
+    assert refused.value.code == "LANE_TARGETS_FILE_INVALID"
