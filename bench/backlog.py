@@ -11,16 +11,19 @@ arrivals and releases — runs as one flow run per batch (``process-lane-backlog
 and, on a smaller number of trucks in the same run, as one flow run per truck
 (``release-one-truck``): the comparison is what batching saves.
 
-Run: ``python bench/backlog.py [--n 1000] [--batch 500] [--per-truck 50]``.
+Run: ``python bench/backlog.py [--n 1000] [--batch 100] [--per-truck 50] [--db sqlite|postgresql]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextvars
 import json
 import os
+import queue
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,9 +33,13 @@ from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from measuring import BenchFailed, out, process_cpu_seconds  # noqa: E402
-from nodes import OFFICER, connect, make_node, serving_apart  # noqa: E402
-from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings  # noqa: E402
+from measuring import POSTGRES_URL, BenchFailed, out, process_cpu_seconds  # noqa: E402
+from nodes import OFFICER, connect, databases, make_node, serving_apart  # noqa: E402
+from prefect.settings import (  # noqa: E402
+    PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+    PREFECT_SERVER_ANALYTICS_ENABLED,
+    temporary_settings,
+)
 from prefect.testing.utilities import prefect_test_harness  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
@@ -70,12 +77,6 @@ def clock() -> datetime:
     return datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 
 
-def count(node: Node, status: str) -> int:
-    with node.sessions() as session:
-        query = select(func.count()).select_from(Case).where(Case.status == status)
-        return int(session.scalar(query) or 0)
-
-
 def drain(node: Node) -> None:
     """Tell ``node``'s process that its outbox has work, as the command line does."""
     wake_delivery(node.settings.host, node.settings.port)
@@ -90,63 +91,128 @@ def wait(condition: Callable[[], bool], timeout: float = 600) -> None:
 
 
 class Steps:
-    """Wall time and CPU seconds of each step, by process: this one and each node's."""
+    """How long each step's worker was busy, and the CPU seconds each process spent."""
 
     def __init__(self, pids: dict[str, int]) -> None:
         self._pids = {"bench": os.getpid(), **pids}
-        self.wall: dict[str, float] = {}
-        self.cpu: dict[str, dict[str, float]] = {}
+        self.busy: dict[str, float] = dict.fromkeys(STEPS, 0.0)
+        self.wall = 0.0
+        self.cpu: dict[str, float] = {}
 
     def _cpu(self) -> dict[str, float]:
         return {name: process_cpu_seconds(pid) or 0.0 for name, pid in self._pids.items()}
 
     @contextmanager
-    def step(self, name: str) -> Iterator[None]:
+    def whole(self) -> Iterator[None]:
         cpu, started = self._cpu(), time.perf_counter()
         yield
-        self.wall[name] = time.perf_counter() - started
-        self.cpu[name] = {key: spent - cpu[key] for key, spent in self._cpu().items()}
+        self.wall = time.perf_counter() - started
+        self.cpu = {key: spent - cpu[key] for key, spent in self._cpu().items()}
 
-    def total(self) -> float:
-        return sum(self.wall.values())
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        yield
+        self.busy[name] += time.perf_counter() - started
+
+
+#: Groups of trucks waiting for a step; None says there are no more.
+Groups = queue.Queue[list[str] | None]
+STEPS = ("notice+decision", "arrival (Prefect)", "joint inspection", "release (Prefect)")
 
 
 def run(vn: Node, cn: Node, n: int, batch: int | None, steps: Steps) -> list[str]:
-    """All N trucks through every step; ``batch`` None means one flow run per truck."""
+    """All N trucks through every step; ``batch`` None means one flow run per truck.
+
+    The trucks go in groups (a batch, or ten trucks one flow run each), and the
+    steps work side by side, each on the next group the step before has done,
+    as at a gate where trucks are notified, arrive, are inspected and leave at
+    the same time: both nodes are busy at once, as they would be.
+    """
     officer_vn, officer_cn = Actor.officer(OFFICER, vn.agency), Actor.officer(OFFICER, cn.agency)
-    with steps.step("notice+decision"):
-        references = [f"BENCH-{batch}-{i}" for i in range(n)]
+    size = batch or 10
+
+    def notified(references: list[str]) -> list[str]:
         cases = each(
             vn, references, lambda ref: lane.notify(vn, notice(ref), cn.agency, officer_vn).case_id
         )
-        wait(lambda: all_status(vn, cases, "decided"))
+        wait(lambda: all_status(vn, cases, ("decided",)))
+        return cases
 
-    with steps.step("arrival (Prefect)"), use(cn):
-        if batch is None:
-            for case_id in cases:
-                release_one_truck(OneTruck(case_id=case_id, officer=OFFICER))
-        else:
-            for first in range(0, n, batch):
-                process_lane_backlog(
-                    BacklogBatch(arrived=cases[first : first + batch], officer=OFFICER)
-                )
+    def arrived(cases: list[str]) -> list[str]:
+        with use(cn):
+            if batch is None:
+                for case_id in cases:
+                    release_one_truck(OneTruck(case_id=case_id, officer=OFFICER))
+            else:
+                process_lane_backlog(BacklogBatch(arrived=cases, officer=OFFICER))
+        return cases
 
-    with steps.step("joint inspection"):
-        each(
-            cn,
-            cases,
-            lambda case: lane_inspection.inspect(cn, case, FOUND, PASSED, officer_cn),
-        )
+    def inspected(cases: list[str]) -> list[str]:
+        each(cn, cases, lambda case: lane_inspection.inspect(cn, case, FOUND, PASSED, officer_cn))
         wait(lambda: all_recorded(vn, cases))
         each(vn, cases, lambda case: lane_inspection.countersign(vn, case, officer_vn))
-        wait(lambda: count(cn, "inspected") >= n)
+        wait(lambda: all_status(cn, cases, ("inspected", "released")))
+        return cases
 
-    with steps.step("release (Prefect)"), use(cn):
-        size = batch or 1
-        while count(cn, "inspected"):
-            process_lane_backlog(BacklogBatch(release_limit=size, officer=OFFICER))
-        wait(lambda: all_status(vn, cases, "released"))
-    return cases
+    def released(cases: list[str]) -> list[str]:
+        with use(cn):
+            # Each run releases the most urgent inspected trucks: these, or ones before them.
+            while not all_status(cn, cases, ("released",)):
+                process_lane_backlog(BacklogBatch(release_limit=batch or 1, officer=OFFICER))
+        wait(lambda: all_status(vn, cases, ("released",)))
+        return cases
+
+    references = [f"BENCH-{batch}-{i}" for i in range(n)]
+    groups = [references[first : first + size] for first in range(0, n, size)]
+    with steps.whole():
+        work = dict(zip(STEPS, (notified, arrived, inspected, released), strict=True))
+        done = pipeline(groups, work, steps)
+    return [case for group in done for case in group]
+
+
+def pipeline(
+    groups: list[list[str]], work: dict[str, Callable[[list[str]], list[str]]], steps: Steps
+) -> list[list[str]]:
+    """Each group through each step in turn, one thread a step; the groups that came out."""
+    queues: list[queue.Queue[list[str] | None]] = [queue.Queue() for _ in range(len(work) + 1)]
+    failures: list[BaseException] = []
+
+    def worker(
+        name: str, take: queue.Queue[list[str] | None], give: queue.Queue[list[str] | None]
+    ) -> None:
+        while (group := take.get()) is not None:
+            try:
+                with steps.step(name):
+                    give.put(work[name](group))
+            except BaseException as failure:  # noqa: BLE001 (told to the main thread below)
+                failures.append(failure)
+                break
+        give.put(None)
+
+    # Each thread in a copy of this one's context: Prefect's settings (its server, no
+    # heartbeat) are context variables, which a new thread would not see.
+    threads = [
+        threading.Thread(
+            target=contextvars.copy_context().run,
+            args=(worker, name, queues[i], queues[i + 1]),
+            daemon=True,
+        )
+        for i, name in enumerate(work)
+    ]
+    for thread in threads:
+        thread.start()
+    for group in groups:
+        queues[0].put(group)
+    queues[0].put(None)
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise BenchFailed(f"a step failed: {failures[0]!r}") from failures[0]
+    done = []
+    while (group := queues[-1].get()) is not None:
+        done.append(group)
+    return done
 
 
 def each(node: Node, items: list[str], step: Callable[[str], T]) -> list[T]:
@@ -164,9 +230,9 @@ def each(node: Node, items: list[str], step: Callable[[str], T]) -> list[T]:
     return done
 
 
-def all_status(node: Node, cases: list[str], status: str) -> bool:
+def all_status(node: Node, cases: list[str], statuses: tuple[str, ...]) -> bool:
     with node.sessions() as session:
-        query = select(func.count()).where(Case.id.in_(cases), Case.status == status)
+        query = select(func.count()).where(Case.id.in_(cases), Case.status.in_(statuses))
         return int(session.scalar(query) or 0) == len(cases)
 
 
@@ -179,44 +245,53 @@ def all_recorded(node: Node, cases: list[str]) -> bool:
 
 
 def report(label: str, n: int, steps: Steps) -> None:
-    total = steps.total()
-    out(f"{label}: {n} trucks in {total:.1f} s, {n / total:.1f} cases/s")
-    out(f"  {'step':<20} {'s':>7} {'ms/truck':>9}   CPU ms/truck: bench, VN node, CN node")
-    for name, seconds in steps.wall.items():
-        cpu = "  ".join(f"{1000 * spent / n:6.1f}" for spent in steps.cpu[name].values())
-        out(f"  {name:<20} {seconds:7.2f} {1000 * seconds / n:9.1f}   {cpu}")
+    out(f"{label}: {n} trucks in {steps.wall:.1f} s, {n / steps.wall:.1f} cases/s")
+    cpu = ", ".join(f"{name} {1000 * spent / n:.1f}" for name, spent in steps.cpu.items())
+    out(f"  CPU ms/truck: {cpu}")
+    out(f"  {'step, its worker busy':<26} {'s':>7} {'ms/truck':>9}")
+    for name, seconds in steps.busy.items():
+        out(f"  {name:<26} {seconds:7.2f} {1000 * seconds / n:9.1f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=1000)
-    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--per-truck", type=int, default=50)
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--postgres-url", default=POSTGRES_URL, help="server for --db postgresql")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="backlog-"))
-    vn = make_node("vn", f"sqlite:///{folder}/vn.db", folder, clock)
-    cn = make_node("cn", f"sqlite:///{folder}/cn.db", folder, clock)
-    connect(vn, cn, folder)
-    connect(cn, vn, folder)
     # A sync flow run otherwise waits about a second at its end for the heartbeat thread
     # (DESIGN.md §5): that would be measured as Prefect's cost per run, and it is not.
-    no_heartbeat = temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
-    with (
-        prefect_test_harness(server_startup_timeout=60),
-        no_heartbeat,
-        serving_apart(vn, clock(), folder / "vn.log") as vn_pid,
-        serving_apart(cn, clock(), folder / "cn.log") as cn_pid,
-    ):
-        batched = Steps({"vn": vn_pid, "cn": cn_pid})
-        cases = run(vn, cn, args.n, args.batch, batched)
-        per_truck = Steps({"vn": vn_pid, "cn": cn_pid})
-        cases += run(vn, cn, args.per_truck, None, per_truck)
+    # The throwaway server's telemetry would only fail to reach the internet.
+    quiet = temporary_settings(
+        {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None, PREFECT_SERVER_ANALYTICS_ENABLED: False}
+    )
+    with databases(args.db, folder, args.postgres_url) as urls:
+        vn = make_node("vn", urls["vn"], folder, clock)
+        cn = make_node("cn", urls["cn"], folder, clock)
+        connect(vn, cn, folder)
+        connect(cn, vn, folder)
+        with (
+            quiet,
+            prefect_test_harness(server_startup_timeout=60),
+            serving_apart(vn, clock(), folder / "vn.log") as vn_pid,
+            serving_apart(cn, clock(), folder / "cn.log") as cn_pid,
+        ):
+            batched = Steps({"vn": vn_pid, "cn": cn_pid})
+            cases = run(vn, cn, args.n, args.batch, batched)
+            per_truck = Steps({"vn": vn_pid, "cn": cn_pid})
+            cases += run(vn, cn, args.per_truck, None, per_truck)
+        check_nothing_lost(vn, cn, cases)
+        vn.close()
+        cn.close()
+    out(f"{args.db}, each node a process of its own")
     report(f"one flow run per batch of {args.batch}", args.n, batched)
     report("one flow run per truck", args.per_truck, per_truck)
     for step in ("arrival (Prefect)", "release (Prefect)"):
-        ratio = (per_truck.wall[step] / args.per_truck) / (batched.wall[step] / args.n)
+        ratio = (per_truck.busy[step] / args.per_truck) / (batched.busy[step] / args.n)
         out(f"{step}: one run per truck takes {ratio:.1f}x the time per truck of batches")
-    check_nothing_lost(vn, cn, cases)
     out(f"nothing lost: all {len(cases)} trucks released on both sides, both outboxes delivered")
 
 

@@ -31,7 +31,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
@@ -60,8 +59,8 @@ from measuring import (
     quantile_ms,
     terminated,
 )
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.exc import OperationalError
+from nodes import databases
+from sqlalchemy import create_engine, func, select
 
 from crossborder.adapters.db.tables import Certificate, InboxMessage, OutboxMessage
 from crossborder.adapters.oauth.keys import public_jwks
@@ -91,35 +90,6 @@ Item = TypeVar("Item")
 
 
 # --- the two nodes, their databases and processes ------------------------------------------------
-
-
-@contextmanager
-def databases(kind: str, folder: Path, postgres_url: str) -> Iterator[dict[str, str]]:
-    """One empty database per node: SQLite files, or fresh PostgreSQL schemas dropped afterwards."""
-    if kind == "sqlite":
-        yield {side: f"sqlite:///{folder / side / 'node.db'}" for side in ("cn", "vn")}
-        return
-    schemas = {side: f"bench_{side}_{uuid.uuid4().hex[:10]}" for side in ("cn", "vn")}
-    separator = "&" if "?" in postgres_url else "?"
-    engine = create_engine(postgres_url)
-    try:
-        # One transaction: either both schemas exist afterwards or neither does.
-        with engine.begin() as connection:
-            for schema in schemas.values():
-                connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except OperationalError as error:
-        engine.dispose()
-        raise BenchFailed(f"PostgreSQL is not reachable at {postgres_url}: {error.orig}") from error
-    try:
-        yield {
-            side: f"{postgres_url}{separator}options=-csearch_path%3D{schema}"
-            for side, schema in schemas.items()
-        }
-    finally:
-        with engine.begin() as connection:
-            for schema in schemas.values():
-                connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        engine.dispose()
 
 
 def write_receiver_settings(folder: Path, port: int, database_url: str) -> Path:

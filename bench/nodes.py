@@ -13,16 +13,19 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
 import uvicorn
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from measuring import free_port  # noqa: E402
+from measuring import BenchFailed, free_port  # noqa: E402
 
 from crossborder.adapters.local_node import wake_delivery  # noqa: E402
 from crossborder.adapters.oauth.keys import public_jwks  # noqa: E402
@@ -81,6 +84,35 @@ def connect(node: Node, other: Node, folder: Path) -> None:
         jwks_source=str(jwks_file),
         actor=Actor.officer(OPERATOR, node.agency),
     )
+
+
+@contextmanager
+def databases(kind: str, folder: Path, postgres_url: str) -> Iterator[dict[str, str]]:
+    """One empty database per node: SQLite files, or fresh PostgreSQL schemas dropped afterwards."""
+    if kind == "sqlite":
+        yield {side: f"sqlite:///{folder / side / 'node.db'}" for side in ("cn", "vn")}
+        return
+    schemas = {side: f"bench_{side}_{uuid.uuid4().hex[:10]}" for side in ("cn", "vn")}
+    separator = "&" if "?" in postgres_url else "?"
+    engine = create_engine(postgres_url)
+    try:
+        # One transaction: either both schemas exist afterwards or neither does.
+        with engine.begin() as connection:
+            for schema in schemas.values():
+                connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except OperationalError as error:
+        engine.dispose()
+        raise BenchFailed(f"PostgreSQL is not reachable at {postgres_url}: {error.orig}") from error
+    try:
+        yield {
+            side: f"{postgres_url}{separator}options=-csearch_path%3D{schema}"
+            for side, schema in schemas.items()
+        }
+    finally:
+        with engine.begin() as connection:
+            for schema in schemas.values():
+                connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        engine.dispose()
 
 
 @contextmanager

@@ -354,6 +354,7 @@ ERROR_CODES_BY_STATUS: dict[int, tuple[str, tuple[str, ...]]] = {
             "QUARANTINE_HS_CODE_UNKNOWN",
             "LANE_GATE_NOT_ENTRY",
             "LANE_HS_CODE_UNKNOWN",
+            "LANE_LINES_NOT_ON_CERTIFICATE",
             "RECOGNITION_OF_FAILED_RESULT",
         ),
     ),

@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from sqlalchemy import ColumnElement, Update, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from crossborder.adapters.db.engine import UNSYNCED
 from crossborder.adapters.db.tables import OutboxMessage
 from crossborder.adapters.delivery_outcome import DeliveryOutcome
 from crossborder.adapters.local_node import wake_delivery
@@ -171,10 +172,12 @@ def claim_due(
     owner = f"{node.run}/{secrets.token_hex(4)}"
     params = {"now": now, "batch": limit, "lease_until": now + LEASE, "owner": owner}
     with node.transaction() as session:
+        # A lease lost in a power cut is taken again, and the same bytes sent again.
+        connection = session.connection(execution_options={UNSYNCED: True})
         if message_id is None:
-            rows = session.connection().execute(_LEASE_DUE, {**params, "busy": list(skip)}).all()
+            rows = connection.execute(_LEASE_DUE, {**params, "busy": list(skip)}).all()
         else:
-            rows = session.connection().execute(_LEASE_ONE, {**params, "wanted": message_id}).all()
+            rows = connection.execute(_LEASE_ONE, {**params, "wanted": message_id}).all()
     # RETURNING promises no order; deliver oldest first, as the queue is ordered.
     return sorted((Claim(**row._mapping) for row in rows), key=lambda claim: claim.id)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
+from crossborder.adapters.db.engine import UNSYNCED
 from crossborder.adapters.db.tables import InboxMessage
 from crossborder.audit.trail import record
 from crossborder.domain.actors import Actor
@@ -36,6 +37,8 @@ def pending(node: Node, limit: int) -> list[tuple[int, str]]:
 def mark_processed(node: Node, inbox_ids: list[int]) -> int:
     """Rows that call for no reaction: processed, in one transaction; how many were still due."""
     with node.transaction() as session:
+        # Marked again after a power cut: these rows call for nothing else.
+        session.connection(execution_options={UNSYNCED: True})
         done = session.scalars(
             update(InboxMessage)
             .where(InboxMessage.id.in_(inbox_ids), InboxMessage.status == InboxStatus.RECEIVED)

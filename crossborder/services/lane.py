@@ -69,6 +69,7 @@ from crossborder.services.cases import open_case
 from crossborder.services.exchange import note_received, send
 from crossborder.services.lane_documents import (
     certificate_of_origin_state,
+    lines_off_certificate,
     open_alert_on,
     phytosanitary_state,
 )
@@ -115,6 +116,16 @@ def _check_notice(node: Node, notice: LaneNotice, importing_agency: str) -> None
     for line in notice.lines:
         if not node.reference.hs_code_exists(line.hs_code):
             raise InvalidInput("LANE_HS_CODE_UNKNOWN", hs_code=line.hs_code)
+
+
+def _check_lines(session: Session, notice: LaneNotice) -> None:
+    """Every line is goods the Form E the notice names lists, when this node holds that Form E."""
+    if off := lines_off_certificate(session, notice):
+        raise InvalidInput(
+            "LANE_LINES_NOT_ON_CERTIFICATE",
+            hs_code=off[0],
+            certificate=notice.documents.certificate_of_origin,
+        )
 
 
 def _perishable(notice: LaneNotice, rules: LaneRules, node: Node) -> tuple[bool, bool]:
@@ -164,6 +175,7 @@ def notify(node: Node, notice: LaneNotice, recipient: str, actor: Actor) -> Sent
         )
         if taken is not None:
             raise Conflict("LANE_NOTICE_ALREADY_SENT", reference=notice.reference, case_id=taken)
+        _check_lines(session, notice)
         case_id = new_case_id(node.agency, now, secrets.token_hex(3), node.timezone)
         open_case(
             session,
@@ -200,6 +212,7 @@ def admit_notice(
     """The importing side opens the truck's case (same id) from the received notice."""
     notice = message.payload.notice
     _check_notice(node, notice, node.agency)
+    _check_lines(session, notice)
     if session.get(Case, message.case_id) is not None:
         raise Conflict("CASE_ALREADY_EXISTS", case_id=message.case_id)
     open_case(

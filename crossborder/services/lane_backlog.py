@@ -64,6 +64,10 @@ def _chunks(case_ids: list[str]) -> Iterator[list[str]]:
         yield case_ids[first : first + TRUCKS_PER_TRANSACTION]
 
 
+#: Why a ready truck is passed over by a backlog run, which goes on with the others.
+_LEFT_FOR_OTHERS = frozenset({"LANE_INSPECTION_FAILED", "LANE_GATE_CLOSED", "LANE_CASE_CLOSED"})
+
+
 def release_ready(node: Node, gate: str | None, limit: int, actor: Actor) -> list[str]:
     """Release the next ``limit`` trucks that may leave; returns the release messages queued."""
     sent = []
@@ -74,7 +78,8 @@ def release_ready(node: Node, gate: str | None, limit: int, actor: Actor) -> lis
                     sent.append(lane.release_in(session, node, case_id, actor).message_id)
                 except Conflict as refused:
                     # Its inspection failed, or the gate closed again: an officer decides.
-                    if refused.code not in ("LANE_INSPECTION_FAILED", "LANE_GATE_CLOSED"):
+                    # Closed: another run of the backlog released it since we looked.
+                    if refused.code not in _LEFT_FOR_OTHERS:
                         raise
     return sent
 

@@ -49,6 +49,27 @@ def certificate_of_origin_state(session: Session, number: str | None) -> Documen
     return _CO_STATES.get(latest.status, DocumentState.INVALID)
 
 
+def lines_off_certificate(session: Session, notice: LaneNotice) -> list[str]:
+    """The HS codes of the notice's lines that the Form E it names does not list.
+
+    Read from the newest version of that Form E this node holds; when it holds
+    none, nothing can be compared here (the lane rules then find it unknown).
+    """
+    number = notice.documents.certificate_of_origin
+    if number is None:
+        return []
+    content = session.scalars(
+        select(Certificate.content)
+        .where(Certificate.number == number)
+        .order_by(Certificate.version.desc())
+        .limit(1)
+    ).first()
+    if content is None:
+        return []
+    listed = {str(item.get("hs_code", ""))[:6] for item in content.get("items", [])}
+    return [line.hs_code for line in notice.lines if line.hs_code[:6] not in listed]
+
+
 def phytosanitary_state(session: Session, node: Node, number: str | None) -> DocumentState:
     """The quarantine result on certificate ``number`` and our recognition decision on it."""
     if number is None:

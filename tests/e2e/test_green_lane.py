@@ -23,7 +23,7 @@ from crossborder.adapters.ephyto import read_certificate_file
 from crossborder.domain.actors import Actor
 from crossborder.domain.alerts import AlertContent
 from crossborder.domain.certificate_of_origin import FormE
-from crossborder.domain.errors import Conflict
+from crossborder.domain.errors import Conflict, InvalidInput
 from crossborder.domain.free_text import FreeText
 from crossborder.domain.lane import (
     FindingKind,
@@ -39,6 +39,7 @@ from crossborder.services import (
     alerts,
     certificate_of_origin,
     lane,
+    lane_backlog,
     lane_inspection,
     lane_times,
     quarantine,
@@ -320,6 +321,21 @@ def test_a_green_truck_with_its_documents_held_and_no_draw_is_released_on_arriva
     assert truck(cn, case_id).released_at == truck(vn, case_id).released_at == clock.now
 
 
+def test_a_notice_whose_goods_its_form_e_does_not_list_is_refused_and_writes_nothing(
+    pair: tuple[Node, Node],
+) -> None:
+    vn, cn = pair
+    certificate_of_origin.share(vn, vietnamese_form_e(), cn.agency, OFFICER_VN)
+    tomatoes = [{**APPLES[0], "hs_code": "070200", "description": "Fresh tomatoes"}]
+    documents = {"certificate_of_origin": vietnamese_form_e().certificate_number}
+    with pytest.raises(InvalidInput) as refused:
+        lane.notify(vn, notice(lines=tomatoes, documents=documents), cn.agency, OFFICER_VN)
+    assert refused.value.code == "LANE_LINES_NOT_ON_CERTIFICATE"
+    assert refused.value.params == {"hs_code": "070200", "certificate": "VN-CN26/00123"}
+    with vn.sessions() as session:
+        assert session.scalars(select(LaneTruckRow)).all() == []
+
+
 def test_a_result_recognised_with_sampling_sends_the_truck_to_the_yellow_lane(
     three: tuple[Node, Node, Node],
 ) -> None:
@@ -404,7 +420,7 @@ APPLES = [
 
 
 def test_the_backlog_takes_perishables_first_without_starving_the_others(
-    pair: tuple[Node, Node], clock: Clock, prefect_local: None
+    pair: tuple[Node, Node], clock: Clock, prefect_local: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     vn, cn = pair
     register_staff(cn)
@@ -442,3 +458,8 @@ def test_the_backlog_takes_perishables_first_without_starving_the_others(
             "released",
             "inspected",
         ]
+        # A second run that had listed the apples before the first released them
+        # passes them over and releases the rest.
+        monkeypatch.setattr(lane_backlog, "_ready", lambda *_: [apples, later])
+        lane_backlog.release_ready(cn, None, 2, OFFICER_CN)
+        assert status(cn, later) == "released"

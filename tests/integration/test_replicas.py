@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from crossborder.adapters.db.engine import SessionLimits, make_engine
+from crossborder.adapters.db.engine import UNSYNCED, SessionLimits, make_engine
 from tests.conftest import Clock
 from tests.factories import make_node, register_staff
 
@@ -46,6 +46,23 @@ def test_node_sessions_are_durable_and_bounded(
             assert shown["idle_in_transaction_session_timeout"] == "5s"
             assert shown["statement_timeout"] == "1min"
             assert str(shown["search_path"]).startswith("t_cn_")  # the URL's own options kept
+    node.close()
+
+
+def test_a_transaction_marked_unsynced_is_so_alone(tmp_path: Path, clock: Clock) -> None:
+    node = make_node("cn", f"sqlite:///{tmp_path / 'cn.db'}", tmp_path, clock)
+    level = "PRAGMA synchronous"
+    with node.transaction() as session:
+        connection = session.connection(execution_options={UNSYNCED: True})
+        # 1 = NORMAL for this one; the next transaction on the same connection is FULL again.
+        assert connection.exec_driver_sql(level).scalar() == 1
+    with node.transaction() as session:
+        assert session.connection().exec_driver_sql(level).scalar() == 2
+    with pytest.raises(RuntimeError), node.transaction() as session:
+        session.connection(execution_options={UNSYNCED: True})
+        raise RuntimeError("rolled back")
+    with node.transaction() as session:
+        assert session.connection().exec_driver_sql(level).scalar() == 2
     node.close()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -44,47 +45,20 @@ class SessionLimits:
         return " ".join([*given, "-c synchronous_commit=on"])
 
 
+#: Execution option of a transaction that may go unsynced on SQLite: one whose
+#: loss in a power cut (not a crash: the WAL keeps it then) harms no one, because
+#: nothing outside learnt of it before a later, synced commit. A lease taken
+#: before a send is taken again, and the same bytes are answered with the same
+#: receipt; a DPoP proof id forgotten reopens, for the proof's seconds, a replay
+#: that still needs the stolen token and its key's proof. The next synced commit
+#: syncs these with it: the WAL is written in order.
+UNSYNCED = "crossborder_unsynced"
+
+
 def make_engine(url: str, limits: SessionLimits | None = None) -> Engine:
     limits = limits or SessionLimits()
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            # WAL lets the API read while a worker writes. FULL syncs the WAL at every
-            # commit: a signed receipt leaves only after the commit it acknowledges,
-            # so a power cut must not roll that commit back (NORMAL survives only the
-            # process dying). What it costs is measured by bench/exchange.py.
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=FULL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.close()
-            # pysqlite's own transaction handling defers BEGIN; take the write lock at
-            # the start instead so two writers queue rather than deadlock on upgrade.
-            dbapi_connection.isolation_level = None
-
-        # SQLite admits one writer at a time and makes the others sleep and poll
-        # (its busy handler), which gives long tails under load. Writers of this
-        # process queue on a lock instead; other processes still meet the busy handler.
-        writer = threading.Lock()
-
-        @event.listens_for(engine, "begin")
-        def _begin_immediate(connection: Any) -> None:
-            if not writer.acquire(timeout=30):
-                raise TimeoutError("no SQLite write lock within 30 s")
-            connection.info["holds_writer"] = True
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-        @event.listens_for(engine, "commit")
-        @event.listens_for(engine, "rollback")
-        def _end(connection: Any) -> None:
-            # Only the connection that took the lock gives it back (a pool reset
-            # rolls back connections that never began anything).
-            if connection.info.pop("holds_writer", False):
-                writer.release()
-
-        return engine
+        return _sqlite_engine(url)
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     parsed = make_url(url)
@@ -97,6 +71,68 @@ def make_engine(url: str, limits: SessionLimits | None = None) -> Engine:
         max_overflow=limits.max_overflow,
         pool_pre_ping=True,
     )
+
+
+def _sqlite_engine(url: str) -> Engine:
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        # WAL lets the API read while a worker writes. FULL syncs the WAL at every
+        # commit: a signed receipt leaves only after the commit it acknowledges,
+        # so a power cut must not roll that commit back (NORMAL survives only the
+        # process dying). What it costs is measured by bench/exchange.py.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+        # pysqlite's own transaction handling defers BEGIN; take the write lock at
+        # the start instead so two writers queue rather than deadlock on upgrade.
+        dbapi_connection.isolation_level = None
+
+    # SQLite admits one writer at a time and makes the others sleep and poll
+    # (its busy handler), which gives long tails under load. Writers of this
+    # process queue on a lock instead; other processes still meet the busy handler.
+    writer = threading.Lock()
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(connection: Any) -> None:
+        if not writer.acquire(timeout=30):
+            raise TimeoutError("no SQLite write lock within 30 s")
+        connection.info["holds_writer"] = True
+        if connection.get_execution_options().get(UNSYNCED):
+            # The level may change only outside a transaction: here, and back at its end.
+            connection.info[UNSYNCED] = True
+            connection.exec_driver_sql("PRAGMA synchronous=NORMAL")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    def _ending(statement: str) -> Callable[[Any], None]:
+        def end(connection: Any) -> None:
+            # Only the connection that took the lock gives it back (a pool reset
+            # rolls back connections that never began anything).
+            if not connection.info.pop("holds_writer", False):
+                return
+            # The event comes before SQLAlchemy ends the transaction: ended here
+            # first, the next writer finds SQLite's lock free. Left to
+            # SQLAlchemy, it would meet the lock still held for the commit's
+            # sync and sleep in SQLite's busy handler, a millisecond or more.
+            # The driver's own COMMIT/ROLLBACK then finds nothing left to end.
+            try:
+                driver = connection.connection.dbapi_connection
+                if driver.in_transaction:  # SQLite may have rolled back on an error
+                    driver.execute(statement)
+                if connection.info.pop(UNSYNCED, False):
+                    driver.execute("PRAGMA synchronous=FULL")
+            finally:
+                writer.release()
+
+        return end
+
+    event.listen(engine, "commit", _ending("COMMIT"))
+    event.listen(engine, "rollback", _ending("ROLLBACK"))
+
+    return engine
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -9,6 +9,7 @@ from sqlalchemy import CursorResult, delete, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from crossborder.adapters.db.engine import UNSYNCED
 from crossborder.adapters.db.tables import SeenKey
 
 #: One plain INSERT: every request with a DPoP proof passes here, and the unit of
@@ -25,7 +26,8 @@ class DatabaseReplayStore:
     def first_seen(self, key: str, expires_at: datetime) -> bool:
         try:
             with self._sessions.begin() as session:
-                session.connection().execute(_REMEMBER, {"key": key, "expires_at": expires_at})
+                connection = session.connection(execution_options={UNSYNCED: True})
+                connection.execute(_REMEMBER, {"key": key, "expires_at": expires_at})
         except IntegrityError:
             return False
         return True
