@@ -17,7 +17,6 @@ urgent and for the offline fallback, and the sender re-sends it.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -58,13 +57,12 @@ from crossborder.domain.messages import (
     AlertWithdrawMessage,
     AnyMessage,
     MessageType,
-    new_case_id,
 )
 from crossborder.domain.workflows import Workflow
 from crossborder.reference.agencies import agency
 from crossborder.reference.alert_ack_rules import ACK_RULE, ack_rule_data, acknowledged_by_rule
 from crossborder.services import deadlines
-from crossborder.services.cases import open_case
+from crossborder.services.cases import fresh_case_id, open_case
 from crossborder.services.exchange import send
 from crossborder.services.node import Node, WorkflowHandlers
 from crossborder.services.outbox import enqueue, new_message
@@ -211,7 +209,7 @@ def raise_alert(node: Node, content: AlertContent, recipient: str, actor: Actor)
     """Raise an alert to ``recipient``; it is queued for delivery with its deadline set."""
     check_audience(content, node.agency, recipient)
     with node.transaction() as session:
-        case_id = new_case_id(node.agency, node.now(), secrets.token_hex(3), node.timezone)
+        case_id = fresh_case_id(session, node, node.now())
         alert = new_alert(session, node, case_id, node.agency, recipient, content, node.now())
         register_ack_deadline(session, node, alert, content, actor)
         message = new_message(

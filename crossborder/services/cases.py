@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,7 @@ from crossborder.adapters.db.tables import (
     Verification,
 )
 from crossborder.domain.errors import NotFound
+from crossborder.domain.messages import new_case_id
 from crossborder.services import deadlines
 from crossborder.services.node import Node
 
@@ -123,6 +125,19 @@ def certificate_view(node: Node, number: str) -> CertificateView:
         )
     open_deadlines = deadlines.list_deadlines(node, case_id=case_id)
     return CertificateView(case_id, versions, verifications, open_deadlines)
+
+
+def fresh_case_id(session: Session, node: Node, at: datetime) -> str:
+    """A new case id of this node for the day of ``at``, not yet taken.
+
+    Six hex digits are read aloud easily but are few: a gate clearing two
+    thousand trucks a day would meet the same id about once a week. An id
+    already taken is drawn again, in the transaction that opens the case.
+    """
+    while True:
+        case_id = new_case_id(node.agency, at, secrets.token_hex(3), node.timezone)
+        if session.get(Case, case_id) is None:
+            return case_id
 
 
 def open_case(

@@ -11,7 +11,6 @@ outbox row → audit entry → commit.
 from __future__ import annotations
 
 import hashlib
-import secrets
 import uuid
 from dataclasses import dataclass
 
@@ -33,12 +32,11 @@ from crossborder.domain.messages import (
     DecisionReason,
     FreeText,
     MessageType,
-    new_case_id,
 )
 from crossborder.domain.rules import validate_form_e
 from crossborder.domain.validation import schema_checked
 from crossborder.domain.workflows import Workflow
-from crossborder.services.cases import open_case
+from crossborder.services.cases import fresh_case_id, open_case
 from crossborder.services.exchange import note_received, send
 from crossborder.services.node import Node, WorkflowHandlers
 from crossborder.services.outbox import new_message
@@ -93,7 +91,7 @@ def share(node: Node, form: FormE, recipient: str, actor: Actor) -> Shared:
     now = node.now()
     with node.transaction() as session:
         _refuse_reuse(session, form)
-        case_id = new_case_id(node.agency, now, secrets.token_hex(3), node.timezone)
+        case_id = fresh_case_id(session, node, now)
         open_case(
             session,
             case_id=case_id,

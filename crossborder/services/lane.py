@@ -58,14 +58,13 @@ from crossborder.domain.messages import (
     LaneNoticeMessage,
     LaneReleaseMessage,
     MessageType,
-    new_case_id,
 )
 from crossborder.domain.validation import schema_checked
 from crossborder.domain.workflows import Workflow
 from crossborder.reference.agencies import agency
 from crossborder.reference.gates import gate
 from crossborder.reference.lane import gate_hours, lane_rules, pair_calendars
-from crossborder.services.cases import open_case
+from crossborder.services.cases import fresh_case_id, open_case
 from crossborder.services.exchange import note_received, send
 from crossborder.services.lane_documents import (
     certificate_of_origin_state,
@@ -176,7 +175,7 @@ def notify(node: Node, notice: LaneNotice, recipient: str, actor: Actor) -> Sent
         if taken is not None:
             raise Conflict("LANE_NOTICE_ALREADY_SENT", reference=notice.reference, case_id=taken)
         _check_lines(session, notice)
-        case_id = new_case_id(node.agency, now, secrets.token_hex(3), node.timezone)
+        case_id = fresh_case_id(session, node, now)
         open_case(
             session,
             case_id=case_id,

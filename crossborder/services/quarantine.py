@@ -13,7 +13,6 @@ happens next — the recognition decision, a notice of non-compliance — is in
 from __future__ import annotations
 
 import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,7 +25,7 @@ from crossborder.adapters.wire.canonical import canonical_json
 from crossborder.audit.trail import record
 from crossborder.domain.actors import Actor
 from crossborder.domain.errors import Conflict, InvalidInput, NotFound
-from crossborder.domain.messages import MessageType, SpsQuarantineResultMessage, new_case_id
+from crossborder.domain.messages import MessageType, SpsQuarantineResultMessage
 from crossborder.domain.phytosanitary import PhytosanitaryCertificate
 from crossborder.domain.quarantine import (
     ConsignmentStatus,
@@ -37,7 +36,7 @@ from crossborder.domain.validation import schema_checked
 from crossborder.domain.workflows import Workflow
 from crossborder.reference.agencies import agency
 from crossborder.reference.gates import gate
-from crossborder.services.cases import open_case
+from crossborder.services.cases import fresh_case_id, open_case
 from crossborder.services.exchange import note_received, send
 from crossborder.services.node import Node, WorkflowHandlers
 from crossborder.services.outbox import new_message
@@ -118,7 +117,7 @@ def attach_certificate(
         if recipient is None:
             raise InvalidInput("RECIPIENT_REQUIRED")
         _check_countries(certificate, node.agency, recipient)
-        case_id = new_case_id(node.agency, now, secrets.token_hex(3), node.timezone)
+        case_id = fresh_case_id(session, node, now)
         open_case(
             session,
             case_id=case_id,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from crossborder.adapters.db.tables import OutboxMessage
@@ -59,4 +61,24 @@ def test_a_case_id_carries_the_day_of_the_node_that_opened_it(
         assert named == "CN-NNCUS-20261205-000000"
     finally:
         cn.close()
+        vn.close()
+
+
+def test_an_id_already_taken_that_day_is_drawn_again(
+    make_db_url: Callable[[str], str],
+    tmp_path: Path,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    vn = make_node("vn", make_db_url("vn"), tmp_path, clock)
+    real = secrets.token_hex
+    draws = iter(["00a1b2", "00a1b2", "00c3d4"])
+    # Only the case id's three bytes are drawn from the list; every other draw is real.
+    monkeypatch.setattr(secrets, "token_hex", lambda n=None: next(draws) if n == 3 else real(n))
+    try:
+        first = alerts.raise_alert(vn, food_alert(), "CN-NNCUS", OFFICER_VN)
+        second = alerts.raise_alert(vn, food_alert(), "CN-NNCUS", OFFICER_VN)
+        assert first.case_id.endswith("-00A1B2")
+        assert second.case_id.endswith("-00C3D4")
+    finally:
         vn.close()
