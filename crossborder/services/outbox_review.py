@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, or_, select
 
 from crossborder.adapters.db.tables import Counterpart, InboxMessage, OutboxMessage
+from crossborder.adapters.delivery_outcome import NETWORK
 from crossborder.audit.trail import record
 from crossborder.domain.actors import Actor
 from crossborder.domain.delivery import OutboxStatus
@@ -145,6 +146,9 @@ def answer_text(answer: Answer | None, locale: str) -> str:
     """
     if answer is None:
         return ""
+    if answer.code.startswith(NETWORK):
+        cause = answer.code.removeprefix(NETWORK)
+        return f"{answer.code}\n{error_message('COUNTERPART_UNREACHABLE', locale, cause=cause)}"
     if answer.http_status is None:
         ours = error_message(answer.code, locale, **answer.params)
         return answer.code if ours == f"error.{answer.code}" else f"{answer.code}\n{ours}"

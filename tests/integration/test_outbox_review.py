@@ -26,7 +26,9 @@ from crossborder.services.delivery import claim_due, record_outcome
 from crossborder.services.node import Node
 from crossborder.services.outbox import enqueue, new_message
 from crossborder.services.outbox_review import (
+    Answer,
     OutboxState,
+    answer_text,
     list_outbox,
     outbox_entry,
     resend,
@@ -269,3 +271,19 @@ def test_resend_twice_puts_the_message_in_the_queue_once(pair: tuple[Node, Node]
         resend(cn, message_id, OFFICER)
     assert again.value.code == "MESSAGE_NOT_REFUSED"
     assert again.value.params == {"message_id": message_id}
+
+
+@pytest.mark.parametrize(
+    ("locale", "words"),
+    [
+        ("en", "The counterpart did not answer (ConnectError)"),
+        ("vi", "Cơ quan đối tác không phản hồi (ConnectError)"),
+        ("zh_Hans", "对方机构未应答（ConnectError）"),
+    ],
+)
+def test_a_counterpart_that_did_not_answer_is_told_in_the_readers_words(
+    locale: str, words: str
+) -> None:
+    told = answer_text(Answer(code="NETWORK:ConnectError"), locale)
+    assert told.splitlines()[0] == "NETWORK:ConnectError"
+    assert told.splitlines()[1].startswith(words)
