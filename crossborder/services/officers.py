@@ -15,6 +15,8 @@ the others (``crossborder officer add ID --name NAME --role operator``).
 from __future__ import annotations
 
 import getpass
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -54,8 +56,8 @@ def acting_officer(node: Node, permission: Permission, name: str | None = None) 
 def officer_of(node: Node, officer_id: str) -> Officer:
     """The active officer of this id (the console's signed-in officer); ``OFFICER_UNKNOWN`` else."""
     with node.sessions() as session:
-        row = session.get(OfficerRow, officer_id)
-        if row is None or not row.active or row.agency != node.agency:
+        row = _on_duty(session, node, officer_id)
+        if row is None:
             raise Unauthorized("OFFICER_UNKNOWN", name=officer_id)
         return _model(row)
 
@@ -99,18 +101,9 @@ def add_officer(node: Node, officer: Officer, *, by: str | None) -> Officer:
             "role": officer.role.value,
             "os_login": officer.os_login,
         }
-        zone = node.timezone
-        if first:
-            record(
-                session,
-                "officer.added_first",
-                actor=actor,
-                occurred_at=now,
-                source_tz=zone,
-                **facts,
-            )
-        else:
-            record(session, "officer.added", actor=actor, occurred_at=now, source_tz=zone, **facts)
+        _audit(
+            session, node, "officer.added_first" if first else "officer.added", actor, now, **facts
+        )
     return officer.model_copy(update={"active": True})
 
 
@@ -132,14 +125,13 @@ def deactivate_officer(node: Node, officer_id: str, *, by: str | None) -> Office
         check_an_operator_remains(map(_model, _roster(session, node)), removed)
         row.active = False
         row.deactivated_at = now
-        record(
+        _audit(
             session,
+            node,
             "officer.removed",
-            actor=Actor.person(acting),
-            occurred_at=now,
-            source_tz=node.timezone,
-            officer=row.id,
-            full_name=row.full_name,
+            Actor.person(acting),
+            now,
+            **_names(row),
             role=row.role,
         )
     return removed
@@ -157,17 +149,8 @@ def change_role(node: Node, officer_id: str, role: Role, *, by: str | None) -> O
         changed = _model(row).model_copy(update={"role": role})
         check_an_operator_remains(map(_model, _roster(session, node)), changed)
         previous_role, row.role = row.role, role.value
-        record(
-            session,
-            "officer.role_changed",
-            actor=Actor.person(acting),
-            occurred_at=now,
-            source_tz=node.timezone,
-            officer=row.id,
-            full_name=row.full_name,
-            previous_role=previous_role,
-            role=role.value,
-        )
+        facts = {**_names(row), "previous_role": previous_role, "role": role.value}
+        _audit(session, node, "officer.role_changed", Actor.person(acting), now, **facts)
     return changed
 
 
@@ -185,15 +168,7 @@ def set_password(node: Node, officer_id: str, password: str, *, by: str | None) 
             check_permitted(acting, Permission.MANAGE_OFFICERS)
         row = _active_row(session, node, officer_id)
         row.password_hash = digest
-        record(
-            session,
-            "officer.password_set",
-            actor=Actor.person(acting),
-            occurred_at=now,
-            source_tz=node.timezone,
-            officer=row.id,
-            full_name=row.full_name,
-        )
+        _audit(session, node, "officer.password_set", Actor.person(acting), now, **_names(row))
 
 
 def sign_in(node: Node, officer_id: str, password: str, *, address: str) -> Officer:
@@ -204,21 +179,16 @@ def sign_in(node: Node, officer_id: str, password: str, *, address: str) -> Offi
     answered in the same time: the answer tells a guesser nothing.
     """
     with node.sessions() as session:
-        row = session.get(OfficerRow, officer_id)
-        usable = row is not None and row.active and row.agency == node.agency
-        stored = row.password_hash if row is not None and usable else None
-        officer = _model(row) if row is not None and usable else None
+        row = _on_duty(session, node, officer_id)
+        stored = row.password_hash if row is not None else None
+        officer = _model(row) if row is not None else None
     now = node.now()
     if officer is None or not passwords.matches(stored, password):
         with node.transaction() as session:
-            record(
-                session,
-                "officer.sign_in_failed",
-                actor=Actor.system(node.agency),
-                occurred_at=now,
-                source_tz=node.timezone,
-                officer=officer_id[:TYPED_ID_KEPT],
-                address=address,
+            typed = officer_id[:TYPED_ID_KEPT]
+            system = Actor.system(node.agency)
+            _audit(
+                session, node, "officer.sign_in_failed", system, now, officer=typed, address=address
             )
         raise Unauthorized("SIGN_IN_FAILED")
     with node.transaction() as session:
@@ -226,15 +196,8 @@ def sign_in(node: Node, officer_id: str, password: str, *, address: str) -> Offi
             row = session.get(OfficerRow, officer.id)
             if row is not None:
                 row.password_hash = passwords.hash_password(password)
-        record(
-            session,
-            "officer.signed_in",
-            actor=Actor.person(officer),
-            occurred_at=now,
-            source_tz=node.timezone,
-            officer=officer.id,
-            address=address,
-        )
+        facts = {"officer": officer.id, "address": address}
+        _audit(session, node, "officer.signed_in", Actor.person(officer), now, **facts)
     return officer
 
 
@@ -247,38 +210,41 @@ def sign_in_by_provider(
     one of its officers. Both outcomes are audited with the provider's subject.
     """
     with node.sessions() as session:
-        row = session.get(OfficerRow, officer_id) if officer_id else None
-        usable = row is not None and row.active and row.agency == node.agency
-        officer = _model(row) if row is not None and usable else None
+        row = _on_duty(session, node, officer_id) if officer_id else None
+        officer = _model(row) if row is not None else None
     now, typed, who = node.now(), officer_id[:TYPED_ID_KEPT], subject[:TYPED_ID_KEPT]
+    facts = {"officer": typed, "issuer": issuer, "subject": who, "address": address}
     with node.transaction() as session:
         if officer is None:
-            record(
-                session,
-                "officer.provider_sign_in_refused",
-                actor=Actor.system(node.agency),
-                occurred_at=now,
-                source_tz=node.timezone,
-                officer=typed,
-                issuer=issuer,
-                subject=who,
-                address=address,
-            )
+            refused = "officer.provider_sign_in_refused"
+            _audit(session, node, refused, Actor.system(node.agency), now, **facts)
         else:
-            record(
-                session,
-                "officer.signed_in_by_provider",
-                actor=Actor.person(officer),
-                occurred_at=now,
-                source_tz=node.timezone,
-                officer=typed,
-                issuer=issuer,
-                subject=who,
-                address=address,
+            _audit(
+                session, node, "officer.signed_in_by_provider", Actor.person(officer), now, **facts
             )
     if officer is None:
         raise Unauthorized("OIDC_OFFICER_UNKNOWN", name=officer_id[:TYPED_ID_KEPT])
     return officer
+
+
+def _on_duty(session: Session, node: Node, officer_id: str) -> OfficerRow | None:
+    """The row of an active officer of this node by that id; none for any other id."""
+    row = session.get(OfficerRow, officer_id)
+    if row is None or not row.active or row.agency != node.agency:
+        return None
+    return row
+
+
+def _names(row: OfficerRow) -> dict[str, str]:
+    """How the trail names the officer a roster change is about."""
+    return {"officer": row.id, "full_name": row.full_name}
+
+
+def _audit(
+    session: Session, node: Node, event: str, actor: Actor, at: datetime, **params: Any
+) -> None:
+    """One roster or sign-in step on the trail, on the node's clock and in its zone."""
+    record(session, event, actor=actor, occurred_at=at, source_tz=node.timezone, **params)
 
 
 def _hold_roster(session: Session) -> None:
@@ -335,8 +301,8 @@ def _acting(session: Session, node: Node, permission: Permission, name: str | No
         ).first()
         shown = login or "-"
     else:
-        row, shown = session.get(OfficerRow, name), name
-    if row is None or not row.active or row.agency != node.agency:
+        row, shown = _on_duty(session, node, name), name
+    if row is None:
         raise Unauthorized("OFFICER_UNKNOWN", name=shown)
     officer = _model(row)
     check_permitted(officer, permission)
