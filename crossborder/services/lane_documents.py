@@ -37,12 +37,7 @@ def certificate_of_origin_state(session: Session, number: str | None) -> Documen
     """The newest version of the Form E ``number`` this node holds: accepted, pending or not."""
     if number is None:
         return DocumentState.MISSING
-    latest = session.scalars(
-        select(Certificate)
-        .where(Certificate.number == number)
-        .order_by(Certificate.version.desc())
-        .limit(1)
-    ).first()
+    latest = _newest(session, number)
     if latest is None:
         return DocumentState.UNKNOWN
     # Rejected, revoked (and a superseded version cannot be the newest).
@@ -58,16 +53,21 @@ def lines_off_certificate(session: Session, notice: LaneNotice) -> list[str]:
     number = notice.documents.certificate_of_origin
     if number is None:
         return []
-    content = session.scalars(
-        select(Certificate.content)
+    latest = _newest(session, number)
+    if latest is None:
+        return []
+    listed = {str(item.get("hs_code", ""))[:6] for item in latest.content.get("items", [])}
+    return [line.hs_code for line in notice.lines if line.hs_code[:6] not in listed]
+
+
+def _newest(session: Session, number: str) -> Certificate | None:
+    """The newest version of the Form E ``number`` this node holds, if any."""
+    return session.scalars(
+        select(Certificate)
         .where(Certificate.number == number)
         .order_by(Certificate.version.desc())
         .limit(1)
     ).first()
-    if content is None:
-        return []
-    listed = {str(item.get("hs_code", ""))[:6] for item in content.get("items", [])}
-    return [line.hs_code for line in notice.lines if line.hs_code[:6] not in listed]
 
 
 def phytosanitary_state(session: Session, node: Node, number: str | None) -> DocumentState:
