@@ -22,7 +22,7 @@ from crossborder.cli.common import (
     console,
     free_text,
     node_command,
-    read_json,
+    read_model,
     report_sent,
     say,
     user_errors,
@@ -40,7 +40,6 @@ from crossborder.domain.alerts import (
     ClosureReason,
 )
 from crossborder.domain.officers import Permission
-from crossborder.domain.validation import schema_checked
 from crossborder.i18n import N_, format_datetime, normalize_locale, translate
 from crossborder.reference.agencies import agency, agency_name
 from crossborder.services import alerts
@@ -95,9 +94,7 @@ def raise_(
 ) -> None:
     """Raise an alert to the counterpart; prints its case id."""
     with node_command(lang, config) as node:
-        data = read_json(alert_file)
-        with schema_checked():
-            content = AlertContent.model_validate(data)
+        content = read_model(alert_file, AlertContent)
         sent = alerts.raise_alert(
             node, content, to or only_counterpart(node), acting(node, officer)
         )
@@ -129,9 +126,7 @@ def update(
 ) -> None:
     """Send the alert as it now stands (sender only), with what changed."""
     with user_errors(lang):
-        data = read_json(update_file)
-        with schema_checked():
-            payload = AlertUpdatePayload.model_validate(data)
+        payload = read_model(update_file, AlertUpdatePayload)
         _step(case_id, payload, AlertAction.UPDATE, officer, lang, config)
 
 
@@ -147,9 +142,7 @@ def follow_up(
 ) -> None:
     """Add what your side has found or done (either side)."""
     with user_errors(lang):
-        data = read_json(follow_up_file)
-        with schema_checked():
-            payload = AlertFollowUpPayload.model_validate(data)
+        payload = read_model(follow_up_file, AlertFollowUpPayload)
         _step(case_id, payload, AlertAction.FOLLOW_UP, officer, lang, config)
 
 

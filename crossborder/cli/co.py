@@ -19,6 +19,7 @@ from crossborder.cli.common import (
     free_text,
     node_command,
     read_json,
+    read_model,
     report_sent,
     say,
 )
@@ -43,9 +44,7 @@ app = typer.Typer(help=N_("cli.help.co"), no_args_is_help=True)
 
 
 def read_form_e(path: Path) -> FormE:
-    data = read_json(path)
-    with schema_checked():
-        return FormE.model_validate(data)
+    return read_model(path, FormE)
 
 
 @app.command("send", help=N_("cli.help.co.send"))

@@ -16,9 +16,10 @@ import traceback
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
+from pydantic import BaseModel
 from rich.console import Console
 
 from crossborder.domain.delivery import OutboxStatus
@@ -32,6 +33,7 @@ from crossborder.domain.errors import (
 from crossborder.domain.free_text import FreeText
 from crossborder.domain.officer_files import officer_json, officer_text
 from crossborder.domain.officers import Permission
+from crossborder.domain.validation import schema_checked
 from crossborder.i18n import (
     LOCALES,
     N_,
@@ -50,6 +52,8 @@ if TYPE_CHECKING:
 
 console = Console()
 err_console = Console(stderr=True)
+#: What a file an officer names is read as (:func:`read_model`).
+Model = TypeVar("Model", bound=BaseModel)
 
 #: Exit codes, as a shell script or a person reads them.
 REFUSED = 1
@@ -268,6 +272,13 @@ def read_json(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise InvalidInput("FILE_UNREADABLE", path=str(path)) from exc
     return officer_json(raw, str(path))
+
+
+def read_model(path: Path, model: type[Model]) -> Model:
+    """A file an officer names, read as ``model``: each problem told with its code and place."""
+    data = read_json(path)
+    with schema_checked():
+        return model.model_validate(data)
 
 
 def free_text(text: str, lang: str) -> FreeText:

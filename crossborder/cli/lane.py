@@ -33,6 +33,7 @@ from crossborder.cli.common import (
     free_text,
     node_command,
     read_json,
+    read_model,
     report_sent,
     say,
 )
@@ -62,9 +63,7 @@ def notify(
 ) -> None:
     """Send a truck's pre-arrival notice to the importing side (exporting side)."""
     with node_command(lang, config) as node:
-        data = read_json(notice_file)
-        with schema_checked():
-            notice = LaneNotice.model_validate(data)
+        notice = read_model(notice_file, LaneNotice)
         sent = lane.notify(node, notice, to or only_counterpart(node), acting(node, officer))
         report_sent(node, "cli.lane.notified", lang, sent.case_id, sent.message_id)
 

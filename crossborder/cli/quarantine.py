@@ -38,7 +38,7 @@ from crossborder.cli.common import (
     free_text,
     node_command,
     print_violations,
-    read_json,
+    read_model,
     report_sent,
     say,
     user_errors,
@@ -130,9 +130,7 @@ def export_certificate(
 
 
 def _read_certificate_json(path: Path) -> PhytosanitaryCertificate:
-    data = read_json(path)
-    with schema_checked():
-        return PhytosanitaryCertificate.model_validate(data)
+    return read_model(path, PhytosanitaryCertificate)
 
 
 def _report(problems: tuple[Violation, ...], lang: str) -> None:
@@ -155,9 +153,7 @@ def send_result(
 ) -> None:
     """Share a quarantine result with the importing side (exporting side)."""
     with node_command(lang, config) as node:
-        data = read_json(result_file)
-        with schema_checked():
-            result = QuarantineResult.model_validate(data)
+        result = read_model(result_file, QuarantineResult)
         shared = quarantine.share_result(node, result, acting(node, officer), case_id)
         report_sent(node, "cli.quarantine.result_shared", lang, shared.case_id, shared.message_id)
 
@@ -203,9 +199,7 @@ def notify(
 ) -> None:
     """Notify the exporting side of non-compliance (ISPM 13) on a consignment (importing side)."""
     with node_command(lang, config) as node:
-        data = read_json(notice_file)
-        with schema_checked():
-            notice = NonComplianceNotice.model_validate(data)
+        notice = read_model(notice_file, NonComplianceNotice)
         words = free_text(note, note_lang) if note else None
         sent = non_compliance.notify(node, notice, acting(node, officer), words, case_id)
         report_sent(node, "cli.quarantine.notified", lang, sent.case_id, sent.message_id)
