@@ -25,7 +25,7 @@ from crossborder.domain.alerts import (
 )
 from crossborder.domain.free_text import FreeText
 from crossborder.domain.messages import CaseId
-from crossborder.services import alerts
+from crossborder.services import alerts, exchange
 from flows.delivery import deliver_or_leave_queued
 from flows.runtime import Sent, current_node, named_officer
 
@@ -66,21 +66,21 @@ _ACTIONS: dict[type[BaseModel], AlertAction] = {
 
 
 @task(name="record-alert", cache_policy=NO_CACHE)
-def record_alert(request: RaiseAlertRequest) -> alerts.Sent:
+def record_alert(request: RaiseAlertRequest) -> exchange.Sent:
     return alerts.raise_alert(
         current_node(), request.alert, request.recipient, named_officer(request.officer)
     )
 
 
 @task(name="record-alert-step", cache_policy=NO_CACHE)
-def record_alert_step(request: AlertStepRequest) -> alerts.Sent:
+def record_alert_step(request: AlertStepRequest) -> exchange.Sent:
     action = _ACTIONS[type(request.step)]
     return alerts.act(
         current_node(), request.case_id, action, request.step, named_officer(request.officer)
     )
 
 
-def _delivered(sent: alerts.Sent) -> Sent:
+def _delivered(sent: exchange.Sent) -> Sent:
     return Sent(
         case_id=sent.case_id,
         message_id=sent.message_id,

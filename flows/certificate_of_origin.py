@@ -20,7 +20,7 @@ from crossborder.domain.messages import (
     DecisionReason,
     FreeText,
 )
-from crossborder.services import certificate_of_origin
+from crossborder.services import certificate_of_origin, exchange
 from flows.delivery import deliver_or_leave_queued
 from flows.runtime import Sent, current_node, named_officer
 
@@ -48,7 +48,7 @@ class CertificateDecisionRequest(BaseModel):
 
 
 @task(name="record-share", cache_policy=NO_CACHE)
-def record_share(request: ShareCertificateRequest) -> certificate_of_origin.Shared:
+def record_share(request: ShareCertificateRequest) -> exchange.Sent:
     node = current_node()
     return certificate_of_origin.share(
         node, request.certificate, request.recipient, named_officer(request.officer)

@@ -16,7 +16,7 @@ from crossborder.domain.free_text import FreeText
 from crossborder.domain.messages import CaseId
 from crossborder.domain.quarantine import NonComplianceNotice, QuarantineResult
 from crossborder.domain.recognition import RecognitionDecision
-from crossborder.services import non_compliance, quarantine, recognition
+from crossborder.services import exchange, non_compliance, quarantine, recognition
 from flows.delivery import deliver_or_leave_queued
 from flows.runtime import Sent, current_node, named_officer
 
@@ -68,7 +68,7 @@ class AcknowledgementRequest(BaseModel):
 
 
 @task(name="record-quarantine-result", cache_policy=NO_CACHE)
-def record_quarantine_result(request: ShareResultRequest) -> quarantine.Shared:
+def record_quarantine_result(request: ShareResultRequest) -> exchange.Sent:
     return quarantine.share_result(
         current_node(), request.result, named_officer(request.officer), request.case_id
     )
@@ -86,7 +86,7 @@ def record_recognition_decision(request: RecognitionRequest) -> str:
 
 
 @task(name="record-non-compliance", cache_policy=NO_CACHE)
-def record_non_compliance(request: NonComplianceRequest) -> non_compliance.Sent:
+def record_non_compliance(request: NonComplianceRequest) -> exchange.Sent:
     return non_compliance.notify(
         current_node(),
         request.notice,
@@ -97,7 +97,7 @@ def record_non_compliance(request: NonComplianceRequest) -> non_compliance.Sent:
 
 
 @task(name="record-non-compliance-ack", cache_policy=NO_CACHE)
-def record_acknowledgement(request: AcknowledgementRequest) -> non_compliance.Sent:
+def record_acknowledgement(request: AcknowledgementRequest) -> exchange.Sent:
     return non_compliance.acknowledge(
         current_node(), request.case_id, named_officer(request.officer), request.note
     )

@@ -52,6 +52,7 @@ from crossborder.services.alert_views import (
     mark_fallback_printed,
     reconcile,
 )
+from crossborder.services.exchange import Sent
 from crossborder.services.node import Node
 from crossborder.services.registry import only_counterpart
 
@@ -66,7 +67,7 @@ FALLBACK_FLAGS = {
 }
 
 
-def _report(node: Node, sent: alerts.Sent, action: AlertAction, lang: str) -> None:
+def _report(node: Node, sent: Sent, action: AlertAction, lang: str) -> None:
     locale = normalize_locale(lang)
     shown = translate(f"alert_action.{action.value}", locale)
     report_sent(node, "cli.alert.sent", locale, sent.case_id, sent.message_id, action=shown)

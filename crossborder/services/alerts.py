@@ -18,7 +18,6 @@ urgent and for the offline fallback, and the sender re-sends it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -63,7 +62,7 @@ from crossborder.reference.agencies import agency
 from crossborder.reference.alert_ack_rules import ACK_RULE, ack_rule_data, acknowledged_by_rule
 from crossborder.services import deadlines
 from crossborder.services.cases import fresh_case_id, open_case
-from crossborder.services.exchange import send
+from crossborder.services.exchange import Sent, send
 from crossborder.services.node import Node, WorkflowHandlers
 from crossborder.services.outbox import enqueue, new_message
 
@@ -84,12 +83,6 @@ ActionPayload = (
     | AlertClosePayload
     | AlertWithdrawPayload
 )
-
-
-@dataclass(frozen=True)
-class Sent:
-    case_id: str
-    message_id: str
 
 
 def check_audience(content: AlertContent, sender: str, recipient: str) -> None:

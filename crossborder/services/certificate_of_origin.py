@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from dataclasses import dataclass
 
 from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
@@ -37,17 +36,11 @@ from crossborder.domain.rules import validate_form_e
 from crossborder.domain.validation import schema_checked
 from crossborder.domain.workflows import Workflow
 from crossborder.services.cases import fresh_case_id, open_case
-from crossborder.services.exchange import note_received, send
+from crossborder.services.exchange import Sent, note_received, send
 from crossborder.services.node import Node, WorkflowHandlers
 from crossborder.services.outbox import new_message
 
 WORKFLOW = Workflow.CERTIFICATE_OF_ORIGIN
-
-
-@dataclass(frozen=True)
-class Shared:
-    case_id: str
-    message_id: str
 
 
 def _content_digest(form: FormE) -> str:
@@ -81,7 +74,7 @@ def _refuse_reuse(session: Session, form: FormE) -> None:
     )
 
 
-def share(node: Node, form: FormE, recipient: str, actor: Actor) -> Shared:
+def share(node: Node, form: FormE, recipient: str, actor: Actor) -> Sent:
     """The issuing side shares an issued Form E with the importing side's agency."""
     if form.issuing_authority != node.agency:
         raise InvalidInput(
@@ -131,7 +124,7 @@ def share(node: Node, form: FormE, recipient: str, actor: Actor) -> Shared:
             certificate_number=form.certificate_number,
             recipient=recipient,
         )
-    return Shared(case_id=case_id, message_id=queued.message_id)
+    return Sent(case_id=case_id, message_id=queued.message_id)
 
 
 def admit_share(

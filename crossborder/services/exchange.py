@@ -8,6 +8,7 @@ carries the message's id, digest and case, whatever the workflow.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -17,6 +18,14 @@ from crossborder.domain.actors import Actor
 from crossborder.domain.messages import AnyMessage
 from crossborder.services.node import Node
 from crossborder.services.outbox import Queued, enqueue
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What a step that sent a message tells whoever took it: the case, and the message."""
+
+    case_id: str
+    message_id: str
 
 
 def send(

@@ -53,6 +53,7 @@ from crossborder.domain.lane import (
     plate_key,
 )
 from crossborder.domain.messages import (
+    Envelope,
     LaneArrivalMessage,
     LaneDecisionMessage,
     LaneNoticeMessage,
@@ -65,7 +66,7 @@ from crossborder.reference.agencies import agency
 from crossborder.reference.gates import gate
 from crossborder.reference.lane import gate_hours, lane_rules, pair_calendars
 from crossborder.services.cases import fresh_case_id, open_case
-from crossborder.services.exchange import note_received, send
+from crossborder.services.exchange import Sent, note_received, send
 from crossborder.services.lane_documents import (
     certificate_of_origin_state,
     lines_off_certificate,
@@ -80,12 +81,6 @@ WORKFLOW = Workflow.LANE
 OPEN = frozenset(
     {LaneStatus.NOTIFIED, LaneStatus.DECIDED, LaneStatus.ARRIVED, LaneStatus.INSPECTED}
 )
-
-
-@dataclass(frozen=True)
-class Sent:
-    case_id: str
-    message_id: str
 
 
 @dataclass(frozen=True)
@@ -104,6 +99,16 @@ def truck_case(session: Session, case_id: str) -> tuple[Case, LaneTruckRow]:
     ).one_or_none()
     if case is None or case.workflow != WORKFLOW or truck is None:
         raise NotFound("LANE_CASE_UNKNOWN", case_id=case_id)
+    return case, truck
+
+
+def _from_importing_side(
+    session: Session, node: Node, message: Envelope
+) -> tuple[Case, LaneTruckRow]:
+    """The case and truck a message is about, which only their importing side may send."""
+    case, truck = truck_case(session, message.case_id)
+    if truck.exporting_agency != node.agency or case.counterpart != message.sender:
+        raise Forbidden("LANE_FROM_WRONG_AGENCY", sender=message.sender)
     return case, truck
 
 
@@ -351,9 +356,7 @@ def admit_decision(
     session: Session, node: Node, message: LaneDecisionMessage, digest: str, actor: Actor
 ) -> None:
     """The exporting side learns the lane, and every rule that chose it."""
-    case, truck = truck_case(session, message.case_id)
-    if truck.exporting_agency != node.agency or case.counterpart != message.sender:
-        raise Forbidden("LANE_FROM_WRONG_AGENCY", sender=message.sender)
+    case, truck = _from_importing_side(session, node, message)
     if truck.decision is not None:
         raise Conflict("LANE_ALREADY_DECIDED", case_id=case.id)
     _store_decision(truck, case, message.payload, node.now())
@@ -446,9 +449,7 @@ def arrive_in(session: Session, node: Node, case_id: str, actor: Actor) -> Arriv
 def admit_arrival(
     session: Session, node: Node, message: LaneArrivalMessage, digest: str, actor: Actor
 ) -> None:
-    case, truck = truck_case(session, message.case_id)
-    if truck.exporting_agency != node.agency or case.counterpart != message.sender:
-        raise Forbidden("LANE_FROM_WRONG_AGENCY", sender=message.sender)
+    case, truck = _from_importing_side(session, node, message)
     if truck.arrived_at is not None:
         raise Conflict("LANE_ALREADY_ARRIVED", case_id=case.id)
     # The importing gate's clock: both sides measure the release from the same moment.
@@ -570,9 +571,7 @@ def admit_release(
     session: Session, node: Node, message: LaneReleaseMessage, digest: str, actor: Actor
 ) -> None:
     """The exporting side learns of the one release, or the refusal; its case closes too."""
-    case, truck = truck_case(session, message.case_id)
-    if truck.exporting_agency != node.agency or case.counterpart != message.sender:
-        raise Forbidden("LANE_FROM_WRONG_AGENCY", sender=message.sender)
+    case, truck = _from_importing_side(session, node, message)
     _store_release(case, truck, message.payload)
     note_received(
         session,

@@ -40,8 +40,8 @@ from crossborder.domain.messages import (
     LaneInspectionMessage,
     MessageType,
 )
-from crossborder.services.exchange import note_received, send
-from crossborder.services.lane import Sent, truck_case
+from crossborder.services.exchange import Sent, note_received, send
+from crossborder.services.lane import truck_case
 from crossborder.services.node import Node, WorkflowHandlers
 from crossborder.services.outbox import new_message
 

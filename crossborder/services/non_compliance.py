@@ -13,7 +13,6 @@ One notice per consignment: everything found on it goes into that notice.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Literal, cast
 
 from sqlalchemy import select
@@ -38,18 +37,12 @@ from crossborder.domain.quarantine import (
     NonComplianceStatus,
 )
 from crossborder.services import deadlines
-from crossborder.services.exchange import note_received, send
+from crossborder.services.exchange import Sent, note_received, send
 from crossborder.services.node import Node, WorkflowHandlers
 from crossborder.services.outbox import new_message
 from crossborder.services.quarantine import consignment_case, find_consignment
 
 ACK_RULE = "sps.non_compliance_ack"
-
-
-@dataclass(frozen=True)
-class Sent:
-    case_id: str
-    message_id: str
 
 
 def _notice_of(session: Session, case_id: str) -> NonComplianceNoticeRow | None:

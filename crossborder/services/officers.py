@@ -101,9 +101,10 @@ def add_officer(node: Node, officer: Officer, *, by: str | None) -> Officer:
             "role": officer.role.value,
             "os_login": officer.os_login,
         }
-        _audit(
-            session, node, "officer.added_first" if first else "officer.added", actor, now, **facts
-        )
+        if first:
+            _audit(session, node, "officer.added_first", actor, now, **facts)
+        else:
+            _audit(session, node, "officer.added", actor, now, **facts)
     return officer.model_copy(update={"active": True})
 
 
@@ -131,7 +132,8 @@ def deactivate_officer(node: Node, officer_id: str, *, by: str | None) -> Office
             "officer.removed",
             Actor.person(acting),
             now,
-            **_names(row),
+            officer=row.id,
+            full_name=row.full_name,
             role=row.role,
         )
     return removed
@@ -149,8 +151,17 @@ def change_role(node: Node, officer_id: str, role: Role, *, by: str | None) -> O
         changed = _model(row).model_copy(update={"role": role})
         check_an_operator_remains(map(_model, _roster(session, node)), changed)
         previous_role, row.role = row.role, role.value
-        facts = {**_names(row), "previous_role": previous_role, "role": role.value}
-        _audit(session, node, "officer.role_changed", Actor.person(acting), now, **facts)
+        _audit(
+            session,
+            node,
+            "officer.role_changed",
+            Actor.person(acting),
+            now,
+            officer=row.id,
+            full_name=row.full_name,
+            previous_role=previous_role,
+            role=role.value,
+        )
     return changed
 
 
@@ -168,7 +179,15 @@ def set_password(node: Node, officer_id: str, password: str, *, by: str | None) 
             check_permitted(acting, Permission.MANAGE_OFFICERS)
         row = _active_row(session, node, officer_id)
         row.password_hash = digest
-        _audit(session, node, "officer.password_set", Actor.person(acting), now, **_names(row))
+        _audit(
+            session,
+            node,
+            "officer.password_set",
+            Actor.person(acting),
+            now,
+            officer=row.id,
+            full_name=row.full_name,
+        )
 
 
 def sign_in(node: Node, officer_id: str, password: str, *, address: str) -> Officer:
@@ -196,8 +215,8 @@ def sign_in(node: Node, officer_id: str, password: str, *, address: str) -> Offi
             row = session.get(OfficerRow, officer.id)
             if row is not None:
                 row.password_hash = passwords.hash_password(password)
-        facts = {"officer": officer.id, "address": address}
-        _audit(session, node, "officer.signed_in", Actor.person(officer), now, **facts)
+        person = Actor.person(officer)
+        _audit(session, node, "officer.signed_in", person, now, officer=officer.id, address=address)
     return officer
 
 
@@ -213,14 +232,30 @@ def sign_in_by_provider(
         row = _on_duty(session, node, officer_id) if officer_id else None
         officer = _model(row) if row is not None else None
     now, typed, who = node.now(), officer_id[:TYPED_ID_KEPT], subject[:TYPED_ID_KEPT]
-    facts = {"officer": typed, "issuer": issuer, "subject": who, "address": address}
     with node.transaction() as session:
         if officer is None:
-            refused = "officer.provider_sign_in_refused"
-            _audit(session, node, refused, Actor.system(node.agency), now, **facts)
+            _audit(
+                session,
+                node,
+                "officer.provider_sign_in_refused",
+                Actor.system(node.agency),
+                now,
+                officer=typed,
+                issuer=issuer,
+                subject=who,
+                address=address,
+            )
         else:
             _audit(
-                session, node, "officer.signed_in_by_provider", Actor.person(officer), now, **facts
+                session,
+                node,
+                "officer.signed_in_by_provider",
+                Actor.person(officer),
+                now,
+                officer=typed,
+                issuer=issuer,
+                subject=who,
+                address=address,
             )
     if officer is None:
         raise Unauthorized("OIDC_OFFICER_UNKNOWN", name=officer_id[:TYPED_ID_KEPT])
@@ -233,11 +268,6 @@ def _on_duty(session: Session, node: Node, officer_id: str) -> OfficerRow | None
     if row is None or not row.active or row.agency != node.agency:
         return None
     return row
-
-
-def _names(row: OfficerRow) -> dict[str, str]:
-    """How the trail names the officer a roster change is about."""
-    return {"officer": row.id, "full_name": row.full_name}
 
 
 def _audit(

@@ -37,7 +37,7 @@ from crossborder.domain.workflows import Workflow
 from crossborder.reference.agencies import agency
 from crossborder.reference.gates import gate
 from crossborder.services.cases import fresh_case_id, open_case
-from crossborder.services.exchange import note_received, send
+from crossborder.services.exchange import Sent, note_received, send
 from crossborder.services.node import Node, WorkflowHandlers
 from crossborder.services.outbox import new_message
 
@@ -48,12 +48,6 @@ WORKFLOW = Workflow.QUARANTINE
 class Attached:
     case_id: str
     certificate_number: str
-
-
-@dataclass(frozen=True)
-class Shared:
-    case_id: str
-    message_id: str
 
 
 def certificate_digest(certificate: PhytosanitaryCertificate) -> str:
@@ -237,7 +231,7 @@ def _check_reference(node: Node, result: QuarantineResult, exporting_agency: str
 
 def share_result(
     node: Node, result: QuarantineResult, actor: Actor, case_id: str | None = None
-) -> Shared:
+) -> Sent:
     """The exporting side sends its quarantine result, with the certificate it rests on."""
     _check_reference(node, result, node.agency)
     with node.transaction() as session:
@@ -283,7 +277,7 @@ def share_result(
             commodity=_commodity(result),
             botanical_name=result.consignment.botanical_name,
         )
-    return Shared(case_id=case.id, message_id=queued.message_id)
+    return Sent(case_id=case.id, message_id=queued.message_id)
 
 
 def _commodity(result: QuarantineResult) -> str | None:

@@ -214,8 +214,9 @@ ERROR_TYPES = frozenset(
 #: Calls whose first argument is a message key and whose keywords are its parameters.
 TEXT_CALLS = frozenset({"translate", "say", "N_"})
 #: Calls that record an audit event, and the position of the event among their arguments
-#: (``record(session, event, …)``; ``send(session, node, message, event, …)``; …).
-AUDIT_CALLS = {"record": 1, "record_delivery": 1, "send": 3, "note_received": 4}
+#: (``record(session, event, …)``; ``send(session, node, message, event, …)``; the
+#: officers' ``_audit(session, node, event, …)``; …).
+AUDIT_CALLS = {"record": 1, "record_delivery": 1, "send": 3, "note_received": 4, "_audit": 2}
 #: Parameters of the text that such a call adds itself (a delivery step names its recipient).
 IMPLIED_PARAMS = {"record_delivery": frozenset({"recipient"})}
 #: Arguments of ``record`` that are columns of the audit entry, not parameters of its text.
