@@ -14,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from prefect.events.clients import NullEventsClient
+from prefect.events.worker import EventsWorker
 from prefect.testing.utilities import prefect_test_harness
 from sqlalchemy import create_engine, text
 
@@ -41,9 +43,19 @@ class Clock:
 
 @pytest.fixture(scope="session")
 def prefect_local() -> Iterator[None]:
-    """One temporary Prefect server for every test that runs a flow: each start costs seconds."""
-    with prefect_test_harness(server_startup_timeout=60):
-        yield
+    """One temporary Prefect server for every test that runs a flow: each start costs seconds.
+
+    Prefect's events go nowhere: no test reads them, and the events client's
+    websocket pings draw from the global ``random`` in a background thread for the
+    rest of the session, which Hypothesis then reports, rightly, as randomness
+    inside the strategies of whichever property test is running at that moment.
+    """
+    EventsWorker.set_client_override(NullEventsClient)
+    try:
+        with prefect_test_harness(server_startup_timeout=60):
+            yield
+    finally:
+        EventsWorker.set_client_override(None)
 
 
 @pytest.fixture(autouse=True)

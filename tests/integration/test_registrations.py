@@ -8,7 +8,9 @@ running node learns of them only from the database.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import parse_qsl
 
@@ -17,7 +19,7 @@ import pytest
 from sqlalchemy import func, select
 
 from crossborder.adapters.counterpart import CounterpartClient
-from crossborder.adapters.db.clients import DatabaseClientRegistry, Sender
+from crossborder.adapters.db.clients import JWKS_REFRESH_SECONDS, DatabaseClientRegistry, Sender
 from crossborder.adapters.db.tables import AuditEntry, Counterpart, OAuthClient
 from crossborder.adapters.oauth.keys import generate_signing_key, public_jwks
 from crossborder.bootstrap import bootstrap
@@ -248,6 +250,51 @@ def test_the_inbox_sees_a_clients_new_scopes_and_removal_within_a_second(
     remove_client(operator, vn.agency, OPERATOR)
     ticker.now += 1.0
     assert registry.sender(vn.agency) is None
+
+
+def test_token_requests_after_a_rotation_all_see_the_one_fetch_of_the_new_keys(
+    pair: tuple[Node, Node],
+) -> None:
+    """A node that has just rotated asks for several tokens at once (one per case it
+    delivers): each must see the keys the first request fetched, not be refused
+    while that fetch is in flight; and the URL is still fetched once per interval."""
+    cn, vn = pair
+    rotated = generate_signing_key(f"{vn.agency}-sig-2")
+    fetches: list[str] = []
+    in_flight, go_on = threading.Event(), threading.Event()
+
+    def jwks_url(request: httpx.Request) -> httpx.Response:
+        fetches.append(str(request.url))
+        in_flight.set()
+        go_on.wait(timeout=10)
+        return httpx.Response(200, json=public_jwks([rotated]))
+
+    with cn.sessions.begin() as session:
+        row = session.get(OAuthClient, vn.agency)
+        assert row is not None
+        row.jwks_url = "https://vn.node.test/.well-known/jwks.json"
+    ticker = Ticker()
+    registry = DatabaseClientRegistry(
+        cn.sessions, monotonic=ticker, transport=httpx.MockTransport(jwks_url)
+    )
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        first = pool.submit(registry.refreshed, vn.agency)
+        assert in_flight.wait(timeout=10)
+        others = [pool.submit(registry.refreshed, vn.agency) for _ in range(2)]
+        go_on.set()
+        answers = [first.result(timeout=10), *(other.result(timeout=10) for other in others)]
+
+    for answer in answers:
+        assert answer is not None
+        assert [key["kid"] for key in answer.jwks["keys"]] == [f"{vn.agency}-sig-2"]
+    assert len(fetches) == 1
+    # Within the interval, made-up key ids read what is stored and fetch nothing.
+    ticker.now += JWKS_REFRESH_SECONDS - 1
+    assert registry.refreshed(vn.agency) == answers[0]
+    assert len(fetches) == 1
+    ticker.now += 1
+    registry.refreshed(vn.agency)
+    assert len(fetches) == 2
 
 
 class FakeCounterpart:

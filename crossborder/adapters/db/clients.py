@@ -53,6 +53,7 @@ class DatabaseClientRegistry:
         self._monotonic = monotonic
         self._senders: dict[str, tuple[Sender, float]] = {}
         self._refreshed_at: dict[str, float] = {}
+        self._refreshing: dict[str, threading.Lock] = {}
         self._transport = transport
         self._lock = threading.Lock()
 
@@ -71,39 +72,44 @@ class DatabaseClientRegistry:
             )
 
     def refreshed(self, client_id: str) -> RegisteredClient | None:
-        """The client with the keys its JWKS URL publishes now, or ``None`` if not fetched.
+        """The client with the keys its JWKS URL publishes now, as far as we may know them.
 
         Called when a client assertion names a key we do not hold (the client's
-        agency rotated its keys). At most once per :data:`JWKS_REFRESH_SECONDS` per
-        client, so that assertions with made-up key ids cannot make us hammer its URL.
+        agency rotated its keys). The URL is fetched at most once per
+        :data:`JWKS_REFRESH_SECONDS` per client, so that assertions with made-up key
+        ids cannot make us hammer it. One fetch at a time per client: a node that
+        has just rotated asks for several tokens at once (one per case it
+        delivers), and each must see the keys the first one fetched, not be
+        refused while that fetch is in flight.
         """
         # httpx is loaded for this case only: an officer's command never needs it.
         import httpx
 
         from crossborder.adapters.counterpart import fetch_jwks
 
-        now = self._monotonic()
         with self._lock:
-            if now - self._refreshed_at.get(client_id, -JWKS_REFRESH_SECONDS) < (
-                JWKS_REFRESH_SECONDS
-            ):
-                return None
+            refreshing = self._refreshing.setdefault(client_id, threading.Lock())
+        with refreshing:
+            now = self._monotonic()
+            last = self._refreshed_at.get(client_id)
+            if last is not None and now - last < JWKS_REFRESH_SECONDS:
+                return self.get_client(client_id)
             self._refreshed_at[client_id] = now
-        with self._sessions() as session:
-            row = session.get(OAuthClient, client_id)
-            url = row.jwks_url if row is not None else None
-        if url is None:
-            return None
-        try:
-            jwks = fetch_jwks(url, self._transport)
-        except (httpx.HTTPError, ValueError) as error:
-            log.warning("JWKS of client %s not fetched: %s", client_id, error)
-            return None
-        with self._sessions.begin() as session:
-            row = session.get(OAuthClient, client_id)
-            if row is None:
+            with self._sessions() as session:
+                row = session.get(OAuthClient, client_id)
+                url = row.jwks_url if row is not None else None
+            if url is None:
                 return None
-            row.jwks = jwks
+            try:
+                jwks = fetch_jwks(url, self._transport)
+            except (httpx.HTTPError, ValueError) as error:
+                log.warning("JWKS of client %s not fetched: %s", client_id, error)
+                return None
+            with self._sessions.begin() as session:
+                row = session.get(OAuthClient, client_id)
+                if row is None:
+                    return None
+                row.jwks = jwks
         return self.get_client(client_id)
 
     def sender(self, client_id: str, *, fresh: bool = False) -> Sender | None:
