@@ -33,7 +33,13 @@ from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from measuring import POSTGRES_URL, BenchFailed, out, process_cpu_seconds  # noqa: E402
+from measuring import (  # noqa: E402
+    POSTGRES_URL,
+    BenchFailed,
+    out,
+    process_cpu_seconds,
+    quantile_ms,
+)
 from nodes import OFFICER, connect, databases, make_node, serving_apart  # noqa: E402
 from prefect.settings import (  # noqa: E402
     PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
@@ -114,6 +120,56 @@ class Steps:
         started = time.perf_counter()
         yield
         self.busy[name] += time.perf_counter() - started
+
+
+class OfficersReads:
+    """How long an officer's read of the case list waits while the backlog runs.
+
+    Each sample reads the same count twice on the importing node's database, in
+    turn: in a reading session, as the command line and the console read, and in
+    a session opened to write, which queues for the write lock as every session
+    did before reads were told apart. Same run, same load: the ratio is the gain.
+    """
+
+    EVERY = 0.1
+
+    def __init__(self, node: Node) -> None:
+        self._node = node
+        self.reading: list[float] = []
+        self.queued: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        waiting = select(func.count()).where(Case.status == "arrived")
+        while not self._stop.wait(self.EVERY):
+            started = time.perf_counter()
+            with self._node.sessions() as session:
+                session.scalar(waiting)
+            self.reading.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            with self._node.sessions.begin() as session:
+                session.scalar(waiting)
+            self.queued.append(time.perf_counter() - started)
+
+    @contextmanager
+    def sampling(self) -> Iterator[None]:
+        self._thread.start()
+        try:
+            yield
+        finally:
+            self._stop.set()
+            self._thread.join()
+
+    def report(self) -> None:
+        if len(self.reading) < 2:
+            return
+        out(f"an officer's read during the backlog ({len(self.reading)} samples, ms):")
+        for label, seconds in (("reading session", self.reading), ("queued to write", self.queued)):
+            median, p95 = quantile_ms(seconds, 50), quantile_ms(seconds, 95)
+            out(f"  {label:<16} median {median:7.2f}  p95 {p95:8.2f}")
+        ratio = quantile_ms(self.queued, 95) / quantile_ms(self.reading, 95)
+        out(f"  p95 queued to write / reading: {ratio:.1f}x")
 
 
 #: Groups of trucks waiting for a step; None says there are no more.
@@ -280,7 +336,9 @@ def main() -> None:
             serving_apart(cn, clock(), folder / "cn.log") as cn_pid,
         ):
             batched = Steps({"vn": vn_pid, "cn": cn_pid})
-            cases = run(vn, cn, args.n, args.batch, batched)
+            reads = OfficersReads(cn)
+            with reads.sampling():
+                cases = run(vn, cn, args.n, args.batch, batched)
             per_truck = Steps({"vn": vn_pid, "cn": cn_pid})
             cases += run(vn, cn, args.per_truck, None, per_truck)
         check_nothing_lost(vn, cn, cases)
@@ -288,6 +346,7 @@ def main() -> None:
         cn.close()
     out(f"{args.db}, each node a process of its own")
     report(f"one flow run per batch of {args.batch}", args.n, batched)
+    reads.report()
     report("one flow run per truck", args.per_truck, per_truck)
     for step in ("arrival (Prefect)", "release (Prefect)"):
         ratio = (per_truck.busy[step] / args.per_truck) / (batched.busy[step] / args.n)

@@ -7,6 +7,7 @@ network to the database) would hold every other replica's commits behind it.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -63,6 +64,40 @@ def test_a_transaction_marked_unsynced_is_so_alone(tmp_path: Path, clock: Clock)
         raise RuntimeError("rolled back")
     with node.transaction() as session:
         assert session.connection().exec_driver_sql(level).scalar() == 2
+    node.close()
+
+
+def test_a_read_does_not_wait_for_a_writer_and_sees_what_was_committed(
+    tmp_path: Path, clock: Clock, make_db_url: Callable[[str], str]
+) -> None:
+    """An officer's list during a backlog: reads come from their snapshot, not the write queue."""
+    node = make_node("cn", make_db_url("cn"), tmp_path, clock)
+    register_staff(node)
+    count = text("SELECT count(*) FROM officers")
+    with node.sessions() as session:
+        before = session.scalar(count)
+    writing, written = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with node.transaction() as session:
+            session.execute(text("UPDATE officers SET full_name = full_name || '.'"))
+            writing.set()
+            written.wait(timeout=10)
+
+    held = threading.Thread(target=writer)
+    held.start()
+    try:
+        assert writing.wait(timeout=10)
+        started = time.monotonic()
+        with node.sessions() as session:
+            assert session.scalar(count) == before
+        assert time.monotonic() - started < 5  # the writer holds its lock for up to 10 s
+    finally:
+        written.set()
+        held.join()
+    # Opened with begin(), a session is a writer's, and queues as one.
+    with node.sessions.begin() as session:
+        session.execute(text("UPDATE officers SET full_name = full_name"))
     node.close()
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine, Insert, create_engine, event, insert
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransactionOrigin, sessionmaker
 
 from crossborder.adapters.db.tables import Base
 
@@ -53,6 +53,9 @@ class SessionLimits:
 #: that still needs the stolen token and its key's proof. The next synced commit
 #: syncs these with it: the WAL is written in order.
 UNSYNCED = "crossborder_unsynced"
+#: Execution option of a session that only reads (one not opened with ``begin()``):
+#: on SQLite it reads its WAL snapshot without queueing for the write lock.
+READ_ONLY = "crossborder_read_only"
 
 
 def make_engine(url: str, limits: SessionLimits | None = None) -> Engine:
@@ -95,9 +98,18 @@ def _sqlite_engine(url: str) -> Engine:
     # (its busy handler), which gives long tails under load. Writers of this
     # process queue on a lock instead; other processes still meet the busy handler.
     writer = threading.Lock()
+    event.listen(engine, "begin", _beginning(writer))
+    event.listen(engine, "commit", _ending(writer, "COMMIT"))
+    event.listen(engine, "rollback", _ending(writer, "ROLLBACK"))
+    return engine
 
-    @event.listens_for(engine, "begin")
-    def _begin_immediate(connection: Any) -> None:
+
+def _beginning(writer: threading.Lock) -> Callable[[Any], None]:
+    def begin(connection: Any) -> None:
+        if connection.get_execution_options().get(READ_ONLY):
+            # A reader of a WAL database needs no lock: its snapshot is its own.
+            connection.exec_driver_sql("BEGIN")
+            return
         if not writer.acquire(timeout=30):
             raise TimeoutError("no SQLite write lock within 30 s")
         connection.info["holds_writer"] = True
@@ -107,36 +119,52 @@ def _sqlite_engine(url: str) -> Engine:
             connection.exec_driver_sql("PRAGMA synchronous=NORMAL")
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
-    def _ending(statement: str) -> Callable[[Any], None]:
-        def end(connection: Any) -> None:
-            # Only the connection that took the lock gives it back (a pool reset
-            # rolls back connections that never began anything).
-            if not connection.info.pop("holds_writer", False):
-                return
-            # The event comes before SQLAlchemy ends the transaction: ended here
-            # first, the next writer finds SQLite's lock free. Left to
-            # SQLAlchemy, it would meet the lock still held for the commit's
-            # sync and sleep in SQLite's busy handler, a millisecond or more.
-            # The driver's own COMMIT/ROLLBACK then finds nothing left to end.
-            try:
-                driver = connection.connection.dbapi_connection
-                if driver.in_transaction:  # SQLite may have rolled back on an error
-                    driver.execute(statement)
-                if connection.info.pop(UNSYNCED, False):
-                    driver.execute("PRAGMA synchronous=FULL")
-            finally:
-                writer.release()
+    return begin
 
-        return end
 
-    event.listen(engine, "commit", _ending("COMMIT"))
-    event.listen(engine, "rollback", _ending("ROLLBACK"))
+def _ending(writer: threading.Lock, statement: str) -> Callable[[Any], None]:
+    def end(connection: Any) -> None:
+        # Only the connection that took the lock gives it back (a pool reset
+        # rolls back connections that never began anything, and a reader took none).
+        if not connection.info.pop("holds_writer", False):
+            return
+        # The event comes before SQLAlchemy ends the transaction: ended here
+        # first, the next writer finds SQLite's lock free. Left to
+        # SQLAlchemy, it would meet the lock still held for the commit's
+        # sync and sleep in SQLite's busy handler, a millisecond or more.
+        # The driver's own COMMIT/ROLLBACK then finds nothing left to end.
+        try:
+            driver = connection.connection.dbapi_connection
+            if driver.in_transaction:  # SQLite may have rolled back on an error
+                driver.execute(statement)
+            if connection.info.pop(UNSYNCED, False):
+                driver.execute("PRAGMA synchronous=FULL")
+        finally:
+            writer.release()
 
-    return engine
+    return end
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    """Sessions for ``engine``: ``sessions.begin()`` to write, ``sessions()`` to read.
+
+    That is the rule throughout: what writes commits, and only a session opened
+    with ``begin()`` commits. A session that began by itself (a plain
+    ``sessions()``) only reads, so it runs on the same engine marked
+    :data:`READ_ONLY`, and on SQLite it does not wait behind the writers.
+    """
+    reader = engine.execution_options(**{READ_ONLY: True})
+
+    class _Session(Session):
+        def get_bind(self, *args: Any, **kwargs: Any) -> Any:
+            # Asked before the session's first statement begins its transaction: none
+            # yet means it was not opened with begin(), and will begin by itself.
+            transaction = self.get_transaction()
+            if transaction is None or transaction.origin is SessionTransactionOrigin.AUTOBEGIN:
+                return reader
+            return super().get_bind(*args, **kwargs)
+
+    return sessionmaker(engine, class_=_Session, expire_on_commit=False)
 
 
 def insert_now(session: Session, row: Base) -> None:
