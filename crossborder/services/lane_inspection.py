@@ -82,6 +82,13 @@ def _check_signature(
     session: Session, node: Node, signature: OfficerSignature, digest: str, sender: str
 ) -> None:
     """The signature is the sender's, by its published key, over this very record."""
+    # A signature in another agency's name is refused as such before its JWS is
+    # checked: an officer of a third agency signs with that agency's key, which
+    # the sender's keys cannot verify, and SIGNATURE_INVALID would then say the
+    # signature does not verify with the signing agency's keys — untrue, and no
+    # word of the agency that is not a party to the truck.
+    if signature.agency != sender:
+        raise Forbidden("LANE_SIGNATURE_MISMATCH", agency=signature.agency)
     signed = signature.jws.encode()
     keys = _sender_keys(session, sender)
     claims = json.loads(
