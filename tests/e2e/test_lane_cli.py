@@ -19,14 +19,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from crossborder.adapters.db.tables import LaneTruckRow
+from crossborder.adapters.db.tables import (
+    AuditEntry,
+    Case,
+    InboxMessage,
+    LaneTruckRow,
+    OutboxMessage,
+)
 from crossborder.domain.actors import Actor
 from crossborder.domain.certificate_of_origin import FormE
+from crossborder.domain.delivery import InboxStatus, OutboxStatus
 from crossborder.domain.free_text import FreeText
 from crossborder.domain.lane import FindingKind, InspectionFinding, InspectionResult, LaneNotice
-from crossborder.i18n import translate
+from crossborder.i18n import error_message, translate
 from crossborder.services import certificate_of_origin, co_amendment, lane_inspection
 from crossborder.services import lane as lane_steps
 from crossborder.services.cases import case_view
@@ -338,3 +345,71 @@ def test_a_second_notice_a_half_signed_record_a_revoked_certificate_and_a_closed
     wait_for(lambda: status(vn_node, closed) == "decided")
     shown = command(vn, "case", "show", closed)
     assert shown.returncode == 0 and "GATE_CLOSED_AT_ARRIVAL" in shown.stdout, shown.stdout
+
+
+def test_a_notice_whose_goods_its_form_e_does_not_list_is_refused_in_the_officer_s_language(
+    sides: tuple[Side, Side], tmp_path: Path
+) -> None:
+    """Refused at Lạng Sơn, which holds the Form E it names: nothing queued, no case opened."""
+    (vn_node, vn), (cn_node, _) = sides
+    form_e = FormE.model_validate_json(
+        (EXAMPLES / "payloads" / "form-e-dragon-fruit.json").read_bytes()
+    )
+    officer = Actor.officer("officer", vn_node.agency)
+    shared = certificate_of_origin.share(vn_node, form_e, cn_node.agency, officer)
+    wait_for(lambda: status(vn_node, shared.case_id) == "accepted")
+    notice = json.loads(NOTICE.read_text("utf-8"))
+    # The Form E lists dragon fruit (0810.90); the truck is declared to carry tomatoes.
+    tomatoes = {**notice["lines"][0], "hs_code": "070200", "description": "Cà chua tươi"}
+    naming = {
+        **notice,
+        "lines": [tomatoes],
+        "documents": {**notice["documents"], "certificate_of_origin": form_e.certificate_number},
+    }
+    # Every message of the Form E's exchange delivered and acted on, on both sides.
+    wait_for(lambda: settled(vn_node) and settled(cn_node))
+    before = {node.agency: held_rows(node) for node in (vn_node, cn_node)}
+
+    done = lane(
+        vn, "notify", written(tmp_path / "tomatoes.json", naming), "--to", "CN-NNCUS", lang="vi"
+    )
+
+    refused(done, "LANE_LINES_NOT_ON_CERTIFICATE")
+    said = error_message(
+        "LANE_LINES_NOT_ON_CERTIFICATE", "vi", hs_code="070200", certificate="VN-CN26/00123"
+    )
+    assert f"LANE_LINES_NOT_ON_CERTIFICATE: {said}" in done.stderr, done.stderr
+    assert said != error_message(
+        "LANE_LINES_NOT_ON_CERTIFICATE", "en", hs_code="070200", certificate="VN-CN26/00123"
+    )
+    assert {node.agency: held_rows(node) for node in (vn_node, cn_node)} == before
+    # No truck on either side, and no notice queued for Nanning.
+    assert before["VN-CUSKV6"]["lane_trucks"] == before["CN-NNCUS"]["lane_trucks"] == 0
+    with vn_node.sessions() as session:
+        assert "lane.notice" not in session.scalars(select(OutboxMessage.type)).all()
+
+
+def settled(node: Node) -> bool:
+    """Nothing left for ``node``'s loops: no message waiting to go out or to be acted on."""
+    with node.sessions() as session:
+        waiting = session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.status == OutboxStatus.PENDING)
+        )
+        unprocessed = session.scalar(
+            select(func.count())
+            .select_from(InboxMessage)
+            .where(InboxMessage.status == InboxStatus.RECEIVED)
+        )
+    return waiting == unprocessed == 0
+
+
+def held_rows(node: Node) -> dict[str, int]:
+    """How many cases, trucks, outbox and audit rows ``node`` holds."""
+    tables = (Case, LaneTruckRow, OutboxMessage, AuditEntry)
+    with node.sessions() as session:
+        return {
+            table.__tablename__: int(session.scalar(select(func.count()).select_from(table)) or 0)
+            for table in tables
+        }
