@@ -123,15 +123,17 @@ class Steps:
 
 
 class OfficersReads:
-    """How long an officer's read of the case list waits while the backlog runs.
+    """How long an officer's look at a truck's case waits while the backlog runs.
 
-    Each sample reads the same count twice on the importing node's database, in
+    Each sample reads the same case twice on the importing node's database, in
     turn: in a reading session, as the command line and the console read, and in
     a session opened to write, which queues for the write lock as every session
     did before reads were told apart. Same run, same load: the ratio is the gain.
+    The read is one row by its key, so that the sampling itself costs the run
+    next to nothing.
     """
 
-    EVERY = 0.1
+    EVERY = 0.2
 
     def __init__(self, node: Node) -> None:
         self._node = node
@@ -141,7 +143,12 @@ class OfficersReads:
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
     def _sample(self) -> None:
-        waiting = select(func.count()).where(Case.status == "arrived")
+        first = select(Case.id).order_by(Case.id).limit(1)
+        case_id = None
+        while case_id is None and not self._stop.wait(self.EVERY):
+            with self._node.sessions() as session:
+                case_id = session.scalar(first)
+        waiting = select(Case.status).where(Case.id == case_id)
         while not self._stop.wait(self.EVERY):
             started = time.perf_counter()
             with self._node.sessions() as session:
@@ -164,7 +171,7 @@ class OfficersReads:
     def report(self) -> None:
         if len(self.reading) < 2:
             return
-        out(f"an officer's read during the backlog ({len(self.reading)} samples, ms):")
+        out(f"an officer's look at a case during the backlog ({len(self.reading)} samples, ms):")
         for label, seconds in (("reading session", self.reading), ("queued to write", self.queued)):
             median, p95 = quantile_ms(seconds, 50), quantile_ms(seconds, 95)
             out(f"  {label:<16} median {median:7.2f}  p95 {p95:8.2f}")

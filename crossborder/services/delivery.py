@@ -23,8 +23,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, Update, bindparam, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Update, bindparam, exists, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from crossborder.adapters.db.engine import UNSYNCED
 from crossborder.adapters.db.tables import OutboxMessage
@@ -105,14 +105,43 @@ def _lease(which: ColumnElement[bool]) -> Update:
     )
 
 
+#: Another row of the outbox, written before the one being leased.
+_EARLIER = aliased(OutboxMessage, name="earlier")
+
+
+def _earlier_of_its_case(*which: ColumnElement[bool]) -> ColumnElement[bool]:
+    """Whether a pending row of the same case to the same counterpart, written before, is ``which``.
+
+    A counterpart gets a case's messages in the order they were written, whoever
+    sends them: the node's loop, a Prefect flow's batch, an officer's command.
+    An arrival overtaken by the inspection record that follows it is refused.
+    """
+    return exists().where(
+        _EARLIER.case_id == OutboxMessage.case_id,
+        _EARLIER.recipient == OutboxMessage.recipient,
+        _EARLIER.status == OutboxStatus.PENDING,
+        _EARLIER.id < OutboxMessage.id,
+        *which,
+    )
+
+
 # The statements of the per-message path are built once, with bound parameters:
 # building one and its cache key costs SQLAlchemy more than running it.
 _LEASE_DUE = _lease(
     (OutboxMessage.next_attempt_at <= bindparam("now"))
     # Counterparts a sender of this process is busy with wait for it to finish.
     & OutboxMessage.recipient.not_in(bindparam("busy", expanding=True))
+    # A row waits while an earlier one of its case is held by another sender or
+    # waits out its backoff. One that is due and free is leased with it, and goes
+    # first: a batch sends each case's rows in order.
+    & ~_earlier_of_its_case(
+        or_(_EARLIER.next_attempt_at > bindparam("now"), _EARLIER.claimed_until >= bindparam("now"))
+    )
 )
-_LEASE_ONE = _lease(OutboxMessage.message_id == bindparam("wanted"))
+#: A lock of the transaction, by a number this node's database gives no other use.
+_CLAIMS_TAKE_TURNS = select(func.pg_advisory_xact_lock(0x6F7574626F78))  # "outbox"
+# Asked for by itself, a row goes only when nothing of its case is before it.
+_LEASE_ONE = _lease((OutboxMessage.message_id == bindparam("wanted")) & ~_earlier_of_its_case())
 _RECORD = (
     update(OutboxMessage)
     .where(OutboxMessage.id == bindparam("outbox_id"), OutboxMessage.status == OutboxStatus.PENDING)
@@ -174,6 +203,11 @@ def claim_due(
     with node.transaction() as session:
         # A lease lost in a power cut is taken again, and the same bytes sent again.
         connection = session.connection(execution_options={UNSYNCED: True})
+        if connection.dialect.name == "postgresql":
+            # Claims take turns (SQLite's write lock does this there): a case's row
+            # locked by a claim not yet committed would look free to this one, and
+            # leave the row after it to a second sender.
+            connection.execute(_CLAIMS_TAKE_TURNS)
         if message_id is None:
             rows = connection.execute(_LEASE_DUE, {**params, "busy": list(skip)}).all()
         else:

@@ -17,7 +17,12 @@ import pytest
 
 from crossborder.adapters.delivery_outcome import DeliveryOutcome
 from crossborder.domain.messages import CoShareMessage, CoSharePayload
-from crossborder.services.delivery import claim_due, deliver_due, take_back_earlier_claims
+from crossborder.services.delivery import (
+    claim_due,
+    deliver_claims,
+    deliver_due,
+    take_back_earlier_claims,
+)
 from crossborder.services.node import Node
 from crossborder.services.outbox import enqueue, new_message
 from crossborder.workers import Workers
@@ -179,3 +184,51 @@ def test_the_node_takes_back_its_claims_when_its_loops_start(
     finally:
         workers.stop()
         restarted.close()
+
+
+def _one_case(node: Node, recipient: str, count: int) -> list[str]:
+    """``count`` messages of one case to ``recipient``, in the order they were written."""
+    queued = []
+    for _ in range(count):
+        message = new_message(
+            node,
+            CoShareMessage,
+            recipient=recipient,
+            case_id="CN-NNCUS-20261127-00C0DE",
+            payload=CoSharePayload(certificate=form_e()),
+        )
+        with node.transaction() as session:
+            queued.append(enqueue(session, node, message).message_id)
+    return queued
+
+
+def test_a_case_s_messages_go_in_order_whichever_sender_holds_the_first(
+    make_db_url: Callable[[str], str], tmp_path: Path, clock: Clock, peer: Node
+) -> None:
+    """A flow's batch and the node's loop send from one outbox: neither overtakes the other.
+
+    Seen in the green lane's backlog: a truck's arrival, held by one sender,
+    was overtaken by its inspection record, sent by another, which the
+    counterpart then refused (the truck had not arrived there yet).
+    """
+    url = make_db_url("cn")
+    flow, loop = replica("a", url, tmp_path, clock, peer), replica("b", url, tmp_path, clock, peer)
+    arrival, inspection, release = _one_case(flow, peer.agency, 3)
+    other_case = queue(flow, peer.agency, 1)
+
+    # The flow holds the arrival; the loop may take only the other case's message.
+    held = claim_due(flow, 10, arrival)
+    assert [c.message_id for c in held] == [arrival]
+    assert [c.message_id for c in claim_due(loop, 10)] == other_case
+    # Asked for by itself, a later message of the case does not go either.
+    assert claim_due(loop, 10, inspection) == []
+
+    # The arrival was not delivered: it waits out its backoff, and so does the rest.
+    flow.__dict__["counterparts"] = Counterpart("a", [])
+    deliver_claims(flow, held)
+    assert claim_due(loop, 10) == []
+    clock.advance(seconds=2)
+    # All three due and free again: one claim takes them, to send in the order written.
+    assert [c.message_id for c in claim_due(loop, 10)] == [arrival, inspection, release]
+    flow.close()
+    loop.close()
