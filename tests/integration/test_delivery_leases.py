@@ -62,14 +62,15 @@ def replica(name: str, url: str, folder: Path, clock: Clock, peer: Node) -> Node
     return node
 
 
-def queue(node: Node, recipient: str, count: int) -> list[str]:
+def queue(node: Node, recipient: str, count: int, case_id: str | None = None) -> list[str]:
+    """``count`` messages to ``recipient``: each of a case of its own, or all of ``case_id``."""
     queued = []
     for n in range(count):
         message = new_message(
             node,
             CoShareMessage,
             recipient=recipient,
-            case_id=f"CN-NNCUS-20261127-00A1B{n}",
+            case_id=case_id or f"CN-NNCUS-20261127-00A1B{n}",
             payload=CoSharePayload(certificate=form_e()),
         )
         with node.transaction() as session:
@@ -186,22 +187,6 @@ def test_the_node_takes_back_its_claims_when_its_loops_start(
         restarted.close()
 
 
-def _one_case(node: Node, recipient: str, count: int) -> list[str]:
-    """``count`` messages of one case to ``recipient``, in the order they were written."""
-    queued = []
-    for _ in range(count):
-        message = new_message(
-            node,
-            CoShareMessage,
-            recipient=recipient,
-            case_id="CN-NNCUS-20261127-00C0DE",
-            payload=CoSharePayload(certificate=form_e()),
-        )
-        with node.transaction() as session:
-            queued.append(enqueue(session, node, message).message_id)
-    return queued
-
-
 def test_a_case_s_messages_go_in_order_whichever_sender_holds_the_first(
     make_db_url: Callable[[str], str], tmp_path: Path, clock: Clock, peer: Node
 ) -> None:
@@ -213,7 +198,7 @@ def test_a_case_s_messages_go_in_order_whichever_sender_holds_the_first(
     """
     url = make_db_url("cn")
     flow, loop = replica("a", url, tmp_path, clock, peer), replica("b", url, tmp_path, clock, peer)
-    arrival, inspection, release = _one_case(flow, peer.agency, 3)
+    arrival, inspection, release = queue(flow, peer.agency, 3, "CN-NNCUS-20261127-00C0DE")
     other_case = queue(flow, peer.agency, 1)
 
     # The flow holds the arrival; the loop may take only the other case's message.
