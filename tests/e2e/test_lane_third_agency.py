@@ -18,8 +18,7 @@ PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -52,7 +51,6 @@ from crossborder.services.delivery import deliver_due, outbox_status
 from crossborder.services.lane_inspection import INSPECTION_TYP, record_digest
 from crossborder.services.node import Node
 from crossborder.services.outbox import enqueue, new_message
-from tests.conftest import Clock
 from tests.e2e.test_green_lane import (
     OFFICER_CN,
     OFFICER_PPD,
@@ -62,7 +60,7 @@ from tests.e2e.test_green_lane import (
     status,
     truck,
 )
-from tests.factories import connect, make_node, serving, wait_for
+from tests.factories import serving, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -70,26 +68,12 @@ FOUND = (InspectionFinding(kind=FindingKind.NONE_FOUND),)
 
 
 @pytest.fixture
-def three(
-    make_db_url: Callable[[str], str], tmp_path: Path, clock: Clock
-) -> Iterator[tuple[Node, Node, Node]]:
-    """(VN-CUSKV6, VN-PPD, CN-NNCUS), each a counterpart of Nanning and Nanning of each; serving.
-
-    Nanning draws no truck at random: the example notice's truck is yellow, because
-    Nanning holds neither of the certificates it names.
-    """
-    vn = make_node("vn", make_db_url("vn"), tmp_path, clock)
-    ppd = make_node("vn", make_db_url("ppd"), tmp_path / "ppd", clock, agency="VN-PPD")
-    cn = make_node("cn", make_db_url("cn"), tmp_path, clock, lane_random_selection_percent=0)
-    for other in (vn, ppd):
-        connect(other, cn, tmp_path)
-        connect(cn, other, tmp_path)
-    try:
-        with serving(vn), serving(ppd), serving(cn):
-            yield vn, ppd, cn
-    finally:
-        for node in (vn, ppd, cn):
-            node.close()
+def served(three: tuple[Node, Node, Node]) -> Iterator[tuple[Node, Node, Node]]:
+    """The three nodes, each serving. The example notice's truck is yellow at Nanning,
+    which holds neither of the certificates it names."""
+    vn, ppd, cn = three
+    with serving(vn), serving(ppd), serving(cn):
+        yield three
 
 
 def yellow_and_arrived(vn: Node, cn: Node) -> str:
@@ -244,9 +228,9 @@ def released_as_any_other(vn: Node, cn: Node, case_id: str) -> None:
 
 
 def test_a_third_agency_may_neither_write_nor_countersign_a_truck_s_record(
-    three: tuple[Node, Node, Node],
+    served: tuple[Node, Node, Node],
 ) -> None:
-    vn, ppd, cn = three
+    vn, ppd, cn = served
     case_id = yellow_and_arrived(vn, cn)
     # Registered at Nanning as a counterpart that may send lane messages.
     registered = cn.clients.sender(ppd.agency)
@@ -281,9 +265,9 @@ def test_a_third_agency_may_neither_write_nor_countersign_a_truck_s_record(
 
 
 def test_a_record_or_countersignature_signed_in_a_third_agency_s_name_is_refused(
-    three: tuple[Node, Node, Node],
+    served: tuple[Node, Node, Node],
 ) -> None:
-    vn, ppd, cn = three
+    vn, ppd, cn = served
     case_id = yellow_and_arrived(vn, cn)
 
     # Lạng Sơn sends a record signed by a VN-PPD officer, with VN-PPD's key.
