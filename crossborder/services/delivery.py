@@ -138,10 +138,10 @@ _LEASE_DUE = _lease(
         or_(_EARLIER.next_attempt_at > bindparam("now"), _EARLIER.claimed_until >= bindparam("now"))
     )
 )
-#: A lock of the transaction, by a number this node's database gives no other use.
-_CLAIMS_TAKE_TURNS = select(func.pg_advisory_xact_lock(0x6F7574626F78))  # "outbox"
 # Asked for by itself, a row goes only when nothing of its case is before it.
 _LEASE_ONE = _lease((OutboxMessage.message_id == bindparam("wanted")) & ~_earlier_of_its_case())
+#: A lock of the transaction, by a number this node's database gives no other use.
+_CLAIMS_TAKE_TURNS = select(func.pg_advisory_xact_lock(0x6F7574626F78))  # "outbox"
 _RECORD = (
     update(OutboxMessage)
     .where(OutboxMessage.id == bindparam("outbox_id"), OutboxMessage.status == OutboxStatus.PENDING)

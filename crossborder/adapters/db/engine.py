@@ -106,14 +106,15 @@ def _sqlite_engine(url: str) -> Engine:
 
 def _beginning(writer: threading.Lock) -> Callable[[Any], None]:
     def begin(connection: Any) -> None:
-        if connection.get_execution_options().get(READ_ONLY):
+        options = connection.get_execution_options()
+        if options.get(READ_ONLY):
             # A reader of a WAL database needs no lock: its snapshot is its own.
             connection.exec_driver_sql("BEGIN")
             return
         if not writer.acquire(timeout=30):
             raise TimeoutError("no SQLite write lock within 30 s")
         connection.info["holds_writer"] = True
-        if connection.get_execution_options().get(UNSYNCED):
+        if options.get(UNSYNCED):
             # The level may change only outside a transaction: here, and back at its end.
             connection.info[UNSYNCED] = True
             connection.exec_driver_sql("PRAGMA synchronous=NORMAL")
