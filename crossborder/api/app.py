@@ -114,7 +114,7 @@ def create_app(  # noqa: C901 (one closure per route)
             await run_in_threadpool(record_refusal, node, b"", token, too_large)
             raise
         accepted = await run_in_threadpool(receive, node, body, token)
-        if not accepted.duplicate:
+        if accepted.reacts:
             workers.dispatch.wake()
         return JSONResponse(
             {"receipt": accepted.receipt.decode(), "duplicate": accepted.duplicate},

@@ -4,15 +4,15 @@ Admission (in the receipt's transaction) already recorded the message's state
 change; what is left here are the reactions that may send something back, such
 as the automatic acceptance of a valid certificate. Each inbox row with a
 reaction is handled in its own transaction together with it, so a crash between
-two rows loses nothing and repeats nothing; the rows of types that have none
-are only marked processed, all of a pass in one transaction.
+two rows loses nothing and repeats nothing. A row of a type that has none is
+stored processed at admission and never comes here (one left received by an
+earlier version is only marked processed).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from crossborder.adapters.db.engine import UNSYNCED
 from crossborder.adapters.db.tables import InboxMessage
 from crossborder.audit.trail import record
 from crossborder.domain.actors import Actor
@@ -22,30 +22,17 @@ from crossborder.domain.messages import MessageType
 from crossborder.services.node import Node
 
 
-def pending(node: Node, limit: int) -> list[tuple[int, str]]:
-    """The oldest received rows still to handle: (id, message type)."""
+def pending(node: Node, limit: int) -> list[int]:
+    """The oldest received rows still to handle."""
     with node.sessions() as session:
-        rows = session.execute(
-            select(InboxMessage.id, InboxMessage.type)
-            .where(InboxMessage.status == InboxStatus.RECEIVED)
-            .order_by(InboxMessage.id)
-            .limit(limit)
+        return list(
+            session.scalars(
+                select(InboxMessage.id)
+                .where(InboxMessage.status == InboxStatus.RECEIVED)
+                .order_by(InboxMessage.id)
+                .limit(limit)
+            )
         )
-        return [(inbox_id, kind) for inbox_id, kind in rows]
-
-
-def mark_processed(node: Node, inbox_ids: list[int]) -> int:
-    """Rows that call for no reaction: processed, in one transaction; how many were still due."""
-    with node.transaction() as session:
-        # Marked again after a power cut: these rows call for nothing else.
-        session.connection(execution_options={UNSYNCED: True})
-        done = session.scalars(
-            update(InboxMessage)
-            .where(InboxMessage.id.in_(inbox_ids), InboxMessage.status == InboxStatus.RECEIVED)
-            .values(status=InboxStatus.PROCESSED, processed_at=node.now())
-            .returning(InboxMessage.id)
-        )
-        return len(done.all())
 
 
 def process_one(node: Node, inbox_id: int) -> bool:
@@ -89,8 +76,4 @@ def process_one(node: Node, inbox_id: int) -> bool:
 
 
 def process_inbox(node: Node, limit: int = 100) -> int:
-    rows = pending(node, limit)
-    reacting = [i for i, kind in rows if MessageType(kind) in node.workflows.react]
-    quiet = [i for i, kind in rows if MessageType(kind) not in node.workflows.react]
-    handled = mark_processed(node, quiet) if quiet else 0
-    return handled + sum(process_one(node, inbox_id) for inbox_id in reacting)
+    return sum(process_one(node, inbox_id) for inbox_id in pending(node, limit))

@@ -76,6 +76,8 @@ REFUSED_BODY_PREFIX = 1024
 class Accepted:
     receipt: bytes
     duplicate: bool
+    #: The message waits in the inbox for its type's reaction (the dispatcher's work).
+    reacts: bool = False
 
 
 def receive(node: Node, body: bytes, token: AccessToken) -> Accepted:
@@ -161,6 +163,9 @@ def _receive(node: Node, body: bytes, token: AccessToken) -> Accepted:
         RECEIPT_TYP,
     )
     actor = Actor(kind="system", id=token.client_id, agency=agency, role="counterpart")
+    # A type with no reaction is done once admitted: its row is stored processed, and
+    # the dispatcher need neither find it nor mark it in a transaction of its own.
+    reacts = message.type in node.workflows.react
     try:
         with node.transaction() as session:
             # A repeated delivery is found in the admission transaction itself: one
@@ -178,8 +183,9 @@ def _receive(node: Node, body: bytes, token: AccessToken) -> Accepted:
                     signed=body,
                     digest=message_digest,
                     receipt=receipt,
-                    status=InboxStatus.RECEIVED,
+                    status=InboxStatus.RECEIVED if reacts else InboxStatus.PROCESSED,
                     received_at=received_at,
+                    processed_at=None if reacts else received_at,
                 ),
             )
             record(
@@ -201,7 +207,7 @@ def _receive(node: Node, body: bytes, token: AccessToken) -> Accepted:
         if earlier is None:
             raise
         return earlier
-    return Accepted(receipt=receipt, duplicate=False)
+    return Accepted(receipt=receipt, duplicate=False, reacts=reacts)
 
 
 def _earlier_delivery(node: Node, message: AnyMessage, message_digest: str) -> Accepted | None:

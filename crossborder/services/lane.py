@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from crossborder.adapters.db.engine import insert_now
@@ -91,15 +91,24 @@ class Arrived:
     released: bool
 
 
+#: Every step of a truck reads its case and truck row together, locked: one statement,
+#: built once (on this path SQLAlchemy's building of a statement costs more than running
+#: it), reading the rows afresh even if the session holds them.
+_TRUCK_CASE = (
+    select(Case, LaneTruckRow)
+    .join(LaneTruckRow, LaneTruckRow.case_id == Case.id)
+    .where(Case.id == bindparam("case_id"), Case.workflow == WORKFLOW)
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+
+
 def truck_case(session: Session, case_id: str) -> tuple[Case, LaneTruckRow]:
     """The case and truck ``case_id``, locked; ``LANE_CASE_UNKNOWN`` if there is none."""
-    case = session.get(Case, case_id, with_for_update=True)
-    truck = session.scalars(
-        select(LaneTruckRow).where(LaneTruckRow.case_id == case_id).with_for_update()
-    ).one_or_none()
-    if case is None or case.workflow != WORKFLOW or truck is None:
+    row = session.execute(_TRUCK_CASE, {"case_id": case_id}).one_or_none()
+    if row is None:
         raise NotFound("LANE_CASE_UNKNOWN", case_id=case_id)
-    return case, truck
+    return row.Case, row.LaneTruckRow
 
 
 def _from_importing_side(
