@@ -111,6 +111,9 @@ _TAKE_NUMBERS = (
     .returning(AuditHead.next_seq)
 )
 _COLUMNS = tuple(column.key for column in AuditEntry.__table__.columns)
+#: Built once: every transaction of the node appends here, and building the
+#: statement and its cache key anew each time cost more than its INSERT.
+_APPEND = insert(AuditEntry)
 
 
 @event.listens_for(Session, "before_commit")
@@ -126,7 +129,8 @@ def _number_pending(session: Session) -> None:
     # Plain INSERTs, not the unit of work: every transaction of the node appends
     # here, and the ORM's flush of these rows cost more than the rest of the commit.
     rows = [{key: entry.__dict__[key] for key in _COLUMNS} for entry in pending]
-    connection.execute(insert(AuditEntry), rows)
+    # One entry, as most transactions append, is one plain INSERT, not an executemany.
+    connection.execute(_APPEND, rows[0] if len(rows) == 1 else rows)
 
 
 @event.listens_for(Session, "after_rollback")

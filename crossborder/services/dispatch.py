@@ -11,7 +11,7 @@ earlier version is only marked processed).
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 
 from crossborder.adapters.db.tables import InboxMessage
 from crossborder.audit.trail import record
@@ -20,6 +20,15 @@ from crossborder.domain.delivery import InboxStatus
 from crossborder.domain.errors import CrossborderError
 from crossborder.domain.messages import MessageType
 from crossborder.services.node import Node
+
+#: A received row, locked, unless another worker holds it. Built once, as is the
+#: plain UPDATE that marks it handled (not the unit of work's flush of the loaded row).
+_TAKE = (
+    select(InboxMessage)
+    .where(InboxMessage.id == bindparam("inbox_id"), InboxMessage.status == InboxStatus.RECEIVED)
+    .with_for_update(skip_locked=True)
+)
+_MARK = update(InboxMessage).where(InboxMessage.id == bindparam("inbox_id"))
 
 
 def pending(node: Node, limit: int) -> list[int]:
@@ -39,18 +48,18 @@ def process_one(node: Node, inbox_id: int) -> bool:
     """Handle one received message; ``False`` if another worker already did."""
     try:
         with node.transaction() as session:
-            row = session.scalars(
-                select(InboxMessage)
-                .where(InboxMessage.id == inbox_id, InboxMessage.status == InboxStatus.RECEIVED)
-                .with_for_update(skip_locked=True)
-            ).one_or_none()
+            row = session.scalars(_TAKE, {"inbox_id": inbox_id}).one_or_none()
             if row is None:
                 return False
             react = node.workflows.react.get(MessageType(row.type))
             if react is not None:
                 react(session, node, row)
-            row.status = InboxStatus.PROCESSED
-            row.processed_at = node.now()
+            done = {
+                "inbox_id": inbox_id,
+                "status": InboxStatus.PROCESSED,
+                "processed_at": node.now(),
+            }
+            session.connection().execute(_MARK, done)
     except CrossborderError as error:
         # The reaction was refused (say an officer decided first): keep the
         # message, mark why, and let a person see it on the case.

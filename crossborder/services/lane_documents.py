@@ -8,7 +8,7 @@ holds, never on what the notice says about them.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from crossborder.adapters.db.tables import Alert, Certificate, LaneTruckRow
@@ -29,6 +29,15 @@ _RECOGNITION_STATES = {
     RecognitionOutcome.DOCUMENTARY_CHECK.value: DocumentState.VALID,
     RecognitionOutcome.REDUCED_SAMPLING.value: DocumentState.SAMPLING,
 }
+#: The newest version of a Form E this node holds: its status, or what it lists. Every
+#: notice reads one of them; built once, each reads only the column it needs.
+_NEWEST_STATUS, _NEWEST_CONTENT = (
+    select(column)
+    .where(Certificate.number == bindparam("number"))
+    .order_by(Certificate.version.desc())
+    .limit(1)
+    for column in (Certificate.status, Certificate.content)
+)
 #: Alerts that still call for care: not closed, not withdrawn.
 _ALERT_OPEN = (AlertStatus.SENT, AlertStatus.RECEIVED, AlertStatus.ACKNOWLEDGED)
 
@@ -37,11 +46,11 @@ def certificate_of_origin_state(session: Session, number: str | None) -> Documen
     """The newest version of the Form E ``number`` this node holds: accepted, pending or not."""
     if number is None:
         return DocumentState.MISSING
-    latest = _newest(session, number)
-    if latest is None:
+    status = session.scalar(_NEWEST_STATUS, {"number": number})
+    if status is None:
         return DocumentState.UNKNOWN
     # Rejected, revoked (and a superseded version cannot be the newest).
-    return _CO_STATES.get(latest.status, DocumentState.INVALID)
+    return _CO_STATES.get(status, DocumentState.INVALID)
 
 
 def lines_off_certificate(session: Session, notice: LaneNotice) -> list[str]:
@@ -53,21 +62,11 @@ def lines_off_certificate(session: Session, notice: LaneNotice) -> list[str]:
     number = notice.documents.certificate_of_origin
     if number is None:
         return []
-    latest = _newest(session, number)
-    if latest is None:
+    content = session.scalar(_NEWEST_CONTENT, {"number": number})
+    if content is None:
         return []
-    listed = {str(item.get("hs_code", ""))[:6] for item in latest.content.get("items", [])}
+    listed = {str(item.get("hs_code", ""))[:6] for item in content.get("items", [])}
     return [line.hs_code for line in notice.lines if line.hs_code[:6] not in listed]
-
-
-def _newest(session: Session, number: str) -> Certificate | None:
-    """The newest version of the Form E ``number`` this node holds, if any."""
-    return session.scalars(
-        select(Certificate)
-        .where(Certificate.number == number)
-        .order_by(Certificate.version.desc())
-        .limit(1)
-    ).first()
 
 
 def phytosanitary_state(session: Session, node: Node, number: str | None) -> DocumentState:

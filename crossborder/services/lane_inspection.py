@@ -41,7 +41,7 @@ from crossborder.domain.messages import (
     MessageType,
 )
 from crossborder.services.exchange import Sent, note_received, send
-from crossborder.services.lane import truck_case
+from crossborder.services.lane import store_step, truck_case
 from crossborder.services.node import Node, WorkflowHandlers
 from crossborder.services.outbox import new_message
 
@@ -106,12 +106,24 @@ def _inspectable(case: Case, truck: LaneTruckRow) -> None:
 
 
 def _store_record(
-    truck: LaneTruckRow, record: JointInspectionRecord, digest: str, signature: OfficerSignature
+    session: Session,
+    case: Case,
+    truck: LaneTruckRow,
+    record: JointInspectionRecord,
+    digest: str,
+    signature: OfficerSignature,
+    now: datetime,
 ) -> None:
-    truck.inspection = record.model_dump(mode="json")
-    truck.record_digest = digest
-    truck.signatures = [signature.model_dump(mode="json")]
-    truck.added_findings = []
+    store_step(
+        session,
+        case,
+        truck,
+        now,
+        inspection=record.model_dump(mode="json"),
+        record_digest=digest,
+        signatures=[signature.model_dump(mode="json")],
+        added_findings=[],
+    )
 
 
 def _record_facts(case: Case, record: JointInspectionRecord) -> dict[str, Any]:
@@ -145,8 +157,7 @@ def inspect(
         )
         digest = record_digest(record)
         signature = _signature(node, digest, case_id, actor)
-        _store_record(truck, record, digest, signature)
-        case.updated_at = now
+        _store_record(session, case, truck, record, digest, signature, now)
         queued = send(
             session,
             node,
@@ -179,8 +190,7 @@ def admit_inspection(
     _inspectable(case, truck)
     record_hash = record_digest(record)
     _check_signature(session, node, message.payload.signature, record_hash, message.sender)
-    _store_record(truck, record, record_hash, message.payload.signature)
-    case.updated_at = node.now()
+    _store_record(session, case, truck, record, record_hash, message.payload.signature, node.now())
     note_received(
         session,
         node,
@@ -194,6 +204,7 @@ def admit_inspection(
 
 
 def _complete(
+    session: Session,
     case: Case,
     truck: LaneTruckRow,
     signature: OfficerSignature,
@@ -204,11 +215,16 @@ def _complete(
         raise Conflict("LANE_NO_RECORD", case_id=case.id)
     if any(held["agency"] == signature.agency for held in truck.signatures):
         raise Conflict("LANE_ALREADY_SIGNED", case_id=case.id, agency=signature.agency)
-    truck.signatures = [*truck.signatures, signature.model_dump(mode="json")]
-    truck.added_findings = [finding.model_dump(mode="json") for finding in findings]
-    truck.inspected_at = at
-    case.status = LaneStatus.INSPECTED.value
-    case.updated_at = at
+    store_step(
+        session,
+        case,
+        truck,
+        at,
+        LaneStatus.INSPECTED,
+        signatures=[*truck.signatures, signature.model_dump(mode="json")],
+        added_findings=[finding.model_dump(mode="json") for finding in findings],
+        inspected_at=at,
+    )
 
 
 def countersign(
@@ -221,7 +237,7 @@ def countersign(
             raise Conflict("LANE_NO_RECORD", case_id=case_id)
         now = node.now()
         signature = _signature(node, truck.record_digest, case_id, actor)
-        _complete(case, truck, signature, findings, now)
+        _complete(session, case, truck, signature, findings, now)
         queued = send(
             session,
             node,
@@ -255,7 +271,7 @@ def admit_countersign(
         raise Conflict("LANE_RECORD_MISMATCH", case_id=case.id)
     _check_signature(session, node, payload.signature, payload.record_digest, message.sender)
     # Both sides date the inspection from the countersignature, on the signer's clock.
-    _complete(case, truck, payload.signature, payload.findings, message.created_at)
+    _complete(session, case, truck, payload.signature, payload.findings, message.created_at)
     note_received(
         session,
         node,
