@@ -148,7 +148,7 @@ class Workers:
             node.settings.deadline_poll_seconds,
             DEADLINE_BATCH,
         )
-        replay = DatabaseReplayStore(node.sessions)
+        replay = DatabaseReplayStore(node.engine)
         # One pass clears all that expired; a pass that found some looks once more.
         self.housekeeping = Loop(
             "housekeeping", lambda: replay.forget_expired(node.now()), HOUSEKEEPING_SECONDS, 1

@@ -54,7 +54,7 @@ def create_app(  # noqa: C901 (one closure per route)
     client_rate = RateLimit(settings.client_rate_per_second, settings.client_burst, clock=monotonic)
     token_rate = RateLimit(settings.token_rate_per_second, settings.token_burst, clock=monotonic)
     # Client assertions and DPoP proofs are each accepted once, whichever process sees them.
-    replay = DatabaseReplayStore(node.sessions)
+    replay = DatabaseReplayStore(node.engine)
     authorization_server = AuthorizationServer(
         issuer=settings.issuer,
         # Read at every token, so that a rotation takes effect without a restart.

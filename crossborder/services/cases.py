@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from crossborder.adapters.db.engine import insert_now
@@ -127,6 +127,9 @@ def certificate_view(node: Node, number: str) -> CertificateView:
     return CertificateView(case_id, versions, verifications, open_deadlines)
 
 
+_TAKEN = select(Case.id).where(Case.id == bindparam("case_id"))
+
+
 def fresh_case_id(session: Session, node: Node, at: datetime) -> str:
     """A new case id of this node for the day of ``at``, not yet taken.
 
@@ -136,7 +139,7 @@ def fresh_case_id(session: Session, node: Node, at: datetime) -> str:
     """
     while True:
         case_id = new_case_id(node.agency, at, secrets.token_hex(3), node.timezone)
-        if session.get(Case, case_id) is None:
+        if session.scalar(_TAKEN, {"case_id": case_id}) is None:
             return case_id
 
 

@@ -168,11 +168,8 @@ def _receive(node: Node, body: bytes, token: AccessToken) -> Accepted:
     reacts = message.type in node.workflows.react
     try:
         with node.transaction() as session:
-            # A repeated delivery is found in the admission transaction itself: one
-            # session per message, not two. (The receipt above is then not used.)
-            earlier = _earlier_in(session, message, message_digest)
-            if earlier is not None:
-                return earlier
+            # A repeated delivery is refused by the inbox's unique message id, below:
+            # not looked for first, as every message would then pay for the rare repeat.
             insert_now(
                 session,
                 InboxMessage(
@@ -202,7 +199,8 @@ def _receive(node: Node, body: bytes, token: AccessToken) -> Accepted:
             )
             node.workflows.admit[message.type](session, node, message, message_digest, actor)
     except IntegrityError:
-        # The same message arriving twice at once: the other delivery won the race.
+        # The same message again, or twice at once: the first delivery's receipt is the
+        # answer. (The receipt signed above is then not used.)
         earlier = _earlier_delivery(node, message, message_digest)
         if earlier is None:
             raise
@@ -211,13 +209,9 @@ def _receive(node: Node, body: bytes, token: AccessToken) -> Accepted:
 
 
 def _earlier_delivery(node: Node, message: AnyMessage, message_digest: str) -> Accepted | None:
-    with node.sessions() as session:
-        return _earlier_in(session, message, message_digest)
-
-
-def _earlier_in(session: Session, message: AnyMessage, message_digest: str) -> Accepted | None:
     """The receipt we already gave for this message id, if any: one effect per message."""
-    row = session.execute(_EARLIER, {"message_id": str(message.message_id)}).one_or_none()
+    with node.sessions() as session:
+        row = session.execute(_EARLIER, {"message_id": str(message.message_id)}).one_or_none()
     if row is None:
         return None
     if row.digest != message_digest:

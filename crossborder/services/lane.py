@@ -208,16 +208,20 @@ def _notice_facts(notice: LaneNotice) -> dict[str, Any]:
     return {"plate": notice.truck.plate, "gate": notice.gate, "reference": notice.reference}
 
 
+#: The case of a notice this node already sent under the same reference, if any.
+_NOTIFIED_AS = select(LaneTruckRow.case_id).where(
+    LaneTruckRow.notice_reference == bindparam("reference"),
+    LaneTruckRow.exporting_agency == bindparam("exporting"),
+)
+
+
 def notify(node: Node, notice: LaneNotice, recipient: str, actor: Actor) -> Sent:
     """The exporting side sends the pre-arrival notice of one truck (one declaration)."""
     _check_notice(node, notice, recipient)
     now = node.now()
     with node.transaction() as session:
         taken = session.scalar(
-            select(LaneTruckRow.case_id).where(
-                LaneTruckRow.notice_reference == notice.reference,
-                LaneTruckRow.exporting_agency == node.agency,
-            )
+            _NOTIFIED_AS, {"reference": notice.reference, "exporting": node.agency}
         )
         if taken is not None:
             raise Conflict("LANE_NOTICE_ALREADY_SENT", reference=notice.reference, case_id=taken)

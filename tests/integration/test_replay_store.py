@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from crossborder.adapters.db.engine import make_engine, make_session_factory
+from crossborder.adapters.db.engine import make_engine
 from crossborder.adapters.db.migrate import upgrade
 from crossborder.adapters.db.replay import DatabaseReplayStore
 
@@ -13,7 +13,7 @@ from crossborder.adapters.db.replay import DatabaseReplayStore
 def test_a_value_is_taken_once_until_it_expires(make_db_url: Callable[[str], str]) -> None:
     engine = make_engine(make_db_url("replay"))
     upgrade(engine)
-    store = DatabaseReplayStore(make_session_factory(engine))
+    store = DatabaseReplayStore(engine)
     now = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 
     assert store.first_seen("client-assertion:CN-NNCUS:j1", now + timedelta(seconds=120))
