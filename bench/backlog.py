@@ -2,8 +2,9 @@
 
 Two nodes on loopback (Lạng Sơn customs exporting, Nanning customs importing),
 each a process of its own with its own SQLite database and HTTP server, as
-deployed; this process takes the officers' steps on their databases, as the
-command line does, and runs the Prefect flows. Every truck takes the whole
+deployed; the officers' steps are taken on their databases, as the command
+line does, each step's officers from a process of their own, and this process
+runs the Prefect flows. Every truck takes the whole
 path: notice → lane decided by the importing node's react step → arrival →
 one joint inspection written on one side and countersigned on the other →
 release, with every message delivered and receipted. The Prefect part —
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import contextvars
 import json
+import multiprocessing
 import os
 import queue
 import sys
@@ -26,7 +28,8 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
@@ -51,6 +54,7 @@ from sqlalchemy import func, select  # noqa: E402
 
 from crossborder.adapters.db.tables import Case, LaneTruckRow, OutboxMessage  # noqa: E402
 from crossborder.adapters.local_node import wake_delivery  # noqa: E402
+from crossborder.bootstrap import bootstrap  # noqa: E402
 from crossborder.domain.actors import Actor  # noqa: E402
 from crossborder.domain.delivery import OutboxStatus  # noqa: E402
 from crossborder.domain.lane import (  # noqa: E402
@@ -61,6 +65,7 @@ from crossborder.domain.lane import (  # noqa: E402
 )
 from crossborder.services import lane, lane_inspection  # noqa: E402
 from crossborder.services.node import Node  # noqa: E402
+from crossborder.settings import Settings  # noqa: E402
 from flows.lane import BacklogBatch, OneTruck, process_lane_backlog, release_one_truck  # noqa: E402
 from flows.runtime import use  # noqa: E402
 
@@ -99,16 +104,19 @@ def wait(condition: Callable[[], bool], timeout: float = 600) -> None:
 
 
 class Steps:
-    """How long each step's worker was busy, and the CPU seconds each process spent."""
+    """How long each step's worker was busy, and the CPU seconds each group of processes spent."""
 
-    def __init__(self, pids: dict[str, int]) -> None:
-        self._pids = {"bench": os.getpid(), **pids}
+    def __init__(self, pids: dict[str, tuple[int, ...]]) -> None:
+        self._pids = {"bench": (os.getpid(),), **pids}
         self.busy: dict[str, float] = dict.fromkeys(STEPS, 0.0)
         self.wall = 0.0
         self.cpu: dict[str, float] = {}
 
     def _cpu(self) -> dict[str, float]:
-        return {name: process_cpu_seconds(pid) or 0.0 for name, pid in self._pids.items()}
+        return {
+            name: sum(process_cpu_seconds(pid) or 0.0 for pid in pids)
+            for name, pids in self._pids.items()
+        }
 
     @contextmanager
     def whole(self) -> Iterator[None]:
@@ -192,7 +200,63 @@ STEPS = (
 )
 
 
-def run(vn: Node, cn: Node, n: int, batch: int | None, steps: Steps) -> list[str]:
+#: In an officers' process: the two nodes' databases and keys, opened as a command opens them.
+_desk: dict[str, Node] = {}
+
+
+def _open_desk(settings: dict[str, str]) -> None:
+    for side, settings_json in settings.items():
+        _desk[side] = bootstrap(Settings.model_validate_json(settings_json), clock=clock)
+
+
+def _pid() -> int:
+    return os.getpid()
+
+
+def _notify_all(references: list[str]) -> list[str]:
+    vn, cn = _desk["vn"], _desk["cn"]
+    officer = Actor.officer(OFFICER, vn.agency)
+    return each(
+        vn, references, lambda ref: lane.notify(vn, notice(ref), cn.agency, officer).case_id
+    )
+
+
+def _inspect_all(cases: list[str]) -> None:
+    cn = _desk["cn"]
+    officer = Actor.officer(OFFICER, cn.agency)
+    each(cn, cases, lambda case: lane_inspection.inspect(cn, case, FOUND, PASSED, officer))
+
+
+def _countersign_all(cases: list[str]) -> None:
+    vn = _desk["vn"]
+    officer = Actor.officer(OFFICER, vn.agency)
+    each(vn, cases, lambda case: lane_inspection.countersign(vn, case, officer))
+
+
+class Desks:
+    """The officers of each step that officers take, in a process of their own.
+
+    Officers' commands are processes of their own beside the node, each with
+    its own interpreter: taken from threads of this process, which also runs
+    the flows, each step would wait for the others' share of one GIL while
+    holding its node's write lock, and the figures would measure that.
+    """
+
+    STEPS = ("notice", "inspection", "countersignature")
+
+    def __init__(self, stack: ExitStack, vn: Node, cn: Node) -> None:
+        settings = {"vn": vn.settings.model_dump_json(), "cn": cn.settings.model_dump_json()}
+        spawn = multiprocessing.get_context("spawn")
+        self.pools = {
+            step: stack.enter_context(
+                ProcessPoolExecutor(1, spawn, initializer=_open_desk, initargs=(settings,))
+            )
+            for step in self.STEPS
+        }
+        self.pids = tuple(pool.submit(_pid).result() for pool in self.pools.values())
+
+
+def run(vn: Node, cn: Node, n: int, batch: int | None, steps: Steps, desks: Desks) -> list[str]:
     """All N trucks through every step; ``batch`` None means one flow run per truck.
 
     The trucks go in groups (a batch, or ten trucks one flow run each), and the
@@ -200,13 +264,11 @@ def run(vn: Node, cn: Node, n: int, batch: int | None, steps: Steps) -> list[str
     as at a gate where trucks are notified, arrive, are inspected and leave at
     the same time: both nodes are busy at once, as they would be.
     """
-    officer_vn, officer_cn = Actor.officer(OFFICER, vn.agency), Actor.officer(OFFICER, cn.agency)
     size = batch or 10
+    officers = desks.pools
 
     def notified(references: list[str]) -> list[str]:
-        cases = each(
-            vn, references, lambda ref: lane.notify(vn, notice(ref), cn.agency, officer_vn).case_id
-        )
+        cases = officers["notice"].submit(_notify_all, references).result()
         wait(lambda: all_status(vn, cases, ("decided",)))
         return cases
 
@@ -220,12 +282,12 @@ def run(vn: Node, cn: Node, n: int, batch: int | None, steps: Steps) -> list[str
         return cases
 
     def inspected(cases: list[str]) -> list[str]:
-        each(cn, cases, lambda case: lane_inspection.inspect(cn, case, FOUND, PASSED, officer_cn))
+        officers["inspection"].submit(_inspect_all, cases).result()
         wait(lambda: all_recorded(vn, cases))
         return cases
 
     def countersigned(cases: list[str]) -> list[str]:
-        each(vn, cases, lambda case: lane_inspection.countersign(vn, case, officer_vn))
+        officers["countersignature"].submit(_countersign_all, cases).result()
         wait(lambda: all_status(cn, cases, ("inspected", "released")))
         return cases
 
@@ -353,13 +415,16 @@ def main() -> None:
             prefect_test_harness(server_startup_timeout=60),
             serving_apart(vn, clock(), folder / "vn.log") as vn_pid,
             serving_apart(cn, clock(), folder / "cn.log") as cn_pid,
+            ExitStack() as stack,
         ):
-            batched = Steps({"vn": vn_pid, "cn": cn_pid})
+            desks = Desks(stack, vn, cn)
+            pids = {"officers": desks.pids, "vn": (vn_pid,), "cn": (cn_pid,)}
+            batched = Steps(pids)
             reads = OfficersReads(cn)
             with reads.sampling():
-                cases = run(vn, cn, args.n, args.batch, batched)
-            per_truck = Steps({"vn": vn_pid, "cn": cn_pid})
-            cases += run(vn, cn, args.per_truck, None, per_truck)
+                cases = run(vn, cn, args.n, args.batch, batched, desks)
+            per_truck = Steps(pids)
+            cases += run(vn, cn, args.per_truck, None, per_truck, desks)
         check_nothing_lost(vn, cn, cases)
         vn.close()
         cn.close()
