@@ -188,7 +188,8 @@ class Case(Base):
     workflow: Mapped[str] = mapped_column(String(32))
     counterpart: Mapped[str] = mapped_column(String(32))
     subject: Mapped[str] = mapped_column(String(100), index=True)
-    status: Mapped[str] = mapped_column(String(32))
+    #: Indexed: the cases still moving (trucks ready to leave) are few among all ever held.
+    status: Mapped[str] = mapped_column(String(32), index=True)
     opened_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -541,7 +542,11 @@ class LaneTruckRow(Base):
     """
 
     __tablename__ = "lane_trucks"
-    __table_args__ = (Index("ix_lane_trucks_gate_arrived", "gate", "arrived_at"),)
+    __table_args__ = (
+        Index("ix_lane_trucks_gate_arrived", "gate", "arrived_at"),
+        # Every notice sent is checked against the ones sent before under its reference.
+        Index("ix_lane_trucks_notice", "notice_reference", "exporting_agency"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), unique=True)
