@@ -11,6 +11,7 @@ import json
 import os
 import tempfile
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
@@ -104,5 +105,15 @@ def public_jwks(keys: Iterable[Key]) -> dict[str, Any]:
 
 
 def key_set_from_jwks(jwks: dict[str, Any]) -> KeySet:
-    """Import a published JWKS (members of a key type we do not know are skipped, RFC 7517 §5)."""
-    return KeySet.import_key_set(cast(KeySetSerialization, jwks))
+    """Import a published JWKS (members of a key type we do not know are skipped, RFC 7517 §5).
+
+    The same JWKS is imported once: a joint inspection's signature is checked
+    with the sender's stored keys inside the admission's transaction, where
+    every millisecond holds the database's write lock.
+    """
+    return _imported(json.dumps(jwks, sort_keys=True))
+
+
+@lru_cache(maxsize=64)
+def _imported(jwks: str) -> KeySet:
+    return KeySet.import_key_set(cast(KeySetSerialization, json.loads(jwks)))
