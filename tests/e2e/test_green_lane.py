@@ -18,11 +18,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from crossborder.adapters.db.tables import LaneTruckRow
+from crossborder.adapters.db.tables import InboxMessage, LaneTruckRow
 from crossborder.adapters.ephyto import read_certificate_file
 from crossborder.domain.actors import Actor
 from crossborder.domain.alerts import AlertContent
 from crossborder.domain.certificate_of_origin import FormE
+from crossborder.domain.delivery import InboxStatus
 from crossborder.domain.errors import Conflict, InvalidInput
 from crossborder.domain.free_text import FreeText
 from crossborder.domain.lane import (
@@ -47,6 +48,7 @@ from crossborder.services import (
 )
 from crossborder.services.cases import case_view
 from crossborder.services.delivery import deliver_due
+from crossborder.services.dispatch import process_inbox
 from crossborder.services.node import Node
 from flows.lane import BacklogBatch, process_lane_backlog
 from flows.runtime import use
@@ -190,6 +192,35 @@ def test_a_truck_without_its_certificate_of_origin_is_inspected_once_and_release
         100,
     )
     assert figures[("inspection", Lane.RED)].median_minutes == 45
+
+
+def inbox_status(node: Node, case_id: str, kind: str) -> InboxStatus:
+    with node.sessions() as session:
+        return session.scalars(
+            select(InboxMessage.status).where(
+                InboxMessage.case_id == case_id, InboxMessage.type == kind
+            )
+        ).one()
+
+
+def test_a_message_with_no_reaction_is_done_when_admitted_and_one_with_a_reaction_waits(
+    pair: tuple[Node, Node],
+) -> None:
+    """The notice waits in the inbox for the decision; the decision needs nothing more."""
+    vn, cn = pair
+    with serving(vn, run_workers=False), serving(cn, run_workers=False):
+        sent = lane.notify(vn, notice(), cn.agency, OFFICER_VN)
+        deliver_due(vn)
+        assert inbox_status(cn, sent.case_id, "lane.notice") == InboxStatus.RECEIVED
+        assert status(cn, sent.case_id) == "notified"
+
+        assert process_inbox(cn) == 1
+        assert inbox_status(cn, sent.case_id, "lane.notice") == InboxStatus.PROCESSED
+        deliver_due(cn)
+        # No dispatcher runs on either side: admitting the decision was all there was to do.
+        assert inbox_status(vn, sent.case_id, "lane.decision") == InboxStatus.PROCESSED
+        assert status(vn, sent.case_id) == "decided"
+        assert process_inbox(vn) == 0
 
 
 def test_a_refusal_closes_the_case_on_both_sides_too(pair: tuple[Node, Node]) -> None:
