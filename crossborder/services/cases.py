@@ -19,7 +19,7 @@ from crossborder.adapters.db.tables import (
     OutboxMessage,
     Verification,
 )
-from crossborder.domain.errors import NotFound
+from crossborder.domain.errors import Conflict, NotFound
 from crossborder.domain.messages import new_case_id
 from crossborder.services import deadlines
 from crossborder.services.node import Node
@@ -130,6 +130,16 @@ def certificate_view(node: Node, number: str) -> CertificateView:
 _TAKEN = select(Case.id).where(Case.id == bindparam("case_id"))
 
 
+def _taken(session: Session, case_id: str) -> bool:
+    return session.scalar(_TAKEN, {"case_id": case_id}) is not None
+
+
+def check_case_new(session: Session, case_id: str) -> None:
+    """A case the counterpart opens under its own id: ``CASE_ALREADY_EXISTS`` if we hold it."""
+    if _taken(session, case_id):
+        raise Conflict("CASE_ALREADY_EXISTS", case_id=case_id)
+
+
 def fresh_case_id(session: Session, node: Node, at: datetime) -> str:
     """A new case id of this node for the day of ``at``, not yet taken.
 
@@ -139,7 +149,7 @@ def fresh_case_id(session: Session, node: Node, at: datetime) -> str:
     """
     while True:
         case_id = new_case_id(node.agency, at, secrets.token_hex(3), node.timezone)
-        if session.scalar(_TAKEN, {"case_id": case_id}) is None:
+        if not _taken(session, case_id):
             return case_id
 
 

@@ -35,7 +35,7 @@ from crossborder.domain.messages import (
 from crossborder.domain.rules import validate_form_e
 from crossborder.domain.validation import schema_checked
 from crossborder.domain.workflows import Workflow
-from crossborder.services.cases import fresh_case_id, open_case
+from crossborder.services.cases import check_case_new, fresh_case_id, open_case
 from crossborder.services.exchange import Sent, note_received, send
 from crossborder.services.node import Node, WorkflowHandlers
 from crossborder.services.outbox import new_message
@@ -140,8 +140,7 @@ def admit_share(
         raise InvalidInput("CERTIFICATE_ISSUER_MISMATCH", issuer=form.issuing_authority)
     validate_form_e(form, node.reference)
     _refuse_reuse(session, form)
-    if session.get(Case, message.case_id) is not None:
-        raise Conflict("CASE_ALREADY_EXISTS", case_id=message.case_id)
+    check_case_new(session, message.case_id)
     now = node.now()
     open_case(
         session,

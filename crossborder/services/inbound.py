@@ -57,8 +57,7 @@ from crossborder.reference.senders import check_sender
 from crossborder.services.node import Node
 
 _MESSAGE = TypeAdapter[AnyMessage](Message)
-#: Built once, with a bound parameter: on the per-message path, building a statement
-#: and its cache key costs SQLAlchemy more than running it.
+#: The first delivery's digest and receipt, read when its message id comes again.
 _EARLIER = select(InboxMessage.digest, InboxMessage.receipt).where(
     InboxMessage.message_id == bindparam("message_id")
 )

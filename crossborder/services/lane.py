@@ -66,7 +66,7 @@ from crossborder.domain.workflows import Workflow
 from crossborder.reference.agencies import agency
 from crossborder.reference.gates import gate
 from crossborder.reference.lane import gate_hours, lane_rules, pair_calendars
-from crossborder.services.cases import fresh_case_id, open_case
+from crossborder.services.cases import check_case_new, fresh_case_id, open_case
 from crossborder.services.exchange import Sent, note_received, send
 from crossborder.services.lane_documents import (
     certificate_of_origin_state,
@@ -263,8 +263,7 @@ def admit_notice(
     notice = message.payload.notice
     _check_notice(node, notice, node.agency)
     _check_lines(session, notice)
-    if session.get(Case, message.case_id) is not None:
-        raise Conflict("CASE_ALREADY_EXISTS", case_id=message.case_id)
+    check_case_new(session, message.case_id)
     open_case(
         session,
         case_id=message.case_id,
@@ -336,7 +335,7 @@ def decide_in(session: Session, node: Node, case_id: str, seed: str) -> str:
         promise=promise,
     )
     now = node.now()
-    _store_decision(session, truck, case, payload, now)
+    _store_decision(session, case, truck, payload, now)
     queued = send(
         session,
         node,
@@ -379,7 +378,7 @@ def decision_of(node: Node, case_id: str) -> LaneDecisionPayload:
 
 
 def _store_decision(
-    session: Session, truck: LaneTruckRow, case: Case, payload: LaneDecisionPayload, now: datetime
+    session: Session, case: Case, truck: LaneTruckRow, payload: LaneDecisionPayload, now: datetime
 ) -> None:
     store_step(
         session,
@@ -410,7 +409,7 @@ def admit_decision(
     case, truck = _from_importing_side(session, node, message)
     if truck.decision is not None:
         raise Conflict("LANE_ALREADY_DECIDED", case_id=case.id)
-    _store_decision(session, truck, case, message.payload, node.now())
+    _store_decision(session, case, truck, message.payload, node.now())
     note_received(
         session,
         node,

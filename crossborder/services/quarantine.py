@@ -36,7 +36,7 @@ from crossborder.domain.validation import schema_checked
 from crossborder.domain.workflows import Workflow
 from crossborder.reference.agencies import agency
 from crossborder.reference.gates import gate
-from crossborder.services.cases import fresh_case_id, open_case
+from crossborder.services.cases import check_case_new, fresh_case_id, open_case
 from crossborder.services.exchange import Sent, note_received, send
 from crossborder.services.node import Node, WorkflowHandlers
 from crossborder.services.outbox import new_message
@@ -306,8 +306,7 @@ def admit_result(
     certificate = message.payload.certificate
     _check_reference(node, result, message.sender)
     _check_countries(certificate, message.sender, node.agency)
-    if session.get(Case, message.case_id) is not None:
-        raise Conflict("CASE_ALREADY_EXISTS", case_id=message.case_id)
+    check_case_new(session, message.case_id)
     now = node.now()
     open_case(
         session,

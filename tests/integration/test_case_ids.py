@@ -13,8 +13,10 @@ from sqlalchemy import select
 from crossborder.adapters.db.tables import OutboxMessage
 from crossborder.domain.actors import Actor
 from crossborder.domain.alerts import AlertContent
+from crossborder.domain.errors import Conflict
 from crossborder.services import alerts, certificate_of_origin
 from crossborder.services.audit_log import checkpoint
+from crossborder.services.cases import check_case_new
 from tests.conftest import Clock
 from tests.factories import connect, form_e, make_node
 
@@ -80,5 +82,21 @@ def test_an_id_already_taken_that_day_is_drawn_again(
         second = alerts.raise_alert(vn, food_alert(), "CN-NNCUS", OFFICER_VN)
         assert first.case_id.endswith("-00A1B2")
         assert second.case_id.endswith("-00C3D4")
+    finally:
+        vn.close()
+
+
+def test_a_case_a_counterpart_opens_under_an_id_already_held_is_refused(
+    make_db_url: Callable[[str], str], tmp_path: Path, clock: Clock
+) -> None:
+    vn = make_node("vn", make_db_url("vn"), tmp_path, clock)
+    try:
+        held = alerts.raise_alert(vn, food_alert(), "CN-NNCUS", OFFICER_VN).case_id
+        with vn.sessions() as session:
+            check_case_new(session, "CN-NNCUS-20261205-00A1B2")
+            with pytest.raises(Conflict) as refused:
+                check_case_new(session, held)
+        assert refused.value.code == "CASE_ALREADY_EXISTS"
+        assert refused.value.params == {"case_id": held}
     finally:
         vn.close()
