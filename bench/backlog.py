@@ -39,11 +39,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from measuring import (  # noqa: E402
     POSTGRES_URL,
     BenchFailed,
+    cpus,
+    machine_cpu_seconds,
+    minus,
     out,
     process_cpu_seconds,
     quantile_ms,
 )
 from nodes import OFFICER, connect, databases, make_node, serving_apart  # noqa: E402
+from prefect.server.api.server import SubprocessASGIServer  # noqa: E402
 from prefect.settings import (  # noqa: E402
     PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
     PREFECT_SERVER_ANALYTICS_ENABLED,
@@ -104,13 +108,19 @@ def wait(condition: Callable[[], bool], timeout: float = 600) -> None:
 
 
 class Steps:
-    """How long each step's worker was busy, and the CPU seconds each group of processes spent."""
+    """How long each step's worker was busy, and the CPU seconds each group of processes spent.
+
+    The whole machine's busy CPU is read too: what no group of ours spent went
+    to the kernel (loopback traffic, disk syncs) and to other processes, and
+    together they tell whether the run was bound by the cores or by waiting.
+    """
 
     def __init__(self, pids: dict[str, tuple[int, ...]]) -> None:
         self._pids = {"bench": (os.getpid(),), **pids}
         self.busy: dict[str, float] = dict.fromkeys(STEPS, 0.0)
         self.wall = 0.0
         self.cpu: dict[str, float] = {}
+        self.machine: float | None = None
 
     def _cpu(self) -> dict[str, float]:
         return {
@@ -120,10 +130,11 @@ class Steps:
 
     @contextmanager
     def whole(self) -> Iterator[None]:
-        cpu, started = self._cpu(), time.perf_counter()
+        cpu, machine, started = self._cpu(), machine_cpu_seconds(), time.perf_counter()
         yield
         self.wall = time.perf_counter() - started
         self.cpu = {key: spent - cpu[key] for key, spent in self._cpu().items()}
+        self.machine = minus(machine_cpu_seconds(), machine)
 
     @contextmanager
     def step(self, name: str) -> Iterator[None]:
@@ -385,6 +396,11 @@ def report(label: str, n: int, steps: Steps) -> None:
     out(f"{label}: {n} trucks in {steps.wall:.1f} s, {n / steps.wall:.1f} cases/s")
     cpu = ", ".join(f"{name} {1000 * spent / n:.1f}" for name, spent in steps.cpu.items())
     out(f"  CPU ms/truck: {cpu}")
+    if steps.machine is not None:
+        ours = " + ".join(f"{name} {spent / steps.wall:.2f}" for name, spent in steps.cpu.items())
+        others = (steps.machine - sum(steps.cpu.values())) / steps.wall
+        busy = steps.machine / steps.wall
+        out(f"  cores busy: {ours} + rest of the machine {others:.2f} = {busy:.2f} of {cpus()}")
     out(f"  {'step, its worker busy':<26} {'s':>7} {'ms/truck':>9}")
     for name, seconds in steps.busy.items():
         out(f"  {name:<26} {seconds:7.2f} {1000 * seconds / n:9.1f}")
@@ -418,7 +434,12 @@ def main() -> None:
             ExitStack() as stack,
         ):
             desks = Desks(stack, vn, cn)
-            pids = {"officers": desks.pids, "vn": (vn_pid,), "cn": (cn_pid,)}
+            pids = {
+                "officers": desks.pids,
+                "vn": (vn_pid,),
+                "cn": (cn_pid,),
+                "prefect server": prefect_server_pids(),
+            }
             batched = Steps(pids)
             reads = OfficersReads(cn)
             with reads.sampling():
@@ -436,6 +457,13 @@ def main() -> None:
         ratio = (per_truck.busy[step] / args.per_truck) / (batched.busy[step] / args.n)
         out(f"{step}: one run per truck takes {ratio:.1f}x the time per truck of batches")
     out(f"nothing lost: all {len(cases)} trucks released on both sides, both outboxes delivered")
+
+
+def prefect_server_pids() -> tuple[int, ...]:
+    """The throwaway Prefect server's process: the API every flow and task run reports to."""
+    # The harness registers its server as the default one, which this returns.
+    process = SubprocessASGIServer().server_process
+    return () if process is None else (process.pid,)
 
 
 def check_nothing_lost(vn: Node, cn: Node, cases: list[str]) -> None:
