@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from importlib.resources import files
 from typing import Any
 
@@ -100,10 +101,14 @@ def create_app(  # noqa: C901 (one closure per route)
     async def post_message(request: Request) -> JSONResponse:
         """Deliver one signed message (JWS compact, ``application/jose``); get a signed receipt."""
         target = _target(request, settings.base_url)
-        # In a worker thread: checking the DPoP proof writes its id to the database,
-        # and the event loop must not wait for the write lock while receipts queue.
+        # The DPoP proof's id is written with the message's admission or refusal
+        # (``receive``, ``record_refusal``): one transaction a message, not two. In a
+        # worker thread all the same: reading the token keys may touch the disk.
         token = await run_in_threadpool(
-            validator.validate_any, request.headers.get("authorization"), MESSAGE_SCOPES, target
+            partial(validator.validate_any, remember_proof=False),
+            request.headers.get("authorization"),
+            MESSAGE_SCOPES,
+            target,
         )
         # Before the body is read: a client over its rate costs us no work and no record.
         client_rate.take(token.client_id)

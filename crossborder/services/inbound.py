@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from crossborder.adapters.db.clients import Sender
 from crossborder.adapters.db.engine import insert_now
+from crossborder.adapters.db.replay import remember_proof
 from crossborder.adapters.db.tables import InboxMessage, RejectedMessage
 from crossborder.adapters.oauth.resource_server import AccessToken
 from crossborder.adapters.wire.signing import (
@@ -45,7 +46,13 @@ from crossborder.adapters.wire.untrusted_json import parse_untrusted, printable
 from crossborder.audit.trail import record
 from crossborder.domain.actors import Actor
 from crossborder.domain.delivery import InboxStatus
-from crossborder.domain.errors import Conflict, CrossborderError, Forbidden, InvalidInput
+from crossborder.domain.errors import (
+    Conflict,
+    CrossborderError,
+    Forbidden,
+    InvalidInput,
+    Unauthorized,
+)
 from crossborder.domain.messages import (
     AnyMessage,
     Message,
@@ -79,12 +86,32 @@ class Accepted:
     reacts: bool = False
 
 
+class ProofReused(Unauthorized):
+    """The request's DPoP proof was seen before: refused as the token check refuses one."""
+
+    def __init__(self) -> None:
+        super().__init__("DPOP_PROOF_INVALID")
+
+
 def receive(node: Node, body: bytes, token: AccessToken) -> Accepted:
     try:
         return _receive(node, body, token)
+    except ProofReused:
+        # A replayed request, not a counterpart's bad message: nothing to keep.
+        raise
     except CrossborderError as error:
         record_refusal(node, body, token, error)
         raise
+
+
+def _remember_proof(session: Session, token: AccessToken) -> None:
+    """The token's DPoP proof, accepted once: remembered with what the request writes.
+
+    The API leaves it to us (``validate_any(remember_proof=False)``), so that the
+    proof's id costs no transaction of its own: every message pays for it.
+    """
+    if token.proof is not None and not remember_proof(session, token.proof):
+        raise ProofReused()
 
 
 def _sender(node: Node, client_id: str, *, fresh: bool = False) -> Sender:
@@ -167,6 +194,7 @@ def _receive(node: Node, body: bytes, token: AccessToken) -> Accepted:
     reacts = message.type in node.workflows.react
     try:
         with node.transaction() as session:
+            _remember_proof(session, token)
             # A repeated delivery is refused by the inbox's unique message id, below:
             # not looked for first, as every message would then pay for the rare repeat.
             insert_now(
@@ -203,6 +231,9 @@ def _receive(node: Node, body: bytes, token: AccessToken) -> Accepted:
         earlier = _earlier_delivery(node, message, message_digest)
         if earlier is None:
             raise
+        # The admission that failed took the proof's id with it.
+        with node.transaction() as session:
+            _remember_proof(session, token)
         return earlier
     return Accepted(receipt=receipt, duplicate=False, reacts=reacts)
 
@@ -229,6 +260,7 @@ def record_refusal(node: Node, body: bytes, token: AccessToken, error: Crossbord
     claimed_id = _claimed_message_id(body)
     now = node.now()
     with node.transaction() as session:
+        _remember_proof(session, token)
         kept = body[: _keep_bytes(session, node, token.client_id, now)]
         session.add(
             RejectedMessage(

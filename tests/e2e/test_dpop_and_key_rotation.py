@@ -10,9 +10,16 @@ from pathlib import Path
 import httpx
 import pytest
 from joserfc import jwt
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from crossborder.adapters.db.tables import AuditEntry, InboxMessage, OAuthClient, OutboxMessage
+from crossborder.adapters.db.tables import (
+    AuditEntry,
+    InboxMessage,
+    OAuthClient,
+    OutboxMessage,
+    RejectedMessage,
+    SeenKey,
+)
 from crossborder.adapters.oauth.client_auth import PrivateKeyJWTAuth
 from crossborder.adapters.oauth.dpop import generate_dpop_key, make_proof
 from crossborder.adapters.wire.signing import unverified_header
@@ -104,6 +111,52 @@ def test_a_stolen_access_token_opens_nothing_without_its_key(
             "DPOP_PROOF_INVALID",
         )
         assert refused.headers["www-authenticate"].startswith('DPoP error="invalid_dpop_proof"')
+
+
+def test_a_proof_is_accepted_once_whether_its_message_is_admitted_or_repeated(
+    pair: tuple[Node, Node], clock: Clock
+) -> None:
+    """The proof's id is written with the admission: a replay is refused and kept nowhere."""
+    cn, vn = pair
+    with serving(cn, run_workers=False), serving(vn, run_workers=False):
+        _connect_by_url(cn, vn)
+        _connect_by_url(vn, cn)
+        message_id = _share(cn, vn, 1)
+        with cn.sessions() as session:
+            signed = session.scalar(
+                select(OutboxMessage.signed).where(OutboxMessage.message_id == message_id)
+            )
+        assert signed is not None
+        seen: list[httpx.Request] = []
+        auth = PrivateKeyJWTAuth(vn.settings.issuer, cn.agency, cn.signing_key, "co:write", clock)
+        with httpx.Client(auth=auth, event_hooks={"request": [seen.append]}) as client:
+            admitted = client.post(_messages_url(vn), content=signed)
+            first = seen[-1]
+            repeated = client.post(_messages_url(vn), content=signed)
+            again = seen[-1]
+
+        def replay(request: httpx.Request) -> httpx.Response:
+            return httpx.post(_messages_url(vn), content=signed, headers=dict(request.headers))
+
+        replays = (replay(first), replay(again))
+
+    assert admitted.status_code == 202, admitted.text
+    # The same message with a fresh proof is a repeat delivery: the first receipt again.
+    assert repeated.status_code == 202, repeated.text
+    assert repeated.json() == {"receipt": admitted.json()["receipt"], "duplicate": True}
+    for replayed in replays:
+        assert (replayed.status_code, replayed.json()["error"]["code"]) == (
+            401,
+            "DPOP_PROOF_INVALID",
+        )
+    with vn.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(InboxMessage)) == 1
+        assert session.scalar(select(func.count()).select_from(RejectedMessage)) == 0
+        proofs = session.scalar(
+            select(func.count()).select_from(SeenKey).where(SeenKey.key.startswith("dpop:"))
+        )
+    # The token request's proof, the admission's, and the repeat's (in a transaction of its own).
+    assert proofs == 3
 
 
 def test_a_client_gets_a_bearer_token_only_when_its_operator_allows_it(

@@ -6,9 +6,11 @@ from datetime import datetime
 
 from sqlalchemy import Engine, delete, insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from crossborder.adapters.db.engine import UNSYNCED
 from crossborder.adapters.db.tables import SeenKey
+from crossborder.adapters.oauth.dpop import ProvenKey
 
 #: One plain INSERT: every request with a DPoP proof passes here, and the unit of
 #: work's flush of one row cost more than the statement and its commit.
@@ -40,3 +42,18 @@ class DatabaseReplayStore:
         with self._engine.begin() as connection:
             result = connection.execute(delete(SeenKey).where(SeenKey.expires_at <= now))
             return int(result.rowcount)
+
+
+def remember_proof(session: Session, proof: ProvenKey) -> bool:
+    """Remember a DPoP proof in the caller's transaction; ``False`` if it was seen before.
+
+    One INSERT in the transaction the request writes anyway, instead of a
+    transaction of its own: on ``False`` the caller gives that transaction up
+    (on PostgreSQL the failed INSERT has ended it). Two requests with one proof
+    at once meet at the primary key, as in :meth:`DatabaseReplayStore.first_seen`.
+    """
+    try:
+        session.connection().execute(_REMEMBER, {"key": proof.once, "expires_at": proof.forget_at})
+    except IntegrityError:
+        return False
+    return True

@@ -17,7 +17,7 @@ import json
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -88,9 +88,15 @@ def make_proof(
 
 @dataclass(frozen=True)
 class ProvenKey:
-    """What a verified proof establishes: the thumbprint (``jkt``) of the key it was signed with."""
+    """What a verified proof establishes: the thumbprint (``jkt``) of the key it was signed with.
+
+    ``once`` is the id under which the proof is remembered until ``forget_at``,
+    so that it is accepted once.
+    """
 
     jkt: str
+    once: str
+    forget_at: datetime
 
 
 class ProofVerifier:
@@ -101,8 +107,19 @@ class ProofVerifier:
         self._clock = clock
 
     def verify(
-        self, proof: str | None, method: str, url: str, *, access_token: str | None = None
+        self,
+        proof: str | None,
+        method: str,
+        url: str,
+        *,
+        access_token: str | None = None,
+        remember: bool = True,
     ) -> ProvenKey:
+        """The key a genuine proof for this request was made with, the proof remembered.
+
+        ``remember=False`` leaves remembering it (``once``, until ``forget_at``) to
+        the caller, who records it in the transaction of what the request does.
+        """
         if not proof:
             raise InvalidProof("no DPoP proof")
         key, claims = _read(proof)
@@ -123,10 +140,10 @@ class ProofVerifier:
             raise InvalidProof("jti is missing")
         jkt = key.thumbprint()
         # Last, once the proof is known to be genuine: a forged proof burns no jti.
-        forget_at = issued_at + PROOF_LIFETIME + CLOCK_SKEW
-        if not self._replay.first_seen(f"dpop:{jkt}:{jti}", forget_at):
+        proven = ProvenKey(jkt, f"dpop:{jkt}:{jti}", issued_at + PROOF_LIFETIME + CLOCK_SKEW)
+        if remember and not self._replay.first_seen(proven.once, proven.forget_at):
             raise InvalidProof("the proof was already used")
-        return ProvenKey(jkt)
+        return proven
 
 
 def _read(proof: str) -> tuple[Key, dict[str, Any]]:

@@ -16,7 +16,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +25,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import Key, KeySet
 
 from crossborder.adapters.oauth import CLOCK_SKEW, Clock, numeric_date
-from crossborder.adapters.oauth.dpop import InvalidProof, ProofVerifier
+from crossborder.adapters.oauth.dpop import InvalidProof, ProofVerifier, ProvenKey
 from crossborder.adapters.oauth.keys import ALLOWED_ALGORITHMS
 from crossborder.adapters.oauth.replay import InMemoryReplayStore, ReplayStore
 from crossborder.adapters.wire.signing import unverified_header
@@ -62,6 +62,8 @@ class AccessToken:
     jti: str
     expires_at: datetime
     claims: dict[str, Any]
+    #: The DPoP proof the caller has yet to remember (``validate_any(remember_proof=False)``).
+    proof: ProvenKey | None = None
 
 
 class AccessTokenValidator:
@@ -93,13 +95,17 @@ class AccessTokenValidator:
         authorization: str | None,
         scopes: frozenset[str],
         target: RequestTarget | None = None,
+        *,
+        remember_proof: bool = True,
     ) -> AccessToken:
         """Like :meth:`validate`, for an endpoint that any one of ``scopes`` opens.
 
         The message endpoint learns which scope a call needs only from the signed
-        message itself; it checks that one once the signature is verified.
+        message itself; it checks that one once the signature is verified. It
+        also remembers the DPoP proof itself (``remember_proof=False``), in the
+        transaction that admits or refuses the message: one write for both.
         """
-        token = self._verified(authorization, target)
+        token = self._verified(authorization, target, remember_proof)
         if not token.scopes & scopes:
             raise Forbidden("SCOPE_MISSING", scope=" ".join(sorted(scopes)))
         return token
@@ -120,7 +126,9 @@ class AccessTokenValidator:
             raise Forbidden("SCOPE_MISSING", scope=required_scope)
         return token
 
-    def _verified(self, authorization: str | None, target: RequestTarget | None) -> AccessToken:
+    def _verified(
+        self, authorization: str | None, target: RequestTarget | None, remember_proof: bool = True
+    ) -> AccessToken:
         scheme, value = _credentials(authorization)
         signed = _parse_compact(value)
         header = signed.headers()
@@ -133,14 +141,16 @@ class AccessTokenValidator:
         token = self._check_claims(_claims(signed.payload))
         bound_to = _confirmation(token.claims)
         if scheme == "dpop":
-            self._check_possession(value, bound_to, target)
+            proven = self._check_possession(value, bound_to, target, remember_proof)
+            if not remember_proof:
+                token = replace(token, proof=proven)
         elif bound_to is not None:
             raise Unauthorized("TOKEN_DPOP_BOUND")
         return token
 
     def _check_possession(
-        self, token: str, bound_to: str | None, target: RequestTarget | None
-    ) -> None:
+        self, token: str, bound_to: str | None, target: RequestTarget | None, remember: bool
+    ) -> ProvenKey:
         """RFC 9449 §7.1: a proof for this request, signed by the key the token is bound to."""
         if bound_to is None:
             # A bearer token dressed as DPoP binds nothing: take it as what it is not.
@@ -149,13 +159,14 @@ class AccessTokenValidator:
             if target is None:
                 raise InvalidProof("the request offers no proof")
             proven = self._proofs.verify(
-                target.proof, target.method, target.url, access_token=token
+                target.proof, target.method, target.url, access_token=token, remember=remember
             )
             if proven.jkt != bound_to:
                 raise InvalidProof("the proof is signed by another key than the token's")
         except InvalidProof as error:
             log.info("DPoP proof refused: %s", error)
             raise Unauthorized("DPOP_PROOF_INVALID") from error
+        return proven
 
     def _verify_signature(self, token: str, signed: jws.CompactSignature, alg: str) -> None:
         keys = self._keys() if callable(self._keys) else self._keys
