@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -66,6 +67,15 @@ def pair(
     vn.close()
 
 
+@contextmanager
+def connected_without_workers(cn: Node, vn: Node) -> Iterator[None]:
+    """Both nodes served, each knowing the other, and nothing sent but what the test sends."""
+    with serving(cn, run_workers=False), serving(vn, run_workers=False):
+        _connect_by_url(cn, vn)
+        _connect_by_url(vn, cn)
+        yield
+
+
 def _messages_url(node: Node) -> str:
     return f"{node.settings.base_url}/v1/messages"
 
@@ -74,9 +84,7 @@ def test_a_stolen_access_token_opens_nothing_without_its_key(
     pair: tuple[Node, Node], clock: Clock
 ) -> None:
     cn, vn = pair
-    with serving(cn, run_workers=False), serving(vn, run_workers=False):
-        _connect_by_url(cn, vn)
-        _connect_by_url(vn, cn)
+    with connected_without_workers(cn, vn):
         seen: list[httpx.Request] = []
         auth = PrivateKeyJWTAuth(vn.settings.issuer, cn.agency, cn.signing_key, "co:write", clock)
         with httpx.Client(auth=auth, event_hooks={"request": [seen.append]}) as client:
@@ -118,9 +126,7 @@ def test_a_proof_is_accepted_once_whether_its_message_is_admitted_or_repeated(
 ) -> None:
     """The proof's id is written with the admission: a replay is refused and kept nowhere."""
     cn, vn = pair
-    with serving(cn, run_workers=False), serving(vn, run_workers=False):
-        _connect_by_url(cn, vn)
-        _connect_by_url(vn, cn)
+    with connected_without_workers(cn, vn):
         message_id = _share(cn, vn, 1)
         with cn.sessions() as session:
             signed = session.scalar(

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -141,7 +142,8 @@ def test_an_officer_takes_a_truck_from_notice_to_release_and_reads_the_times(
     assert lane(cn, "release", case).returncode == 0
     wait_for(lambda: status(vn_node, case) == "released")
 
-    today = datetime.now(UTC).date()
+    # The period is days of the gate's own calendar: after 16:00 UTC, Nanning is a day on.
+    today = datetime.now(ZoneInfo(cn_node.timezone)).date()
     period = ["--gate", "CNYYG", "--from", f"{today - timedelta(days=1)}", "--to", f"{today}"]
     table = lane(cn, "stats", *period, lang="zh_Hans")
     assert table.returncode == 0 and "黄" in table.stdout
